@@ -1,0 +1,358 @@
+//! Client configuration shared by both APIs: base URL, credential, timeouts, user agent, and
+//! reading them from the environment.
+
+use std::{fmt, marker::PhantomData, net::IpAddr, time::Duration};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::{Error, transport::Inner};
+
+/// The user agent every request carries.
+pub const USER_AGENT: &str = concat!("revenue-agents/", env!("CARGO_PKG_VERSION"));
+
+/// How long to wait for a TCP and TLS connection before giving up.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a response may stay silent (no byte received) before the request fails.
+///
+/// This is a read timeout, not a total one: a streamed reply may last minutes as long as it
+/// keeps sending.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What distinguishes one API's client from the other's. Implemented by the two API marker
+/// types only.
+pub trait Api: sealed::Sealed {
+    /// The API's name in messages.
+    const NAME: &'static str;
+    /// Where requests go unless told otherwise.
+    const DEFAULT_BASE_URL: &'static str;
+    /// The environment variable holding the credential.
+    const CREDENTIAL_VARIABLE: &'static str;
+    /// The environment variable that may override the base URL.
+    const BASE_URL_VARIABLE: &'static str;
+    /// The header that carries the credential.
+    const AUTH_HEADER: HeaderName;
+    /// The credential header's value for a credential (e.g. `Bearer <token>`).
+    fn auth_value(credential: &str) -> String;
+    /// Every operation as (operationId, method, path template).
+    const OPERATIONS: &'static [(&'static str, &'static str, &'static str)];
+    /// The operations that need no credential.
+    const PUBLIC_OPERATIONS: &'static [&'static str];
+    /// The generated client this configuration builds.
+    type Client;
+    /// Assembles the generated client.
+    fn assemble(base_url: &str, http: reqwest::Client, inner: Inner) -> Self::Client;
+}
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+
+/// A credential: kept out of `Debug` output and dropped with the builder.
+#[derive(Clone)]
+struct Secret(String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Builds a client for one of the APIs. Get one from `hockeystack::Client::builder()` or
+/// `hyperrep::Client::builder()`.
+///
+/// ```
+/// # #[cfg(feature = "hockeystack")] {
+/// use std::time::Duration;
+/// use revenue_agents::hockeystack;
+///
+/// let client = hockeystack::Client::builder()
+///     .credential("hsr_live_0123abcd")
+///     .read_timeout(Duration::from_secs(120))
+///     .build()?;
+/// # }
+/// # Ok::<(), revenue_agents::Error>(())
+/// ```
+pub struct ClientBuilder<A: Api> {
+    credential: Option<Secret>,
+    base_url: Option<String>,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    api: PhantomData<fn() -> A>,
+}
+
+impl<A: Api> fmt::Debug for ClientBuilder<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api", &A::NAME)
+            .field("credential", &self.credential)
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .finish()
+    }
+}
+
+impl<A: Api> Default for ClientBuilder<A> {
+    fn default() -> Self {
+        Self {
+            credential: None,
+            base_url: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            api: PhantomData,
+        }
+    }
+}
+
+impl<A: Api> ClientBuilder<A> {
+    /// The API token (HockeyStack) or API key (HyperRep). Surrounding white space is removed.
+    pub fn credential(mut self, credential: impl Into<String>) -> Self {
+        self.credential = Some(Secret(credential.into().trim().to_owned()));
+        self
+    }
+
+    /// Sends requests somewhere other than the production service, for example a sandbox.
+    /// Plain `http` is accepted for loopback addresses only.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Fills in what the environment provides: the credential variable and the base URL
+    /// variable (see [`Api`]), where set and not empty. Values given in code before this call
+    /// are replaced; values given after it win.
+    pub fn from_env(mut self) -> Self {
+        if let Some(credential) = non_empty_var(A::CREDENTIAL_VARIABLE) {
+            self = self.credential(credential);
+        }
+        if let Some(base_url) = non_empty_var(A::BASE_URL_VARIABLE) {
+            self = self.base_url(base_url);
+        }
+        self
+    }
+
+    /// How long to wait for a connection. Default [`DEFAULT_CONNECT_TIMEOUT`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a response may stay silent before the request fails. Default
+    /// [`DEFAULT_READ_TIMEOUT`]. There is deliberately no total timeout, which would cut long
+    /// streamed replies.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Builds the client. Fails before any request if no credential was given (naming the
+    /// environment variable that would provide it), or if the base URL cannot be used.
+    pub fn build(self) -> Result<A::Client, Error> {
+        let credential = match &self.credential {
+            Some(Secret(c)) if !c.is_empty() => c.clone(),
+            _ => {
+                return Err(Error::MissingCredentials {
+                    api: A::NAME,
+                    variable: A::CREDENTIAL_VARIABLE,
+                });
+            }
+        };
+        let mut value = HeaderValue::from_str(&A::auth_value(&credential))
+            .map_err(|_| Error::InvalidCredentials { api: A::NAME })?;
+        value.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(A::AUTH_HEADER, value);
+        self.assemble(headers, true)
+    }
+
+    /// Builds a client without a credential, for the operations that need none (HockeyStack's
+    /// `health`). Any other operation fails with an error naming the credential variable,
+    /// before a request is sent.
+    pub fn build_without_credentials(self) -> Result<A::Client, Error> {
+        self.assemble(HeaderMap::new(), false)
+    }
+
+    fn assemble(self, headers: HeaderMap, has_credential: bool) -> Result<A::Client, Error> {
+        let base_url = checked_base_url(self.base_url.as_deref().unwrap_or(A::DEFAULT_BASE_URL))?;
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .default_headers(headers)
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .build()
+            .map_err(Error::HttpClient)?;
+        let inner = Inner::new::<A>(&base_url, has_credential);
+        Ok(A::assemble(&base_url, http, inner))
+    }
+}
+
+fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Checks a base URL and returns it without a trailing slash. Credentials are sent only over
+/// TLS, except to loopback addresses, where a local sandbox or test server listens.
+pub(crate) fn checked_base_url(raw: &str) -> Result<String, Error> {
+    let url = reqwest::Url::parse(raw.trim()).map_err(|e| Error::InvalidBaseUrl {
+        reason: format!("not an absolute URL ({e})"),
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::InvalidBaseUrl {
+            reason: "it must not contain a user name or password".into(),
+        });
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::InvalidBaseUrl {
+            reason: "it must not contain a query or fragment".into(),
+        });
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::InvalidBaseUrl {
+                reason: format!(
+                    "plain http is allowed for loopback hosts only, not {}",
+                    url.host_str().unwrap_or("")
+                ),
+            });
+        }
+        other => {
+            return Err(Error::InvalidBaseUrl {
+                reason: format!("unsupported scheme {other:?}"),
+            });
+        }
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_urls_are_accepted_and_trimmed() {
+        assert_eq!(
+            checked_base_url("https://api.example.com/v1/").unwrap(),
+            "https://api.example.com/v1"
+        );
+    }
+
+    #[test]
+    fn plain_http_is_only_for_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1/x",
+            "http://[::1]:9",
+        ] {
+            assert!(checked_base_url(ok).is_ok(), "{ok}");
+        }
+        let err = checked_base_url("http://api.example.com").unwrap_err();
+        assert!(err.to_string().contains("loopback"), "{err}");
+    }
+
+    #[test]
+    fn urls_with_credentials_are_refused_without_echoing_them() {
+        let err = checked_base_url("https://user:hunter2@api.example.com").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn garbage_and_other_schemes_are_refused() {
+        assert!(checked_base_url("not a url").is_err());
+        assert!(checked_base_url("ftp://example.com").is_err());
+        assert!(checked_base_url("https://example.com/?q=1").is_err());
+    }
+}
+
+/// Ties a generated client to its [`Api`] description: the marker's `Api` impl, the
+/// `ClientHooks` that route every request through [`crate::transport::prepare`], and the
+/// `builder` / `new` / `from_env` / `without_credentials` constructors. Written once so that
+/// both APIs behave the same.
+macro_rules! api_client {
+    (
+        marker: $marker:ident,
+        client: $client:ident,
+        name: $name:literal,
+        default_base_url: $base:literal,
+        credential_variable: $cred_var:literal,
+        base_url_variable: $base_var:literal,
+        auth_header: $header:expr,
+        auth_value: |$cred:ident| $auth_value:expr,
+        operations: $operations:expr,
+        public_operations: $public:expr,
+    ) => {
+        impl $crate::config::sealed::Sealed for $marker {}
+
+        impl $crate::config::Api for $marker {
+            const NAME: &'static str = $name;
+            const DEFAULT_BASE_URL: &'static str = $base;
+            const CREDENTIAL_VARIABLE: &'static str = $cred_var;
+            const BASE_URL_VARIABLE: &'static str = $base_var;
+            const AUTH_HEADER: reqwest::header::HeaderName = $header;
+            fn auth_value($cred: &str) -> String {
+                $auth_value
+            }
+            const OPERATIONS: &'static [(&'static str, &'static str, &'static str)] = $operations;
+            const PUBLIC_OPERATIONS: &'static [&'static str] = $public;
+            type Client = $client;
+            fn assemble(
+                base_url: &str,
+                http: reqwest::Client,
+                inner: $crate::transport::Inner,
+            ) -> $client {
+                $client::new_with_client(base_url, http, inner)
+            }
+        }
+
+        impl progenitor_client::ClientHooks<$crate::transport::Inner> for $client {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                info: &progenitor_client::OperationInfo,
+            ) -> ::std::result::Result<(), progenitor_client::Error<E>> {
+                $crate::transport::prepare(
+                    progenitor_client::ClientInfo::inner(self),
+                    request,
+                    info.operation_id,
+                )
+                .map_err(progenitor_client::Error::InvalidRequest)
+            }
+        }
+
+        impl $client {
+            #[doc = concat!("A builder for a ", $name, " client: credential, base URL, timeouts.")]
+            pub fn builder() -> $crate::ClientBuilder<$marker> {
+                $crate::ClientBuilder::default()
+            }
+
+            #[doc = concat!("A ", $name, " client for the production service with this credential.")]
+            pub fn from_credential(
+                credential: impl Into<String>,
+            ) -> ::std::result::Result<Self, $crate::Error> {
+                Self::builder().credential(credential).build()
+            }
+
+            #[doc = concat!(
+                "A ", $name, " client configured from `", $cred_var, "` (required) and `",
+                $base_var, "` (optional).\n\nFails before any request, naming the variable, ",
+                "when the credential is missing or empty."
+            )]
+            pub fn from_env() -> ::std::result::Result<Self, $crate::Error> {
+                Self::builder().from_env().build()
+            }
+        }
+    };
+}
+
+pub(crate) use api_client;

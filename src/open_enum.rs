@@ -1,0 +1,154 @@
+//! String enums that stay readable when the server sends a value this crate does not know.
+//!
+//! Both APIs add statuses and types over time. A closed Rust enum would turn one new value into
+//! a failure to decode the whole response, so every status-like enum is declared with
+//! [`open_enum!`]: the known values are variants, anything else is kept as
+//! [`Unknown`](UnknownValue) with its original text.
+
+use std::fmt;
+
+/// A value the server sent that this version of the crate has no variant for.
+///
+/// It can be read ([`as_str`](Self::as_str), `Display`) but not built by callers, so a known
+/// value is always represented by its own variant and comparisons stay meaningful.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownValue(pub(crate) String);
+
+impl UnknownValue {
+    /// The value exactly as the server sent it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Declares an open string enum: known variants plus `Unknown(UnknownValue)`, with serde,
+/// `Display`, `FromStr` (infallible) and `as_str`.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this version of the crate does not know, kept as sent.
+            Unknown($crate::open_enum::UnknownValue),
+        }
+
+        impl $name {
+            /// Every value this version of the crate knows.
+            pub const KNOWN: &'static [$name] = &[$($name::$variant),+];
+
+            /// The wire form of the value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( $name::$variant => $value, )+
+                    $name::Unknown(other) => other.as_str(),
+                }
+            }
+
+            /// False for a value the server sent that this crate has no variant for.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, $name::Unknown(_))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $( $value => $name::$variant, )+
+                    other => $name::Unknown($crate::open_enum::UnknownValue(other.to_owned())),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                match value.as_str() {
+                    $( $value => $name::$variant, )+
+                    _ => $name::Unknown($crate::open_enum::UnknownValue(value)),
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self::from)
+            }
+        }
+    };
+}
+
+pub(crate) use open_enum;
+
+#[cfg(test)]
+mod tests {
+    open_enum! {
+        /// A test enum.
+        pub enum Colour {
+            /// Red.
+            Red = "red",
+            /// Dark blue.
+            DarkBlue = "dark_blue",
+        }
+    }
+
+    #[test]
+    fn known_values_round_trip_through_json() {
+        let parsed: Vec<Colour> = serde_json::from_str(r#"["red","dark_blue"]"#).unwrap();
+        assert_eq!(parsed, vec![Colour::Red, Colour::DarkBlue]);
+        assert_eq!(
+            serde_json::to_string(&parsed).unwrap(),
+            r#"["red","dark_blue"]"#
+        );
+    }
+
+    #[test]
+    fn unknown_values_are_kept_verbatim() {
+        let parsed: Colour = serde_json::from_str(r#""ultra_violet""#).unwrap();
+        assert!(!parsed.is_known());
+        assert_eq!(parsed.as_str(), "ultra_violet");
+        assert_eq!(parsed.to_string(), "ultra_violet");
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), r#""ultra_violet""#);
+    }
+
+    #[test]
+    fn parsing_a_known_value_never_yields_unknown() {
+        assert_eq!("red".parse::<Colour>().unwrap(), Colour::Red);
+        assert_eq!(Colour::from(String::from("dark_blue")), Colour::DarkBlue);
+        assert_eq!(Colour::KNOWN.len(), 2);
+    }
+
+    #[test]
+    fn non_string_values_fail_to_decode() {
+        assert!(serde_json::from_str::<Colour>("42").is_err());
+    }
+}

@@ -1,0 +1,63 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use httpmock::{MockServer, When};
+
+/// A made-up token in the documented shape; never a real one.
+pub const HS_TOKEN: &str = "hsr_live_test_token";
+/// A made-up HyperRep key.
+pub const HR_KEY: &str = "hr_test_key";
+
+/// The user agent every request must carry.
+pub fn user_agent() -> String {
+    format!("revenue-agents/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The header contract of every authenticated HockeyStack request: the bearer token, our user
+/// agent, and no `api-version` header (which progenitor adds and the API never asked for).
+pub fn hockeystack_headers(when: When) -> When {
+    when.header("authorization", format!("Bearer {HS_TOKEN}"))
+        .header("user-agent", user_agent())
+        .header_missing("api-version")
+        .header_missing("x-api-key")
+}
+
+/// The header contract of every HyperRep request.
+pub fn hyperrep_headers(when: When) -> When {
+    when.header("x-api-key", HR_KEY)
+        .header("user-agent", user_agent())
+        .header_missing("api-version")
+        .header_missing("authorization")
+}
+
+/// Asserts that the request carries no query string at all.
+pub fn no_query(when: When) -> When {
+    when.is_true(|req| req.uri().query().is_none_or(str::is_empty))
+}
+
+/// Asserts that the request has no body.
+pub fn no_body(when: When) -> When {
+    when.is_true(|req| req.body().is_empty())
+}
+
+#[cfg(feature = "hockeystack")]
+pub async fn hockeystack() -> (MockServer, revenue_agents::hockeystack::Client) {
+    let server = MockServer::start_async().await;
+    let client = revenue_agents::hockeystack::Client::builder()
+        .credential(HS_TOKEN)
+        .base_url(server.url("/api/revenue-agents/v1"))
+        .build()
+        .expect("client builds");
+    (server, client)
+}
+
+#[cfg(feature = "hyperrep")]
+pub async fn hyperrep() -> (MockServer, revenue_agents::hyperrep::Client) {
+    let server = MockServer::start_async().await;
+    let client = revenue_agents::hyperrep::Client::builder()
+        .credential(HR_KEY)
+        .base_url(server.base_url())
+        .build()
+        .expect("client builds");
+    (server, client)
+}
