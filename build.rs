@@ -81,7 +81,9 @@ fn main() {
             .generate_tokens(&spec)
             .unwrap_or_else(|e| panic!("progenitor failed on {spec_path}: {e}"));
         let file = syn::parse2(tokens).expect("progenitor emits valid Rust");
-        let code = prettyplease::unparse(&file);
+        // progenitor documents each method with a call sketch marked `ignore`, which rustdoc
+        // counts as an ignored test in every run; shown as plain text it reads the same.
+        let code = prettyplease::unparse(&file).replace("```ignore", "```text");
         write_if_changed(&Path::new(&out_dir).join(format!("{}.rs", api.name)), &code);
         write_if_changed(
             &Path::new(&out_dir).join(format!("{}_operations.rs", api.name)),

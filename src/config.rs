@@ -236,45 +236,6 @@ fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn https_urls_are_accepted_and_trimmed() {
-        assert_eq!(
-            checked_base_url("https://api.example.com/v1/").unwrap(),
-            "https://api.example.com/v1"
-        );
-    }
-
-    #[test]
-    fn plain_http_is_only_for_loopback() {
-        for ok in [
-            "http://127.0.0.1:8080",
-            "http://localhost:1/x",
-            "http://[::1]:9",
-        ] {
-            assert!(checked_base_url(ok).is_ok(), "{ok}");
-        }
-        let err = checked_base_url("http://api.example.com").unwrap_err();
-        assert!(err.to_string().contains("loopback"), "{err}");
-    }
-
-    #[test]
-    fn urls_with_credentials_are_refused_without_echoing_them() {
-        let err = checked_base_url("https://user:hunter2@api.example.com").unwrap_err();
-        assert!(!err.to_string().contains("hunter2"), "{err}");
-    }
-
-    #[test]
-    fn garbage_and_other_schemes_are_refused() {
-        assert!(checked_base_url("not a url").is_err());
-        assert!(checked_base_url("ftp://example.com").is_err());
-        assert!(checked_base_url("https://example.com/?q=1").is_err());
-    }
-}
-
 /// Ties a generated client to its [`Api`] description: the marker's `Api` impl, the
 /// `ClientHooks` that route every request through [`crate::transport::prepare`], and the
 /// `builder` / `new` / `from_env` / `without_credentials` constructors. Written once so that
@@ -356,3 +317,42 @@ macro_rules! api_client {
 }
 
 pub(crate) use api_client;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_urls_are_accepted_and_trimmed() {
+        assert_eq!(
+            checked_base_url("https://api.example.com/v1/").unwrap(),
+            "https://api.example.com/v1"
+        );
+    }
+
+    #[test]
+    fn plain_http_is_only_for_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1/x",
+            "http://[::1]:9",
+        ] {
+            assert!(checked_base_url(ok).is_ok(), "{ok}");
+        }
+        let err = checked_base_url("http://api.example.com").unwrap_err();
+        assert!(err.to_string().contains("loopback"), "{err}");
+    }
+
+    #[test]
+    fn urls_with_credentials_are_refused_without_echoing_them() {
+        let err = checked_base_url("https://user:hunter2@api.example.com").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn garbage_and_other_schemes_are_refused() {
+        assert!(checked_base_url("not a url").is_err());
+        assert!(checked_base_url("ftp://example.com").is_err());
+        assert!(checked_base_url("https://example.com/?q=1").is_err());
+    }
+}

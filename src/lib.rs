@@ -1,4 +1,9 @@
-#![doc = include_str!("../README.md")]
+// The README's example uses both clients; with one feature off, a short summary stands in.
+#![cfg_attr(all(feature = "hockeystack", feature = "hyperrep"), doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(all(feature = "hockeystack", feature = "hyperrep")),
+    doc = "Typed clients for HockeyStack's Revenue Agents API and HyperRep's API; see the README."
+)]
 #![warn(missing_docs)]
 
 pub mod config;
@@ -8,6 +13,8 @@ mod transport;
 
 #[cfg(feature = "hockeystack")]
 pub mod hockeystack;
+#[cfg(feature = "hyperrep")]
+pub mod hyperrep;
 
 pub use config::ClientBuilder;
 pub use error::Error;

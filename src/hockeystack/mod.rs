@@ -25,8 +25,9 @@ pub use enums::*;
 
 pub use generated::*;
 
-/// The generated client: field docs come from the spec, where the spec has them.
-#[allow(missing_docs)]
+/// The generated client: field docs come from the spec, where the spec has them. progenitor
+/// lists multi-line parameter descriptions in a way clippy's doc lints dislike.
+#[allow(missing_docs, clippy::doc_lazy_continuation)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/hockeystack.rs"));
 }

@@ -1,0 +1,56 @@
+//! HyperRep API v2: an organization's agents, conversations, contacts, companies, sales and
+//! analytics, plus message and reply drafts.
+//!
+//! [`Client`] is generated from `openapi/hyperrep.yaml`; every operation is a method that
+//! returns a request builder, finished with `.send().await`:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use revenue_agents::hyperrep;
+//!
+//! let client = hyperrep::Client::from_env()?; // HYPERREP_API_KEY
+//! let organizations = client.list_organizations().send().await?;
+//! for organization in &organizations.data {
+//!     let agents = client
+//!         .list_agents()
+//!         .organization_id(organization.organization_id.as_str())
+//!         .limit(std::num::NonZeroU64::new(50).unwrap())
+//!         .send()
+//!         .await?;
+//!     println!("{}: {} agents on the first page", organization.name, agents.data.len());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Values whose set is not published (a conversation's `folder`, a message's `modality`, a
+//! sale's `status`) are plain strings, so a new value never fails decoding.
+
+pub use generated::*;
+
+/// The generated client: field docs come from the spec, where the spec has them. progenitor
+/// lists multi-line parameter descriptions in a way clippy's doc lints dislike.
+#[allow(missing_docs, clippy::doc_lazy_continuation)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/hyperrep.rs"));
+}
+
+mod operations {
+    include!(concat!(env!("OUT_DIR"), "/hyperrep_operations.rs"));
+}
+
+/// Marker for HyperRep in [`ClientBuilder`](crate::ClientBuilder).
+#[derive(Debug, Clone, Copy)]
+pub struct HyperRep;
+
+crate::config::api_client! {
+    marker: HyperRep,
+    client: Client,
+    name: "HyperRep",
+    default_base_url: "https://api.hyperrep.ai",
+    credential_variable: "HYPERREP_API_KEY",
+    base_url_variable: "HYPERREP_BASE_URL",
+    auth_header: reqwest::header::HeaderName::from_static("x-api-key"),
+    auth_value: |key| key.to_owned(),
+    operations: operations::OPERATIONS,
+    public_operations: &[],
+}
