@@ -5,7 +5,7 @@ use std::{fmt, marker::PhantomData, net::IpAddr, time::Duration};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::{Error, transport::Inner};
+use crate::{Error, ErrorKind, RetryPolicy, transport::Inner};
 
 /// The user agent every request carries.
 pub const USER_AGENT: &str = concat!("revenue-agents/", env!("CARGO_PKG_VERSION"));
@@ -38,6 +38,8 @@ pub trait Api: sealed::Sealed {
     const OPERATIONS: &'static [(&'static str, &'static str, &'static str)];
     /// The operations that need no credential.
     const PUBLIC_OPERATIONS: &'static [&'static str];
+    /// Whether a 503 means the credit cap (never retried) rather than an outage.
+    const CREDITS_ON_503: bool;
     /// The generated client this configuration builds.
     type Client;
     /// Assembles the generated client.
@@ -78,6 +80,7 @@ pub struct ClientBuilder<A: Api> {
     base_url: Option<String>,
     connect_timeout: Duration,
     read_timeout: Duration,
+    retry: RetryPolicy,
     api: PhantomData<fn() -> A>,
 }
 
@@ -89,6 +92,7 @@ impl<A: Api> fmt::Debug for ClientBuilder<A> {
             .field("base_url", &self.base_url)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -100,6 +104,7 @@ impl<A: Api> Default for ClientBuilder<A> {
             base_url: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            retry: RetryPolicy::default(),
             api: PhantomData,
         }
     }
@@ -146,20 +151,27 @@ impl<A: Api> ClientBuilder<A> {
         self
     }
 
+    /// How requests are repeated after a 429, a transient server failure or a failed
+    /// connection. Default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns retries off.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// Builds the client. Fails before any request if no credential was given (naming the
     /// environment variable that would provide it), or if the base URL cannot be used.
     pub fn build(self) -> Result<A::Client, Error> {
         let credential = match &self.credential {
             Some(Secret(c)) if !c.is_empty() => c.clone(),
             _ => {
-                return Err(Error::MissingCredentials {
+                return Err(Error::new(ErrorKind::MissingCredentials {
                     api: A::NAME,
                     variable: A::CREDENTIAL_VARIABLE,
-                });
+                }));
             }
         };
         let mut value = HeaderValue::from_str(&A::auth_value(&credential))
-            .map_err(|_| Error::InvalidCredentials { api: A::NAME })?;
+            .map_err(|_| Error::new(ErrorKind::InvalidCredentials { api: A::NAME }))?;
         value.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(A::AUTH_HEADER, value);
@@ -181,8 +193,8 @@ impl<A: Api> ClientBuilder<A> {
             .connect_timeout(self.connect_timeout)
             .read_timeout(self.read_timeout)
             .build()
-            .map_err(Error::HttpClient)?;
-        let inner = Inner::new::<A>(&base_url, has_credential);
+            .map_err(|e| Error::new(ErrorKind::HttpClient).with_source(e))?;
+        let inner = Inner::new::<A>(&base_url, has_credential, self.retry);
         Ok(A::assemble(&base_url, http, inner))
     }
 }
@@ -194,37 +206,36 @@ fn non_empty_var(name: &str) -> Option<String> {
 /// Checks a base URL and returns it without a trailing slash. Credentials are sent only over
 /// TLS, except to loopback addresses, where a local sandbox or test server listens.
 pub(crate) fn checked_base_url(raw: &str) -> Result<String, Error> {
-    let url = reqwest::Url::parse(raw.trim()).map_err(|e| Error::InvalidBaseUrl {
-        reason: format!("not an absolute URL ({e})"),
-    })?;
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|e| invalid_base_url(format!("not an absolute URL ({e})")))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::InvalidBaseUrl {
-            reason: "it must not contain a user name or password".into(),
-        });
+        return Err(invalid_base_url(
+            "it must not contain a user name or password",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::InvalidBaseUrl {
-            reason: "it must not contain a query or fragment".into(),
-        });
+        return Err(invalid_base_url("it must not contain a query or fragment"));
     }
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
         "http" => {
-            return Err(Error::InvalidBaseUrl {
-                reason: format!(
-                    "plain http is allowed for loopback hosts only, not {}",
-                    url.host_str().unwrap_or("")
-                ),
-            });
+            return Err(invalid_base_url(format!(
+                "plain http is allowed for loopback hosts only, not {}",
+                url.host_str().unwrap_or("")
+            )));
         }
         other => {
-            return Err(Error::InvalidBaseUrl {
-                reason: format!("unsupported scheme {other:?}"),
-            });
+            return Err(invalid_base_url(format!("unsupported scheme {other:?}")));
         }
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn invalid_base_url(reason: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidBaseUrl {
+        reason: reason.into(),
+    })
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -252,6 +263,7 @@ macro_rules! api_client {
         auth_value: |$cred:ident| $auth_value:expr,
         operations: $operations:expr,
         public_operations: $public:expr,
+        credits_on_503: $credits:expr,
     ) => {
         impl $crate::config::sealed::Sealed for $marker {}
 
@@ -266,6 +278,7 @@ macro_rules! api_client {
             }
             const OPERATIONS: &'static [(&'static str, &'static str, &'static str)] = $operations;
             const PUBLIC_OPERATIONS: &'static [&'static str] = $public;
+            const CREDITS_ON_503: bool = $credits;
             type Client = $client;
             fn assemble(
                 base_url: &str,
@@ -289,6 +302,25 @@ macro_rules! api_client {
                 )
                 .map_err(progenitor_client::Error::InvalidRequest)
             }
+
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                _info: &progenitor_client::OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                $crate::transport::execute(
+                    progenitor_client::ClientInfo::inner(self),
+                    progenitor_client::ClientInfo::client(self),
+                    request,
+                )
+                .await
+            }
+        }
+
+        impl From<progenitor_client::Error<types::Error>> for $crate::Error {
+            fn from(error: progenitor_client::Error<types::Error>) -> Self {
+                $crate::error::from_generated(error)
+            }
         }
 
         impl $client {
@@ -311,6 +343,11 @@ macro_rules! api_client {
             )]
             pub fn from_env() -> ::std::result::Result<Self, $crate::Error> {
                 Self::builder().from_env().build()
+            }
+
+            /// The rate-limit headers of the latest response that carried them, if any.
+            pub fn rate_limit(&self) -> Option<$crate::RateLimit> {
+                progenitor_client::ClientInfo::inner(self).rate_limit()
             }
         }
     };

@@ -1,60 +1,649 @@
-//! The crate's error type for everything the hand-written layer does.
+//! The crate's one error type, for everything the hand-written layer does and for the
+//! generated calls once converted (`?` converts them).
 
-use std::fmt;
+use std::{fmt, time::Duration};
 
-/// What went wrong in the hand-written layer: configuring a client, or a request the transport
-/// refused to send.
+use reqwest::header::HeaderMap;
+
+/// Everything that can go wrong, in one type.
 ///
-/// The generated operations return [`progenitor_client::Error`] with the API's own error body;
-/// this type covers what happens around them. Nothing here ever contains a credential.
-#[derive(Debug)]
+/// Match on [`Error::kind`] to decide what to do; the accessors give the HTTP status, the
+/// server's request id, the API's own error text and, for list streams, the cursor to resume
+/// from. Nothing in an `Error` ever contains a credential.
+///
+/// ```
+/// use revenue_agents::{Error, ErrorKind};
+///
+/// fn explain(error: &Error) -> &'static str {
+///     match error.kind() {
+///         ErrorKind::NotFound => "nothing there",
+///         ErrorKind::RateLimited { .. } => "slow down",
+///         ErrorKind::CreditsExhausted => "out of credits until the monthly reset",
+///         _ => "something else",
+///     }
+/// }
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    api: Option<&'static str>,
+    status: Option<u16>,
+    request_id: Option<String>,
+    body: Option<ApiErrorBody>,
+    resume_cursor: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
     /// No credential was given, in code or in the environment.
     MissingCredentials {
-        /// The API that needs it (`"HockeyStack"`, `"HyperRep"`).
+        /// The API that needs it.
         api: &'static str,
         /// The environment variable that would provide it.
         variable: &'static str,
     },
-    /// The credential cannot be sent in an HTTP header (it contains a line break or another
-    /// character headers cannot carry). The credential itself is not repeated here.
+    /// The credential cannot be sent in an HTTP header. It is not repeated here.
     InvalidCredentials {
         /// The API the credential was for.
         api: &'static str,
     },
     /// The base URL cannot be used.
     InvalidBaseUrl {
-        /// Why, in a sentence. Never contains the URL's user-info part.
+        /// Why. Never contains the URL's user-info part.
         reason: String,
     },
-    /// The HTTP client could not be built (for example, no TLS backend could start).
-    HttpClient(reqwest::Error),
+    /// The request was refused before it was sent (a parameter out of its documented bounds,
+    /// a path parameter that cannot be one segment, a required parameter missing).
+    InvalidRequest {
+        /// Why.
+        reason: String,
+    },
+    /// The credential was refused (HockeyStack 401, HyperRep 403).
+    Unauthorized,
+    /// Nothing at that path (HTTP 404).
+    NotFound,
+    /// The request conflicts with the current state (HTTP 409).
+    Conflict,
+    /// A value was understood but rejected (HTTP 400).
+    BadRequest,
+    /// Request validation failed (HTTP 422); see [`Error::validation_problems`].
+    Validation,
+    /// Too many requests (HTTP 429). The request did no work.
+    RateLimited {
+        /// How long the server asked to wait, when it said.
+        retry_after: Option<Duration>,
+    },
+    /// HockeyStack's monthly credit cap is reached (HTTP 503): repeating will not help until
+    /// the credits reset.
+    CreditsExhausted,
+    /// The server failed (HTTP 5xx).
+    Server,
+    /// A status the API does not document for this call.
+    UnexpectedStatus,
+    /// A message job ended in `failed`.
+    JobFailed {
+        /// The job, to quote to support.
+        job: JobRef,
+        /// HockeyStack's dotted error code.
+        code: String,
+        /// HockeyStack's coarse error class.
+        category: String,
+        /// HockeyStack's sentence.
+        message: String,
+    },
+    /// The message job is gone: it outlived its retention window (60 minutes pending, 15
+    /// minutes once finished), so its result can no longer be read.
+    JobExpired {
+        /// The job.
+        job: JobRef,
+    },
+    /// Agent provisioning failed, also after retrying it.
+    ProvisioningFailed {
+        /// The agent's deal or company.
+        agent: AgentRef,
+        /// How many provisioning runs were started.
+        attempts: u32,
+        /// The server's account of the last failure.
+        message: Option<String>,
+    },
+    /// A wait reached its deadline. The ids needed to resume are in `waiting_for`.
+    WaitTimedOut {
+        /// What was being waited for.
+        waiting_for: WaitSubject,
+        /// How long the wait lasted.
+        elapsed: Duration,
+        /// How many times the state was checked.
+        attempts: u32,
+    },
+    /// A list answered with a cursor it had already given: following it would loop forever.
+    RepeatedCursor {
+        /// The repeated cursor.
+        cursor: String,
+    },
+    /// A list said more items exist but gave no cursor to fetch them.
+    MissingCursor,
+    /// An answer broke the API's contract (a completed job without result, a streamed event
+    /// whose data is not JSON, an event stream where JSON was due).
+    InvalidResponse {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The connection failed or timed out.
+    Transport,
+    /// A response body could not be decoded; see [`Error::body_snippet`].
+    Decode {
+        /// The start of the body, for diagnosis.
+        snippet: String,
+    },
+    /// The HTTP client could not be built.
+    HttpClient,
+}
+
+/// Where an agent lives: its CRM deal or company.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AgentRef {
+    /// A deal agent.
+    Deal(String),
+    /// A company agent.
+    Company(String),
+}
+
+/// Everything needed to find a message job again.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct JobRef {
+    /// The deal or company whose agent runs the job.
+    pub agent: AgentRef,
+    /// The conversation.
+    pub conversation_id: String,
+    /// The job.
+    pub job_id: String,
+}
+
+/// What a wait was waiting for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WaitSubject {
+    /// An agent to become active.
+    Agent(AgentRef),
+    /// A message job to finish.
+    Job(JobRef),
+}
+
+/// The API's own account of an error, from its error body.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ApiErrorBody {
+    /// HockeyStack's dotted code (`rate_limit.exceeded`); none for HyperRep.
+    pub code: Option<String>,
+    /// HockeyStack's coarse class (`rate_limited`); none for HyperRep.
+    pub category: Option<String>,
+    /// The sentence: HockeyStack's `message`, HyperRep's `detail`.
+    pub message: String,
+    /// HyperRep's per-field validation problems (422).
+    pub problems: Vec<ValidationProblem>,
+}
+
+/// One problem found while validating a request (HyperRep 422).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidationProblem {
+    /// Where, for example `query.limit`.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+    /// A machine-readable kind.
+    pub kind: String,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                api: None,
+                status: None,
+                request_id: None,
+                body: None,
+                resume_cursor: None,
+                source: None,
+            }),
+        }
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    pub(crate) fn with_api(mut self, api: &'static str) -> Self {
+        self.inner.api = Some(api);
+        self
+    }
+
+    pub(crate) fn with_resume_cursor(mut self, cursor: Option<String>) -> Self {
+        self.inner.resume_cursor = cursor;
+        self
+    }
+
+    /// An error for an HTTP answer with a non-success status.
+    pub(crate) fn from_status(
+        api: &'static str,
+        status: u16,
+        headers: &HeaderMap,
+        body: Option<ApiErrorBody>,
+        credits_on_503: bool,
+    ) -> Self {
+        let kind = match status {
+            401 | 403 => ErrorKind::Unauthorized,
+            404 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
+            400 => ErrorKind::BadRequest,
+            422 => ErrorKind::Validation,
+            429 => ErrorKind::RateLimited {
+                retry_after: crate::transport::retry_after(headers),
+            },
+            503 if credits_on_503 => ErrorKind::CreditsExhausted,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::UnexpectedStatus,
+        };
+        let mut error = Error::new(kind).with_api(api);
+        error.inner.status = Some(status);
+        error.inner.request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        error.inner.body = body;
+        error
+    }
+
+    /// An error for a body that could not be decoded.
+    pub(crate) fn decode(
+        api: &'static str,
+        status: Option<u16>,
+        bytes: &[u8],
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        let mut error = Error::new(ErrorKind::Decode {
+            snippet: snippet(bytes),
+        })
+        .with_api(api)
+        .with_source(source);
+        error.inner.status = status;
+        error
+    }
+
+    /// An error for a failed connection or a timeout.
+    pub(crate) fn transport(api: &'static str, source: reqwest::Error) -> Self {
+        // reqwest's messages can contain the URL; ours never carry credentials in it.
+        let status = source.status().map(|s| s.as_u16());
+        let mut error = Error::new(ErrorKind::Transport)
+            .with_api(api)
+            .with_source(source);
+        error.inner.status = status;
+        error
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.inner.kind
+    }
+
+    /// The HTTP status, when the failure is an HTTP answer.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// The server's `x-request-id`, when it sent one: quote it to the API's support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+
+    /// The API's own error body, when it sent a readable one.
+    pub fn api_error(&self) -> Option<&ApiErrorBody> {
+        self.inner.body.as_ref()
+    }
+
+    /// HyperRep's per-field problems of a 422 (empty otherwise).
+    pub fn validation_problems(&self) -> &[ValidationProblem] {
+        self.inner
+            .body
+            .as_ref()
+            .map(|b| b.problems.as_slice())
+            .unwrap_or_default()
+    }
+
+    /// For an error in the middle of a list stream: the cursor of the page that could not be
+    /// fetched. Start a new stream from it (`resume_from`) and nothing is lost.
+    pub fn resume_cursor(&self) -> Option<&str> {
+        self.inner.resume_cursor.as_deref()
+    }
+
+    /// How long the server asked to wait before retrying, for a rate-limited request.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self.inner.kind {
+            ErrorKind::RateLimited { retry_after } => retry_after,
+            _ => None,
+        }
+    }
+
+    /// The start of an undecodable body.
+    pub fn body_snippet(&self) -> Option<&str> {
+        match &self.inner.kind {
+            ErrorKind::Decode { snippet } => Some(snippet),
+            _ => None,
+        }
+    }
+
+    /// True for failures that may pass if the same request is sent again later: rate limits,
+    /// server failures and transport failures. Credits exhaustion is not one of them.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.inner.kind,
+            ErrorKind::RateLimited { .. } | ErrorKind::Server | ErrorKind::Transport
+        )
+    }
+
+    /// True when the failure is a timeout: a silent connection or a wait's deadline.
+    pub fn is_timeout(&self) -> bool {
+        match &self.inner.kind {
+            ErrorKind::WaitTimedOut { .. } => true,
+            ErrorKind::Transport => self
+                .inner
+                .source
+                .as_ref()
+                .and_then(|s| s.downcast_ref::<reqwest::Error>())
+                .is_some_and(|e| e.is_timeout()),
+            _ => false,
+        }
+    }
+}
+
+/// The start of a body as readable text: at most 200 characters, control characters shown as
+/// escapes.
+fn snippet(bytes: &[u8]) -> String {
+    const MAX: usize = 200;
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_default)
+        .collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
+impl fmt::Display for AgentRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AgentRef::Deal(id) => write!(f, "deal {id}"),
+            AgentRef::Company(id) => write!(f, "company {id}"),
+        }
+    }
+}
+
+impl fmt::Display for JobRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "job {} of conversation {} ({})",
+            self.job_id, self.conversation_id, self.agent
+        )
+    }
+}
+
+impl fmt::Display for WaitSubject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitSubject::Agent(agent) => write!(f, "the agent of {agent} to become active"),
+            WaitSubject::Job(job) => write!(f, "{job} to finish"),
+        }
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::MissingCredentials { api, variable } => write!(
+        let api = self.inner.api.unwrap_or("the API");
+        match &self.inner.kind {
+            ErrorKind::MissingCredentials { api, variable } => write!(
                 f,
                 "no {api} credential configured: set the {variable} environment variable or \
                  pass one to the client builder"
-            ),
-            Error::InvalidCredentials { api } => write!(
+            )?,
+            ErrorKind::InvalidCredentials { api } => write!(
                 f,
                 "the {api} credential contains characters that cannot be sent in an HTTP header"
-            ),
-            Error::InvalidBaseUrl { reason } => write!(f, "invalid base URL: {reason}"),
-            Error::HttpClient(e) => write!(f, "cannot build the HTTP client: {e}"),
+            )?,
+            ErrorKind::InvalidBaseUrl { reason } => write!(f, "invalid base URL: {reason}")?,
+            ErrorKind::InvalidRequest { reason } => write!(f, "request not sent: {reason}")?,
+            ErrorKind::Unauthorized => write!(f, "{api} refused the credential")?,
+            ErrorKind::NotFound => write!(f, "{api} found nothing at that path")?,
+            ErrorKind::Conflict => write!(f, "{api} reported a conflict with the current state")?,
+            ErrorKind::BadRequest => write!(f, "{api} rejected a value of the request")?,
+            ErrorKind::Validation => write!(f, "{api} found the request invalid")?,
+            ErrorKind::RateLimited {
+                retry_after: Some(d),
+            } => write!(
+                f,
+                "{api} rate limit reached; retry in {} s",
+                d.as_secs_f64()
+            )?,
+            ErrorKind::RateLimited { retry_after: None } => write!(f, "{api} rate limit reached")?,
+            ErrorKind::CreditsExhausted => write!(
+                f,
+                "{api}: the monthly credit cap is reached; agent work resumes after the reset"
+            )?,
+            ErrorKind::Server => write!(f, "{api} failed on its side")?,
+            ErrorKind::UnexpectedStatus => write!(f, "{api} answered with an undocumented status")?,
+            ErrorKind::JobFailed {
+                job,
+                code,
+                category,
+                message,
+            } => write!(f, "{job} failed: {message} ({code}, {category})")?,
+            ErrorKind::JobExpired { job } => {
+                write!(f, "{job} is gone: it outlived its retention window")?
+            }
+            ErrorKind::ProvisioningFailed {
+                agent,
+                attempts,
+                message,
+            } => {
+                write!(
+                    f,
+                    "provisioning the agent of {agent} failed after {attempts} run(s)"
+                )?;
+                if let Some(message) = message {
+                    write!(f, ": {message}")?;
+                }
+            }
+            ErrorKind::WaitTimedOut {
+                waiting_for,
+                elapsed,
+                attempts,
+            } => write!(
+                f,
+                "gave up waiting for {waiting_for} after {:.1} s and {attempts} check(s)",
+                elapsed.as_secs_f64()
+            )?,
+            ErrorKind::RepeatedCursor { cursor } => write!(
+                f,
+                "{api} repeated the list cursor {cursor:?}; stopped to avoid a loop"
+            )?,
+            ErrorKind::MissingCursor => write!(
+                f,
+                "{api} said more items exist but gave no cursor to fetch them"
+            )?,
+            ErrorKind::InvalidResponse { reason } => {
+                write!(f, "unusable answer from {api}: {reason}")?
+            }
+            ErrorKind::Transport => write!(f, "connection to {api} failed")?,
+            ErrorKind::Decode { snippet } => {
+                write!(f, "cannot decode the answer of {api}: {snippet:?}")?
+            }
+            ErrorKind::HttpClient => write!(f, "cannot build the HTTP client")?,
         }
+        if let Some(status) = self.inner.status {
+            write!(f, " [HTTP {status}]")?;
+        }
+        if let Some(body) = &self.inner.body {
+            if !body.message.is_empty() {
+                write!(f, ": {}", body.message)?;
+            }
+            if let Some(code) = &body.code {
+                write!(f, " ({code})")?;
+            }
+            for problem in &body.problems {
+                write!(f, "; {}: {}", problem.location, problem.message)?;
+            }
+        }
+        if let Some(id) = &self.inner.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        if let Some(cursor) = &self.inner.resume_cursor {
+            write!(f, "; resume from cursor {cursor:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Error");
+        s.field("kind", &self.inner.kind);
+        if let Some(api) = self.inner.api {
+            s.field("api", &api);
+        }
+        if let Some(status) = self.inner.status {
+            s.field("status", &status);
+        }
+        if let Some(id) = &self.inner.request_id {
+            s.field("request_id", id);
+        }
+        if let Some(body) = &self.inner.body {
+            s.field("body", body);
+        }
+        if let Some(cursor) = &self.inner.resume_cursor {
+            s.field("resume_cursor", cursor);
+        }
+        if let Some(source) = &self.inner.source {
+            s.field("source", &source.to_string());
+        }
+        s.finish()
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::HttpClient(e) => Some(e),
-            _ => None,
+        self.inner
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// How an API's typed error body reads, so that one conversion serves both APIs.
+pub(crate) trait ApiError {
+    /// The API's name in messages.
+    const API: &'static str;
+    /// Whether a 503 means the credit cap (HockeyStack) rather than an outage.
+    const CREDITS_ON_503: bool;
+    /// The body in the crate's terms.
+    fn body(&self) -> ApiErrorBody;
+}
+
+/// Converts a generated call's error into the crate's error.
+pub(crate) fn from_generated<E: ApiError>(error: progenitor_client::Error<E>) -> Error {
+    use progenitor_client::Error as G;
+    match error {
+        G::ErrorResponse(response) => {
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.into_inner().body();
+            Error::from_status(E::API, status, &headers, Some(body), E::CREDITS_ON_503)
         }
+        G::UnexpectedResponse(response) => Error::from_status(
+            E::API,
+            response.status().as_u16(),
+            response.headers(),
+            None,
+            E::CREDITS_ON_503,
+        ),
+        G::InvalidResponsePayload(bytes, source) => Error::decode(E::API, None, &bytes, source),
+        G::CommunicationError(source)
+        | G::ResponseBodyError(source)
+        | G::InvalidUpgrade(source) => Error::transport(E::API, source),
+        G::InvalidRequest(reason) | G::Custom(reason) => {
+            Error::new(ErrorKind::InvalidRequest { reason }).with_api(E::API)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_short_and_printable() {
+        let long = "x".repeat(500);
+        let s = snippet(long.as_bytes());
+        assert_eq!(s.chars().count(), 201);
+        assert_eq!(snippet(b"a\nb\x00\xff"), "a\\nb\\u{0}\\u{fffd}");
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        let h = HeaderMap::new();
+        let kind = |status, credits| {
+            Error::from_status("X", status, &h, None, credits)
+                .kind()
+                .clone()
+        };
+        assert_eq!(kind(401, false), ErrorKind::Unauthorized);
+        assert_eq!(kind(403, false), ErrorKind::Unauthorized);
+        assert_eq!(kind(404, false), ErrorKind::NotFound);
+        assert_eq!(kind(409, false), ErrorKind::Conflict);
+        assert_eq!(kind(422, false), ErrorKind::Validation);
+        assert_eq!(kind(503, true), ErrorKind::CreditsExhausted);
+        assert_eq!(kind(503, false), ErrorKind::Server);
+        assert_eq!(kind(418, false), ErrorKind::UnexpectedStatus);
+        assert_eq!(
+            kind(429, false),
+            ErrorKind::RateLimited { retry_after: None }
+        );
+    }
+
+    #[test]
+    fn display_carries_status_message_request_id_and_cursor() {
+        let mut h = HeaderMap::new();
+        h.insert("x-request-id", "req-7".parse().unwrap());
+        h.insert("retry-after", "23".parse().unwrap());
+        let body = ApiErrorBody {
+            code: Some("rate_limit.exceeded".into()),
+            message: "Rate limit exceeded.".into(),
+            ..Default::default()
+        };
+        let e = Error::from_status("HockeyStack", 429, &h, Some(body), true)
+            .with_resume_cursor(Some("c9".into()));
+        let text = e.to_string();
+        for part in [
+            "HockeyStack",
+            "23 s",
+            "HTTP 429",
+            "Rate limit exceeded.",
+            "req-7",
+            "\"c9\"",
+        ] {
+            assert!(text.contains(part), "{text:?} lacks {part:?}");
+        }
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(23)));
+        assert!(e.is_transient());
     }
 }

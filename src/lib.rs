@@ -9,6 +9,9 @@
 pub mod config;
 mod error;
 mod open_enum;
+pub mod paginate;
+mod poll;
+mod retry;
 mod transport;
 
 #[cfg(feature = "hockeystack")]
@@ -17,6 +20,9 @@ pub mod hockeystack;
 pub mod hyperrep;
 
 pub use config::ClientBuilder;
-pub use error::Error;
+pub use error::{AgentRef, ApiErrorBody, Error, ErrorKind, JobRef, ValidationProblem, WaitSubject};
 pub use open_enum::UnknownValue;
-pub use transport::Inner;
+pub use paginate::{Items, Page, Pages, Paginated};
+pub use poll::{PollPolicy, Progress, ProgressStream};
+pub use retry::RetryPolicy;
+pub use transport::{Inner, RateLimit};

@@ -19,9 +19,13 @@
 //! Status-like enums ([`AgentStatus`], [`MessageJobStatus`], [`TaskStatus`], …) are open: a
 //! value HockeyStack adds later decodes as `Unknown` instead of failing the response.
 
+mod agents;
 mod enums;
+mod messages;
 
+pub use agents::{AgentRecord, DEFAULT_PROVISIONING_RUNS, EnsureAgent};
 pub use enums::*;
+pub use messages::{Ask, Reply, WaitForJob};
 
 pub use generated::*;
 
@@ -51,4 +55,38 @@ crate::config::api_client! {
     auth_value: |token| format!("Bearer {token}"),
     operations: operations::OPERATIONS,
     public_operations: &["health"],
+    credits_on_503: true,
+}
+
+impl crate::error::ApiError for types::Error {
+    const API: &'static str = "HockeyStack";
+    const CREDITS_ON_503: bool = true;
+    fn body(&self) -> crate::ApiErrorBody {
+        crate::ApiErrorBody {
+            code: Some(self.error.code.clone()),
+            category: Some(self.error.category.clone()),
+            message: self.error.message.clone(),
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// HockeyStack pages say where the list goes on with `next_cursor` alone.
+fn continuation(next_cursor: Option<String>) -> crate::paginate::Continuation {
+    crate::paginate::Continuation {
+        next_cursor,
+        has_more: None,
+    }
+}
+
+crate::paginate::paginated! {
+    ListCompanyAgents => CompanyAgentList, CompanyAgentState, cursor, |p| (p.agents, continuation(p.next_cursor));
+    ListDealAgents => AgentList, AgentState, cursor, |p| (p.agents, continuation(p.next_cursor));
+    ListDealConversations => ConversationList, Conversation, cursor, |p| (p.conversations, continuation(p.next_cursor));
+    ListCompanyConversations => ConversationList, Conversation, cursor, |p| (p.conversations, continuation(p.next_cursor));
+    // Message lists take the previous page's `next_cursor` as `after`.
+    ListDealConversationMessages => MessageList, Message, after, |p| (p.messages, continuation(p.next_cursor));
+    ListCompanyConversationMessages => MessageList, Message, after, |p| (p.messages, continuation(p.next_cursor));
+    ListTasks => TaskList, Task, cursor, |p| (p.tasks, continuation(p.next_cursor));
+    CreditsOperations => CreditOperationList, CreditOperation, cursor, |p| (p.operations, continuation(p.next_cursor));
 }

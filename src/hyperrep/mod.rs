@@ -53,4 +53,59 @@ crate::config::api_client! {
     auth_value: |key| key.to_owned(),
     operations: operations::OPERATIONS,
     public_operations: &[],
+    credits_on_503: false,
+}
+
+impl crate::error::ApiError for types::Error {
+    const API: &'static str = "HyperRep";
+    const CREDITS_ON_503: bool = false;
+    fn body(&self) -> crate::ApiErrorBody {
+        match &self.detail {
+            types::ErrorDetail::String(message) => crate::ApiErrorBody {
+                message: message.clone(),
+                ..Default::default()
+            },
+            types::ErrorDetail::Array(problems) => crate::ApiErrorBody {
+                message: "request validation failed".into(),
+                problems: problems
+                    .iter()
+                    .map(|p| crate::ValidationProblem {
+                        location: p
+                            .loc
+                            .iter()
+                            .map(|part| match part {
+                                types::ValidationErrorLocItem::String(s) => s.clone(),
+                                types::ValidationErrorLocItem::Integer(i) => i.to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join("."),
+                        message: p.msg.clone(),
+                        kind: p.type_.clone(),
+                    })
+                    .collect(),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// HyperRep pages carry both `next_cursor` and `has_more`; the paginator checks they agree.
+fn continuation(pagination: types::Pagination) -> crate::paginate::Continuation {
+    crate::paginate::Continuation {
+        next_cursor: pagination.next_cursor,
+        has_more: Some(pagination.has_more),
+    }
+}
+
+crate::paginate::paginated! {
+    ListAgents => AgentPage, Agent, cursor, |p| (p.data, continuation(p.pagination));
+    ListAgentConversations => ConversationPage, Conversation, cursor, |p| (p.data, continuation(p.pagination));
+    ListAgentSales => SalePage, Sale, cursor, |p| (p.data, continuation(p.pagination));
+    ListConversations => ConversationPage, Conversation, cursor, |p| (p.data, continuation(p.pagination));
+    ListConversationMessages => MessagePage, Message, cursor, |p| (p.data, continuation(p.pagination));
+    ListContacts => ContactPage, Contact, cursor, |p| (p.data, continuation(p.pagination));
+    ListContactConversations => ConversationPage, Conversation, cursor, |p| (p.data, continuation(p.pagination));
+    ListCompanies => CompanyPage, Company, cursor, |p| (p.data, continuation(p.pagination));
+    ListSales => SalePage, Sale, cursor, |p| (p.data, continuation(p.pagination));
+    ListResponseDrafts => ResponseDraftPage, ResponseDraft, cursor, |p| (p.data, continuation(p.pagination));
 }

@@ -40,23 +40,36 @@ pub fn no_body(when: When) -> When {
     when.is_true(|req| req.body().is_empty())
 }
 
+/// A mock server and a HockeyStack client pointed at it. Retries are off, so that every
+/// answer reaches the test as sent; the retry tests build their own client.
 #[cfg(feature = "hockeystack")]
 pub async fn hockeystack() -> (MockServer, revenue_agents::hockeystack::Client) {
     let server = MockServer::start_async().await;
-    let client = revenue_agents::hockeystack::Client::builder()
-        .credential(HS_TOKEN)
-        .base_url(server.url("/api/revenue-agents/v1"))
-        .build()
-        .expect("client builds");
+    let client = hockeystack_client(&server, revenue_agents::RetryPolicy::none());
     (server, client)
 }
 
+#[cfg(feature = "hockeystack")]
+pub fn hockeystack_client(
+    server: &MockServer,
+    retry: revenue_agents::RetryPolicy,
+) -> revenue_agents::hockeystack::Client {
+    revenue_agents::hockeystack::Client::builder()
+        .credential(HS_TOKEN)
+        .base_url(server.url("/api/revenue-agents/v1"))
+        .retry_policy(retry)
+        .build()
+        .expect("client builds")
+}
+
+/// A mock server and a HyperRep client pointed at it, retries off.
 #[cfg(feature = "hyperrep")]
 pub async fn hyperrep() -> (MockServer, revenue_agents::hyperrep::Client) {
     let server = MockServer::start_async().await;
     let client = revenue_agents::hyperrep::Client::builder()
         .credential(HR_KEY)
         .base_url(server.base_url())
+        .retry_policy(revenue_agents::RetryPolicy::none())
         .build()
         .expect("client builds");
     (server, client)

@@ -1,0 +1,501 @@
+//! Message jobs: waiting for a job's reply, and the one call that asks an agent a question
+//! (make sure the agent is active, open a conversation, send, wait).
+
+use std::future::{Future, IntoFuture};
+
+use futures_core::future::BoxFuture;
+use tokio::sync::watch;
+
+use super::{Client, MessageJobStatus, MessageRole, types};
+use crate::{
+    AgentRef, Error, ErrorKind, JobRef, PollPolicy, Progress, ProgressStream, WaitSubject,
+    poll::{Step, Stopped, poll},
+};
+
+/// An agent's answer to one message.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The conversation, to send follow-up questions into.
+    pub conversation_id: String,
+    /// The job that produced the reply.
+    pub job_id: String,
+    /// What the turn produced, normally one assistant message.
+    pub messages: Vec<types::Message>,
+}
+
+impl Reply {
+    /// The text of the reply: the assistant messages (and those without a role), joined by
+    /// blank lines.
+    pub fn text(&self) -> String {
+        self.messages
+            .iter()
+            .filter(|m| m.role.as_ref().is_none_or(|r| *r == MessageRole::Assistant))
+            .map(|m| m.content.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+}
+
+/// A wait for a message job to finish. Await it for the reply's messages.
+#[must_use = "a wait does nothing until awaited"]
+pub struct WaitForJob<'a> {
+    client: &'a Client,
+    job: JobRef,
+    policy: PollPolicy,
+    progress: watch::Sender<Option<Progress>>,
+}
+
+impl<'a> WaitForJob<'a> {
+    /// How to pace the checks. Default [`PollPolicy::message_jobs`].
+    pub fn policy(mut self, policy: PollPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The checks of this wait as they happen.
+    pub fn progress(&self) -> ProgressStream {
+        ProgressStream::new(self.progress.subscribe())
+    }
+}
+
+impl<'a> IntoFuture for WaitForJob<'a> {
+    type Output = Result<Vec<types::Message>, Error>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let client = self.client;
+        Box::pin(async move {
+            let job = self.job;
+            wait_for_job(&self.policy, &self.progress, &job, || {
+                fetch_job(client, &job)
+            })
+            .await
+        })
+    }
+}
+
+async fn fetch_job(client: &Client, job: &JobRef) -> Result<types::MessageJob, Error> {
+    let cid = job.conversation_id.as_str();
+    let job_id = job.job_id.as_str();
+    Ok(match &job.agent {
+        AgentRef::Deal(id) => {
+            client
+                .get_deal_message_job()
+                .deal_id(id.as_str())
+                .cid(cid)
+                .job_id(job_id)
+                .send()
+                .await?
+        }
+        AgentRef::Company(id) => {
+            client
+                .get_company_message_job()
+                .company_id(id.as_str())
+                .cid(cid)
+                .job_id(job_id)
+                .send()
+                .await?
+        }
+    }
+    .into_inner())
+}
+
+/// The job wait, over any fetch call, so that it is tested without a server.
+pub(crate) async fn wait_for_job<F, Fut>(
+    policy: &PollPolicy,
+    progress: &watch::Sender<Option<Progress>>,
+    job: &JobRef,
+    fetch: F,
+) -> Result<Vec<types::Message>, Error>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<types::MessageJob, Error>>,
+{
+    let outcome = poll(policy, policy.min_delay, progress, || async {
+        match fetch().await {
+            Ok(found) => match found.status {
+                MessageJobStatus::Completed => match found.result {
+                    Some(result) => Ok(Step::Done(Ok(result.messages))),
+                    None => Ok(Step::Done(Err(Error::new(ErrorKind::InvalidResponse {
+                        reason: format!("{job} is completed but has no result"),
+                    })))),
+                },
+                MessageJobStatus::Failed => {
+                    let detail = found.error.unwrap_or_else(|| types::ErrorDetail {
+                        code: String::new(),
+                        category: String::new(),
+                        message: "no error details were given".to_owned(),
+                    });
+                    Ok(Step::Done(Err(Error::new(ErrorKind::JobFailed {
+                        job: job.clone(),
+                        code: detail.code,
+                        category: detail.category,
+                        message: detail.message,
+                    }))))
+                }
+                // `pending`, or a status added after this crate: not finished.
+                other => Ok(Step::Pending(other.as_str().to_owned())),
+            },
+            Err(e) if *e.kind() == ErrorKind::NotFound => {
+                Ok(Step::Done(Err(Error::new(ErrorKind::JobExpired {
+                    job: job.clone(),
+                }))))
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await;
+    match outcome {
+        Ok(result) => result,
+        Err(Stopped::TimedOut { elapsed, attempts }) => Err(Error::new(ErrorKind::WaitTimedOut {
+            waiting_for: WaitSubject::Job(job.clone()),
+            elapsed,
+            attempts,
+        })),
+        Err(Stopped::Failed(e)) => Err(e),
+    }
+}
+
+/// One question to an agent, from start to reply. See [`Client::ask_deal`].
+#[must_use = "a question does nothing until awaited"]
+pub struct Ask<'a> {
+    client: &'a Client,
+    agent: AgentRef,
+    question: String,
+    conversation_id: Option<String>,
+    agent_policy: PollPolicy,
+    job_policy: PollPolicy,
+    progress: watch::Sender<Option<Progress>>,
+}
+
+impl<'a> Ask<'a> {
+    /// Continue this conversation instead of opening a new one. The agent is then assumed to
+    /// be active, and no provisioning request is sent.
+    pub fn conversation(mut self, conversation_id: impl Into<String>) -> Self {
+        self.conversation_id = Some(conversation_id.into());
+        self
+    }
+
+    /// How to pace the wait for the agent. Default [`PollPolicy::agent_provisioning`].
+    pub fn agent_policy(mut self, policy: PollPolicy) -> Self {
+        self.agent_policy = policy;
+        self
+    }
+
+    /// How to pace the wait for the reply. Default [`PollPolicy::message_jobs`].
+    pub fn job_policy(mut self, policy: PollPolicy) -> Self {
+        self.job_policy = policy;
+        self
+    }
+
+    /// The checks of both waits as they happen (agent states, then job states).
+    pub fn progress(&self) -> ProgressStream {
+        ProgressStream::new(self.progress.subscribe())
+    }
+}
+
+impl<'a> IntoFuture for Ask<'a> {
+    type Output = Result<Reply, Error>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(ask(self))
+    }
+}
+
+async fn ask(ask: Ask<'_>) -> Result<Reply, Error> {
+    let client = ask.client;
+    let conversation_id = match ask.conversation_id {
+        Some(id) => id,
+        None => {
+            let conversation = match &ask.agent {
+                AgentRef::Deal(id) => {
+                    client
+                        .ensure_deal_agent(id.as_str())
+                        .policy(ask.agent_policy)
+                        .with_progress(ask.progress.clone())
+                        .await?;
+                    client
+                        .create_deal_conversation()
+                        .deal_id(id.as_str())
+                        .send()
+                        .await?
+                }
+                AgentRef::Company(id) => {
+                    client
+                        .ensure_company_agent(id.as_str())
+                        .policy(ask.agent_policy)
+                        .with_progress(ask.progress.clone())
+                        .await?;
+                    client
+                        .create_company_conversation()
+                        .company_id(id.as_str())
+                        .send()
+                        .await?
+                }
+            };
+            conversation.into_inner().conversation_id
+        }
+    };
+    let body = types::SendMessageRequest::builder().message(ask.question);
+    let cid = conversation_id.as_str();
+    let accepted = match &ask.agent {
+        AgentRef::Deal(id) => {
+            client
+                .send_deal_message()
+                .deal_id(id.as_str())
+                .cid(cid)
+                .body(body)
+                .send()
+                .await?
+        }
+        AgentRef::Company(id) => {
+            client
+                .send_company_message()
+                .company_id(id.as_str())
+                .cid(cid)
+                .body(body)
+                .send()
+                .await?
+        }
+    }
+    .into_inner();
+    let job = JobRef {
+        agent: ask.agent,
+        conversation_id: accepted.conversation_id.clone(),
+        job_id: accepted.job_id.clone(),
+    };
+    let messages = wait_for_job(&ask.job_policy, &ask.progress, &job, || {
+        fetch_job(client, &job)
+    })
+    .await?;
+    Ok(Reply {
+        conversation_id: job.conversation_id,
+        job_id: job.job_id,
+        messages,
+    })
+}
+
+impl Client {
+    /// Waits for a deal message job to finish and returns the reply's messages. A job that
+    /// failed is [`ErrorKind::JobFailed`]; one past its retention window is
+    /// [`ErrorKind::JobExpired`].
+    pub fn wait_for_deal_job(
+        &self,
+        deal_id: impl Into<String>,
+        conversation_id: impl Into<String>,
+        job_id: impl Into<String>,
+    ) -> WaitForJob<'_> {
+        self.wait_for_job(JobRef {
+            agent: AgentRef::Deal(deal_id.into()),
+            conversation_id: conversation_id.into(),
+            job_id: job_id.into(),
+        })
+    }
+
+    /// Waits for a company message job; see [`wait_for_deal_job`](Self::wait_for_deal_job).
+    pub fn wait_for_company_job(
+        &self,
+        company_id: impl Into<String>,
+        conversation_id: impl Into<String>,
+        job_id: impl Into<String>,
+    ) -> WaitForJob<'_> {
+        self.wait_for_job(JobRef {
+            agent: AgentRef::Company(company_id.into()),
+            conversation_id: conversation_id.into(),
+            job_id: job_id.into(),
+        })
+    }
+
+    /// Waits for any message job, for example one named by a timeout error's [`JobRef`].
+    pub fn wait_for_job(&self, job: JobRef) -> WaitForJob<'_> {
+        WaitForJob {
+            client: self,
+            job,
+            policy: PollPolicy::message_jobs(),
+            progress: watch::channel(None).0,
+        }
+    }
+
+    /// Asks a deal's agent a question and waits for the reply: makes sure the agent is active,
+    /// opens a conversation (unless [`Ask::conversation`] names one), sends the question and
+    /// waits for the job. The reply carries the conversation id for follow-ups.
+    ///
+    /// ```no_run
+    /// # async fn run(client: revenue_agents::hockeystack::Client) -> Result<(), revenue_agents::Error> {
+    /// let reply = client.ask_deal("9001234567", "What is the biggest risk on this deal?").await?;
+    /// println!("{}", reply.text());
+    /// let follow_up = client
+    ///     .ask_deal("9001234567", "Who should I call first?")
+    ///     .conversation(reply.conversation_id)
+    ///     .await?;
+    /// # let _ = follow_up; Ok(()) }
+    /// ```
+    pub fn ask_deal(&self, deal_id: impl Into<String>, question: impl Into<String>) -> Ask<'_> {
+        self.ask(AgentRef::Deal(deal_id.into()), question.into())
+    }
+
+    /// Asks a company's agent a question; see [`ask_deal`](Self::ask_deal).
+    pub fn ask_company(
+        &self,
+        company_id: impl Into<String>,
+        question: impl Into<String>,
+    ) -> Ask<'_> {
+        self.ask(AgentRef::Company(company_id.into()), question.into())
+    }
+
+    fn ask(&self, agent: AgentRef, question: String) -> Ask<'_> {
+        Ask {
+            client: self,
+            agent,
+            question,
+            conversation_id: None,
+            agent_policy: PollPolicy::agent_provisioning(),
+            job_policy: PollPolicy::message_jobs(),
+            progress: watch::channel(None).0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::Mutex, time::Duration};
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    fn job(value: serde_json::Value) -> Result<types::MessageJob, Error> {
+        Ok(serde_json::from_value(value).unwrap())
+    }
+
+    fn pending() -> Result<types::MessageJob, Error> {
+        job(serde_json::json!({"status": "pending"}))
+    }
+
+    fn job_ref() -> JobRef {
+        JobRef {
+            agent: AgentRef::Deal("D".into()),
+            conversation_id: "c1".into(),
+            job_id: "j1".into(),
+        }
+    }
+
+    /// Runs a job wait over scripted answers; returns the outcome and the second of each check.
+    async fn script(
+        policy: PollPolicy,
+        answers: Vec<Result<types::MessageJob, Error>>,
+    ) -> (Result<Vec<types::Message>, Error>, Vec<u64>) {
+        let start = Instant::now();
+        let mut answers = answers;
+        answers.reverse();
+        let answers = Mutex::new(answers);
+        let times = Mutex::new(Vec::new());
+        let (tx, _rx) = watch::channel(None);
+        let result = wait_for_job(&policy, &tx, &job_ref(), || async {
+            times.lock().unwrap().push(start.elapsed().as_secs());
+            answers.lock().unwrap().pop().expect("unexpected poll")
+        })
+        .await;
+        (result, times.into_inner().unwrap())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pending_three_times_then_completed() {
+        let completed = job(serde_json::json!({
+            "status": "completed",
+            "result": {"messages": [{"role": "assistant", "content": "Risky."}]}
+        }));
+        let (result, times) = script(
+            PollPolicy::message_jobs(),
+            vec![pending(), pending(), pending(), completed],
+        )
+        .await;
+        assert_eq!(result.unwrap()[0].content, "Risky.");
+        assert_eq!(times, [1, 3, 7, 12], "1 s, then doubling up to 5 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_job_is_a_typed_error() {
+        let failed = job(serde_json::json!({
+            "status": "failed",
+            "error": {"code": "agent.timeout", "category": "internal", "message": "Too slow."}
+        }));
+        let (result, _) = script(PollPolicy::message_jobs(), vec![pending(), failed]).await;
+        let error = result.unwrap_err();
+        assert_eq!(
+            error.kind(),
+            &ErrorKind::JobFailed {
+                job: job_ref(),
+                code: "agent.timeout".into(),
+                category: "internal".into(),
+                message: "Too slow.".into()
+            }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_404_means_the_job_expired() {
+        let gone = Err(Error::from_status(
+            "HockeyStack",
+            404,
+            &Default::default(),
+            None,
+            true,
+        ));
+        let (result, _) = script(PollPolicy::message_jobs(), vec![gone]).await;
+        assert_eq!(
+            result.unwrap_err().kind(),
+            &ErrorKind::JobExpired { job: job_ref() }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_completed_job_without_result_is_reported() {
+        let (result, _) = script(
+            PollPolicy::message_jobs(),
+            vec![job(serde_json::json!({"status": "completed"}))],
+        )
+        .await;
+        assert!(matches!(
+            result.unwrap_err().kind(),
+            ErrorKind::InvalidResponse { .. }
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_gives_a_timeout_with_the_ids_to_resume() {
+        let policy = PollPolicy::message_jobs().deadline(Duration::from_secs(20));
+        let (result, times) = script(policy, (0..10).map(|_| pending()).collect()).await;
+        let error = result.unwrap_err();
+        assert_eq!(
+            error.kind(),
+            &ErrorKind::WaitTimedOut {
+                waiting_for: WaitSubject::Job(job_ref()),
+                elapsed: Duration::from_secs(20),
+                attempts: 6
+            }
+        );
+        assert_eq!(times, [1, 3, 7, 12, 17, 20]);
+        let text = error.to_string();
+        assert!(
+            text.contains("j1") && text.contains("c1") && text.contains("deal D"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn reply_text_joins_assistant_messages() {
+        let reply = Reply {
+            conversation_id: "c".into(),
+            job_id: "j".into(),
+            messages: serde_json::from_value(serde_json::json!([
+                {"role": "user", "content": "q"},
+                {"role": "assistant", "content": "a1"},
+                {"content": "a2"}
+            ]))
+            .unwrap(),
+        };
+        assert_eq!(reply.text(), "a1\n\na2");
+    }
+}

@@ -1,0 +1,390 @@
+//! One poller for every wait: agent provisioning, message jobs.
+//!
+//! Delays start at a minimum, grow by a factor up to a maximum, may be jittered, and stop at an
+//! overall deadline. A rate-limited check waits at least the server's `Retry-After`. Every
+//! check publishes a [`Progress`] that a program can show. Everything runs on tokio's clock,
+//! so dropping the future cancels the wait and tests run it in virtual time.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::atomic::{AtomicU64, Ordering},
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use futures_core::Stream;
+use tokio::{sync::watch, time::Instant};
+
+use crate::{Error, ErrorKind};
+
+/// How a wait paces its checks.
+///
+/// ```
+/// use std::time::Duration;
+/// use revenue_agents::PollPolicy;
+///
+/// // Check after 1 s, 2 s, 4 s, then every 5 s; give up after two minutes.
+/// let policy = PollPolicy::new(Duration::from_secs(1), Duration::from_secs(5))
+///     .factor(2.0)
+///     .deadline(Duration::from_secs(120));
+/// # let _ = policy;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollPolicy {
+    pub(crate) min_delay: Duration,
+    pub(crate) max_delay: Duration,
+    pub(crate) factor: f64,
+    pub(crate) jitter: bool,
+    pub(crate) deadline: Option<Duration>,
+}
+
+impl PollPolicy {
+    /// Delays from `min` growing (×2 by default) to `max`; no jitter, no deadline.
+    pub fn new(min: Duration, max: Duration) -> Self {
+        Self {
+            min_delay: min,
+            max_delay: max.max(min),
+            factor: 2.0,
+            jitter: false,
+            deadline: None,
+        }
+    }
+
+    /// HockeyStack's guidance for message jobs: start at 1 s and double up to 5 s. Gives up
+    /// after 5 minutes, well inside the job's 60-minute retention.
+    pub fn message_jobs() -> Self {
+        Self::new(Duration::from_secs(1), Duration::from_secs(5)).deadline(Duration::from_secs(300))
+    }
+
+    /// For agent provisioning, which usually takes 3 to 8 minutes: first check after 5 s,
+    /// growing by 1.5 to one check every 20 s (at most 20 s between the agent becoming active
+    /// and the caller knowing, at about 3 read requests a minute). Gives up after 15 minutes.
+    pub fn agent_provisioning() -> Self {
+        Self::new(Duration::from_secs(5), Duration::from_secs(20))
+            .factor(1.5)
+            .deadline(Duration::from_secs(15 * 60))
+    }
+
+    /// How much each delay grows over the previous one (at least 1).
+    pub fn factor(mut self, factor: f64) -> Self {
+        self.factor = if factor.is_finite() {
+            factor.max(1.0)
+        } else {
+            1.0
+        };
+        self
+    }
+
+    /// Randomise each delay between half and all of its value, so that many waiters do not
+    /// check in step.
+    pub fn jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Give up (with [`ErrorKind::WaitTimedOut`]) once this much time has passed.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Never give up on time alone.
+    pub fn no_deadline(mut self) -> Self {
+        self.deadline = None;
+        self
+    }
+
+    /// The delay before check number `attempt + 1`, without jitter.
+    pub(crate) fn delay_after(&self, attempt: u32) -> Duration {
+        let grown = self.min_delay.as_secs_f64() * self.factor.powi(attempt.min(64) as i32);
+        Duration::from_secs_f64(grown.min(self.max_delay.as_secs_f64()))
+    }
+}
+
+/// Where a wait stands, published after every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// The state the server reported (`initializing`, `pending`, …).
+    pub state: String,
+    /// Time since the wait began.
+    pub elapsed: Duration,
+    /// Checks made so far.
+    pub attempts: u32,
+}
+
+/// The outcome of one check.
+pub(crate) enum Step<T> {
+    /// Finished: stop and return this.
+    Done(T),
+    /// Not yet; the state to report.
+    Pending(String),
+}
+
+/// How a wait ended without its value.
+#[derive(Debug)]
+pub(crate) enum Stopped {
+    /// The deadline passed; the subject is filled in by the caller.
+    TimedOut { elapsed: Duration, attempts: u32 },
+    /// A check failed.
+    Failed(Error),
+}
+
+/// Checks with `probe` until it is done, the deadline passes or a check fails. The first
+/// check happens after `first_delay`. A rate-limited check is not a failure: the next one
+/// waits at least its `Retry-After`.
+pub(crate) async fn poll<T, F, Fut>(
+    policy: &PollPolicy,
+    first_delay: Duration,
+    progress: &watch::Sender<Option<Progress>>,
+    mut probe: F,
+) -> Result<T, Stopped>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Step<T>, Error>>,
+{
+    let start = Instant::now();
+    let deadline = policy.deadline.map(|d| start + d);
+    let mut delay = first_delay;
+    let mut attempts = 0u32;
+    loop {
+        if let Some(deadline) = deadline {
+            let now = Instant::now();
+            if now >= deadline && attempts > 0 {
+                return Err(Stopped::TimedOut {
+                    elapsed: now - start,
+                    attempts,
+                });
+            }
+            // The last check happens at the deadline rather than after it.
+            delay = delay.min(deadline.saturating_duration_since(now));
+        }
+        tokio::time::sleep(delay).await;
+        attempts += 1;
+        let (state, floor) = match probe().await {
+            Ok(Step::Done(value)) => return Ok(value),
+            Ok(Step::Pending(state)) => (state, Duration::ZERO),
+            Err(e) if matches!(e.kind(), ErrorKind::RateLimited { .. }) => (
+                "rate_limited".to_owned(),
+                e.retry_after().unwrap_or(Duration::ZERO),
+            ),
+            Err(e) => return Err(Stopped::Failed(e)),
+        };
+        progress.send_replace(Some(Progress {
+            state,
+            elapsed: start.elapsed(),
+            attempts,
+        }));
+        let next = policy.delay_after(attempts);
+        delay = if policy.jitter { jittered(next) } else { next }.max(floor);
+    }
+}
+
+/// A delay between half and all of `delay`. The randomness only needs to spread clients out,
+/// so a per-process xorshift seeded from the clock does (no dependency for it).
+pub(crate) fn jittered(delay: Duration) -> Duration {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let mut x = STATE.load(Ordering::Relaxed);
+    if x == 0 {
+        x = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9E37_79B9_7F4A_7C15)
+            | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    STATE.store(x, Ordering::Relaxed);
+    let unit = (x >> 11) as f64 / (1u64 << 53) as f64;
+    delay.mul_f64(0.5 + unit / 2.0)
+}
+
+/// A stream of [`Progress`] updates of one wait. It ends when the wait ends (or is dropped).
+/// A slow reader sees the latest state, not every intermediate one.
+pub struct ProgressStream {
+    inner: Pin<Box<dyn Stream<Item = Progress> + Send>>,
+}
+
+impl ProgressStream {
+    pub(crate) fn new(receiver: watch::Receiver<Option<Progress>>) -> Self {
+        let updates = futures_util::stream::unfold(receiver, |mut receiver| async move {
+            loop {
+                receiver.changed().await.ok()?;
+                let latest = receiver.borrow_and_update().clone();
+                if let Some(progress) = latest {
+                    return Some((progress, receiver));
+                }
+            }
+        });
+        Self {
+            inner: Box::pin(updates),
+        }
+    }
+}
+
+impl Stream for ProgressStream {
+    type Item = Progress;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Progress>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    fn secs(v: &[f64]) -> Vec<Duration> {
+        v.iter().map(|s| Duration::from_secs_f64(*s)).collect()
+    }
+
+    /// Runs a poll whose probe answers `pending` until `done_at` checks, recording when each
+    /// check happened.
+    async fn run(policy: PollPolicy, done_at: u32) -> (Result<u32, Stopped>, Vec<Duration>) {
+        let start = Instant::now();
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let (tx, _rx) = watch::channel(None);
+        let t = times.clone();
+        let mut n = 0;
+        let result = poll(&policy, policy.min_delay, &tx, move || {
+            n += 1;
+            t.lock().unwrap().push(start.elapsed());
+            let k = n;
+            async move {
+                Ok(if k >= done_at {
+                    Step::Done(k)
+                } else {
+                    Step::Pending("pending".into())
+                })
+            }
+        })
+        .await;
+        let times = times.lock().unwrap().clone();
+        (result, times)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delays_double_from_the_minimum_to_the_maximum() {
+        let (result, times) = run(PollPolicy::message_jobs(), 6).await;
+        assert_eq!(result.unwrap(), 6);
+        assert_eq!(times, secs(&[1.0, 3.0, 7.0, 12.0, 17.0, 22.0]));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_ends_the_wait_with_a_last_check_at_the_deadline() {
+        let policy = PollPolicy::new(Duration::from_secs(1), Duration::from_secs(5))
+            .deadline(Duration::from_secs(10));
+        let (result, times) = run(policy, u32::MAX).await;
+        match result {
+            Err(Stopped::TimedOut { elapsed, attempts }) => {
+                assert_eq!((elapsed, attempts), (Duration::from_secs(10), 4));
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert_eq!(times, secs(&[1.0, 3.0, 7.0, 10.0]));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limited_check_waits_for_retry_after() {
+        let start = Instant::now();
+        let (tx, _rx) = watch::channel(None);
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let t = times.clone();
+        let mut n = 0;
+        let policy = PollPolicy::new(Duration::from_secs(1), Duration::from_secs(5));
+        let result: Result<(), Stopped> = poll(&policy, Duration::ZERO, &tx, move || {
+            n += 1;
+            t.lock().unwrap().push(start.elapsed());
+            let k = n;
+            async move {
+                match k {
+                    1 => {
+                        let mut h = reqwest::header::HeaderMap::new();
+                        h.insert("retry-after", "30".parse().unwrap());
+                        Err(Error::from_status("HockeyStack", 429, &h, None, true))
+                    }
+                    _ => Ok(Step::Done(())),
+                }
+            }
+        })
+        .await;
+        assert!(result.is_ok());
+        assert_eq!(*times.lock().unwrap(), secs(&[0.0, 30.0]));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_check_stops_the_wait() {
+        let (tx, _rx) = watch::channel(None);
+        let result: Result<(), Stopped> =
+            poll(&PollPolicy::message_jobs(), Duration::ZERO, &tx, || async {
+                Err(Error::from_status(
+                    "HockeyStack",
+                    401,
+                    &Default::default(),
+                    None,
+                    true,
+                ))
+            })
+            .await;
+        assert!(matches!(result, Err(Stopped::Failed(e)) if *e.kind() == ErrorKind::Unauthorized));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn progress_is_published_after_each_check() {
+        use futures_util::StreamExt;
+        let (tx, rx) = watch::channel(None);
+        let mut stream = ProgressStream::new(rx);
+        let collector = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while let Some(p) = stream.next().await {
+                seen.push((p.state, p.attempts));
+            }
+            seen
+        });
+        let mut n = 0;
+        let policy = PollPolicy::new(Duration::from_secs(1), Duration::from_secs(1));
+        let _: Result<(), Stopped> = poll(&policy, Duration::ZERO, &tx, || {
+            n += 1;
+            let k = n;
+            async move {
+                Ok(if k == 3 {
+                    Step::Done(())
+                } else {
+                    Step::Pending(format!("s{k}"))
+                })
+            }
+        })
+        .await;
+        drop(tx);
+        let seen = collector.await.unwrap();
+        // The watch keeps the latest value: every update is seen because checks are 1 s apart.
+        assert_eq!(seen, vec![("s1".to_string(), 1), ("s2".to_string(), 2)]);
+    }
+
+    #[test]
+    fn jitter_stays_between_half_and_all_of_the_delay() {
+        for _ in 0..1000 {
+            let d = jittered(Duration::from_secs(10));
+            assert!(d >= Duration::from_secs(5) && d <= Duration::from_secs(10));
+        }
+    }
+
+    #[test]
+    fn factors_below_one_or_not_finite_are_clamped() {
+        assert_eq!(
+            PollPolicy::new(Duration::from_secs(1), Duration::from_secs(9))
+                .factor(0.1)
+                .factor,
+            1.0
+        );
+        assert_eq!(
+            PollPolicy::new(Duration::from_secs(1), Duration::from_secs(9))
+                .factor(f64::NAN)
+                .factor,
+            1.0
+        );
+    }
+}
