@@ -10,6 +10,8 @@ pub mod config;
 mod error;
 mod open_enum;
 pub mod paginate;
+// Only HockeyStack has asynchronous work to wait for; a HyperRep-only build keeps the policy types.
+#[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
 mod poll;
 mod retry;
 mod transport;
