@@ -14,6 +14,8 @@ pub mod paginate;
 #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
 mod poll;
 mod retry;
+#[cfg(feature = "hockeystack")]
+mod sse;
 mod transport;
 
 #[cfg(feature = "hockeystack")]

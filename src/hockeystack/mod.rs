@@ -22,10 +22,12 @@
 mod agents;
 mod enums;
 mod messages;
+mod stream;
 
 pub use agents::{AgentRecord, DEFAULT_PROVISIONING_RUNS, EnsureAgent};
 pub use enums::*;
 pub use messages::{Ask, Reply, WaitForJob};
+pub use stream::{ReplyEvent, ReplyStream, ToolArgs};
 
 pub use generated::*;
 

@@ -1,0 +1,426 @@
+//! The agent's reply as it is produced: a message POST that asks for Server-Sent Events, and
+//! the typed events read from it.
+
+use std::{
+    collections::VecDeque,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use progenitor_client::{ClientInfo, encode_path};
+use serde_json::Value;
+
+use super::{Client, types};
+use crate::{AgentRef, Error, ErrorKind, error::ApiError, sse::SseParser, transport};
+
+/// The largest error body read before giving up on it.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// One event of a streamed reply.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ReplyEvent {
+    /// The next piece of the answer's text.
+    TextDelta {
+        /// The piece.
+        text: String,
+    },
+    /// The agent calls a tool.
+    ToolUse {
+        /// The call's id, repeated by its [`ReplyEvent::ToolResult`].
+        id: Option<String>,
+        /// The tool.
+        name: Option<String>,
+        /// The call's arguments.
+        args: ToolArgs,
+    },
+    /// A tool's answer.
+    ToolResult {
+        /// The id of the call it answers.
+        id: Option<String>,
+        /// The tool.
+        name: Option<String>,
+        /// What the tool returned (the event's whole data when no result field is named).
+        result: Value,
+    },
+    /// The reply is complete; the stream ends after it.
+    Done {
+        /// The conversation, when the event names it.
+        conversation_id: Option<String>,
+        /// The event's data as sent.
+        data: Value,
+    },
+    /// An event this version of the crate does not know, kept as sent.
+    Unknown {
+        /// The event's name.
+        event: String,
+        /// The event's data.
+        data: String,
+    },
+}
+
+/// A tool call's arguments: HockeyStack sends the parsed JSON when the agent's arguments parse,
+/// the raw text when they do not, and nothing when none were captured.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolArgs {
+    /// Arguments that parsed as JSON.
+    Json(Value),
+    /// Arguments that did not parse, as the agent wrote them.
+    Text(String),
+    /// No arguments were captured.
+    None,
+}
+
+/// The typed events of one streamed reply; see [`Client::stream_deal_reply`].
+///
+/// The stream ends after [`ReplyEvent::Done`]. A silent connection fails after the client's
+/// read timeout. Dropping the stream closes the connection.
+#[must_use = "streams do nothing unless polled"]
+pub struct ReplyStream {
+    body: Option<Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>>,
+    parser: SseParser,
+    parsed: VecDeque<crate::sse::SseEvent>,
+}
+
+impl ReplyStream {
+    fn new(response: reqwest::Response) -> Self {
+        Self {
+            body: Some(Box::pin(response.bytes_stream())),
+            parser: SseParser::default(),
+            parsed: VecDeque::new(),
+        }
+    }
+
+    /// Reads the whole reply and returns its text (the `text_delta` pieces, concatenated).
+    pub async fn text(mut self) -> Result<String, Error> {
+        use futures_util::StreamExt;
+        let mut text = String::new();
+        while let Some(event) = self.next().await {
+            if let ReplyEvent::TextDelta { text: piece } = event? {
+                text.push_str(&piece);
+            }
+        }
+        Ok(text)
+    }
+}
+
+impl Stream for ReplyStream {
+    type Item = Result<ReplyEvent, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(raw) = this.parsed.pop_front() {
+                let event = typed(raw.event, raw.data);
+                if matches!(event, Ok(ReplyEvent::Done { .. })) {
+                    // Whatever follows `done` is not part of this reply: close the connection.
+                    this.body = None;
+                    this.parsed.clear();
+                }
+                return Poll::Ready(Some(event));
+            }
+            let Some(body) = this.body.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match body.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) => {
+                    if let Err(reason) = this.parser.feed(&chunk, &mut this.parsed) {
+                        this.body = None;
+                        return Poll::Ready(Some(Err(invalid(reason))));
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.body = None;
+                    return Poll::Ready(Some(Err(Error::transport(types::Error::API, e))));
+                }
+                Poll::Ready(None) => {
+                    this.body = None;
+                    this.parser.finish(&mut this.parsed);
+                }
+            }
+        }
+    }
+}
+
+fn invalid(reason: String) -> Error {
+    Error::new(ErrorKind::InvalidResponse { reason }).with_api(types::Error::API)
+}
+
+fn text_field(data: &Value, names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| data.get(n))
+        .and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+}
+
+/// Turns a raw event into a typed one. The name comes from the SSE `event:` line, or from a
+/// `type` field of the data when the line is absent.
+fn typed(event: String, data: String) -> Result<ReplyEvent, Error> {
+    let json: Option<Value> = serde_json::from_str(&data).ok();
+    let name = match (&*event, &json) {
+        ("message", Some(v)) => v
+            .get("type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or(event),
+        _ => event,
+    };
+    let object = |json: Option<Value>| match json {
+        Some(v @ Value::Object(_)) => Ok(v),
+        _ => Err(invalid(format!(
+            "the data of a `{name}` event is not a JSON object: {data:?}"
+        ))),
+    };
+    Ok(match name.as_str() {
+        "text_delta" => match &json {
+            Some(v) => ReplyEvent::TextDelta {
+                text: text_field(v, &["delta", "text", "content"]).ok_or_else(|| {
+                    invalid(format!("a `text_delta` event carries no text: {data:?}"))
+                })?,
+            },
+            // A delta sent as bare text.
+            None => ReplyEvent::TextDelta { text: data },
+        },
+        "tool_use" => {
+            let v = object(json)?;
+            ReplyEvent::ToolUse {
+                id: text_field(&v, &["id", "tool_use_id", "call_id"]),
+                name: text_field(&v, &["name", "tool", "tool_name"]),
+                args: match v.get("args") {
+                    None | Some(Value::Null) => ToolArgs::None,
+                    Some(Value::String(s)) => ToolArgs::Text(s.clone()),
+                    Some(other) => ToolArgs::Json(other.clone()),
+                },
+            }
+        }
+        "tool_result" => {
+            let v = object(json)?;
+            ReplyEvent::ToolResult {
+                id: text_field(&v, &["id", "tool_use_id", "call_id"]),
+                name: text_field(&v, &["name", "tool", "tool_name"]),
+                result: ["result", "output", "content"]
+                    .iter()
+                    .find_map(|k| v.get(*k).cloned())
+                    .unwrap_or(v),
+            }
+        }
+        "done" => {
+            let v = json.unwrap_or(Value::Null);
+            ReplyEvent::Done {
+                conversation_id: text_field(&v, &["conversation_id"]),
+                data: v,
+            }
+        }
+        _ => ReplyEvent::Unknown { event: name, data },
+    })
+}
+
+async fn stream_reply(
+    client: &Client,
+    agent: AgentRef,
+    conversation_id: &str,
+    message: String,
+) -> Result<ReplyStream, Error> {
+    let refuse = |reason: String| {
+        Error::new(ErrorKind::InvalidRequest { reason }).with_api(types::Error::API)
+    };
+    // The same bounds the generated call enforces.
+    types::ConversationId::try_from(conversation_id)
+        .map_err(|e| refuse(format!("conversation id: {e}")))?;
+    let message = types::SendMessageRequestMessage::try_from(message)
+        .map_err(|e| refuse(format!("message: {e}")))?;
+    let (operation, path) = match &agent {
+        AgentRef::Deal(id) => {
+            types::DealId::try_from(id.as_str()).map_err(|e| refuse(format!("deal id: {e}")))?;
+            (
+                "send_deal_message",
+                format!(
+                    "/deals/{}/conversations/{}/messages",
+                    encode_path(id),
+                    encode_path(conversation_id)
+                ),
+            )
+        }
+        AgentRef::Company(id) => {
+            types::CompanyId::try_from(id.as_str())
+                .map_err(|e| refuse(format!("company id: {e}")))?;
+            (
+                "send_company_message",
+                format!(
+                    "/companies/{}/conversations/{}/messages",
+                    encode_path(id),
+                    encode_path(conversation_id)
+                ),
+            )
+        }
+    };
+    let api = types::Error::API;
+    let mut request = client
+        .client()
+        .post(format!("{}{path}", client.baseurl()))
+        .header(reqwest::header::ACCEPT, "text/event-stream")
+        .json(&serde_json::json!({ "message": message, "stream": true }))
+        .build()
+        .map_err(|e| Error::transport(api, e))?;
+    transport::prepare(client.inner(), &mut request, operation).map_err(refuse)?;
+    let response = transport::execute(client.inner(), client.client(), request)
+        .await
+        .map_err(|e| Error::transport(api, e))?;
+
+    let status = response.status();
+    if !status.is_success() {
+        let headers = response.headers().clone();
+        let body = read_limited(response).await;
+        let parsed = serde_json::from_slice::<types::Error>(&body)
+            .ok()
+            .map(|e| e.body());
+        return Err(Error::from_status(
+            api,
+            status.as_u16(),
+            &headers,
+            parsed,
+            types::Error::CREDITS_ON_503,
+        ));
+    }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("text/event-stream") {
+        return Err(invalid(format!(
+            "asked for an event stream, got {status} with content type {content_type:?}"
+        )));
+    }
+    Ok(ReplyStream::new(response))
+}
+
+/// Reads at most [`MAX_ERROR_BODY`] bytes of an error body; a broken body reads as empty.
+async fn read_limited(response: reqwest::Response) -> Vec<u8> {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    let mut chunks = response.bytes_stream();
+    while let Some(Ok(chunk)) = chunks.next().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    body
+}
+
+impl Client {
+    /// Sends a message to a deal agent's conversation and streams the reply as it is produced,
+    /// instead of polling a job. An HTTP error comes back here, before any event.
+    ///
+    /// ```no_run
+    /// # async fn run(client: revenue_agents::hockeystack::Client) -> Result<(), revenue_agents::Error> {
+    /// use futures_util::StreamExt;
+    /// use revenue_agents::hockeystack::ReplyEvent;
+    ///
+    /// let mut reply = client.stream_deal_reply("9001234567", "conv_5Yb2kQ", "Summarise the deal").await?;
+    /// while let Some(event) = reply.next().await {
+    ///     match event? {
+    ///         ReplyEvent::TextDelta { text } => print!("{text}"),
+    ///         ReplyEvent::ToolUse { name, .. } => eprintln!("[using {name:?}]"),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn stream_deal_reply(
+        &self,
+        deal_id: &str,
+        conversation_id: &str,
+        message: impl Into<String>,
+    ) -> Result<ReplyStream, Error> {
+        stream_reply(
+            self,
+            AgentRef::Deal(deal_id.to_owned()),
+            conversation_id,
+            message.into(),
+        )
+        .await
+    }
+
+    /// Streams a company agent's reply; see [`stream_deal_reply`](Self::stream_deal_reply).
+    pub async fn stream_company_reply(
+        &self,
+        company_id: &str,
+        conversation_id: &str,
+        message: impl Into<String>,
+    ) -> Result<ReplyStream, Error> {
+        stream_reply(
+            self,
+            AgentRef::Company(company_id.to_owned()),
+            conversation_id,
+            message.into(),
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_typed_from_their_names() {
+        assert_eq!(
+            typed("text_delta".into(), r#"{"delta":"Hi"}"#.into()).unwrap(),
+            ReplyEvent::TextDelta { text: "Hi".into() }
+        );
+        assert_eq!(
+            typed("text_delta".into(), "bare text".into()).unwrap(),
+            ReplyEvent::TextDelta {
+                text: "bare text".into()
+            }
+        );
+        assert_eq!(
+            typed(
+                "message".into(),
+                r#"{"type":"text_delta","text":"x"}"#.into()
+            )
+            .unwrap(),
+            ReplyEvent::TextDelta { text: "x".into() }
+        );
+    }
+
+    #[test]
+    fn tool_arguments_keep_their_three_shapes() {
+        let args = |data: &str| match typed("tool_use".into(), data.into()).unwrap() {
+            ReplyEvent::ToolUse { args, .. } => args,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            args(r#"{"id":"t","args":{"a":1}}"#),
+            ToolArgs::Json(serde_json::json!({"a": 1}))
+        );
+        assert_eq!(
+            args(r#"{"id":"t","args":"{not json"}"#),
+            ToolArgs::Text("{not json".into())
+        );
+        assert_eq!(args(r#"{"id":"t","args":null}"#), ToolArgs::None);
+        assert_eq!(args(r#"{"id":"t"}"#), ToolArgs::None);
+    }
+
+    #[test]
+    fn unknown_events_are_kept_and_broken_ones_reported() {
+        assert_eq!(
+            typed("reasoning".into(), "thinking".into()).unwrap(),
+            ReplyEvent::Unknown {
+                event: "reasoning".into(),
+                data: "thinking".into()
+            }
+        );
+        assert!(typed("tool_use".into(), "not json".into()).is_err());
+        assert!(typed("text_delta".into(), r#"{"other":1}"#.into()).is_err());
+    }
+}
