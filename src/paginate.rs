@@ -73,6 +73,7 @@ pub trait Paginated<'a>: Clone + Send + Sized + 'a {
         Items {
             pages: Pages::new(self, None),
             buffer: VecDeque::new(),
+            handed_out: 0,
         }
     }
 
@@ -82,6 +83,7 @@ pub trait Paginated<'a>: Clone + Send + Sized + 'a {
         Items {
             pages: Pages::new(self, Some(cursor.into())),
             buffer: VecDeque::new(),
+            handed_out: 0,
         }
     }
 }
@@ -226,7 +228,13 @@ impl<'a, R: Paginated<'a>> Unpin for Pages<'a, R> {}
 pub struct Items<'a, R: Paginated<'a>> {
     pages: Pages<'a, R>,
     buffer: VecDeque<R::Item>,
+    handed_out: usize,
 }
+
+/// How often (in items) the item stream advances the prefetch. Every item costs measurably
+/// more (a poll of the HTTP future each time) and gains nothing: the connection task receives
+/// the answer meanwhile.
+const DRIVE_EVERY: usize = 32;
 
 impl<'a, R: Paginated<'a>> Stream for Items<'a, R> {
     type Item = Result<R::Item, Error>;
@@ -235,7 +243,10 @@ impl<'a, R: Paginated<'a>> Stream for Items<'a, R> {
         let this = self.get_mut();
         loop {
             if let Some(item) = this.buffer.pop_front() {
-                this.pages.drive(cx);
+                this.handed_out = this.handed_out.wrapping_add(1);
+                if this.handed_out % DRIVE_EVERY == 0 {
+                    this.pages.drive(cx);
+                }
                 return Poll::Ready(Some(Ok(item)));
             }
             match this.pages.poll_page(cx) {

@@ -95,6 +95,20 @@ impl PollPolicy {
         self
     }
 
+    /// The delays between checks, without jitter: the first is the wait before the first check.
+    /// Useful to see what a policy costs, e.g. how many requests a 5-minute wait makes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use revenue_agents::PollPolicy;
+    ///
+    /// let first: Vec<u64> = PollPolicy::message_jobs().delays().take(5).map(|d| d.as_secs()).collect();
+    /// assert_eq!(first, [1, 2, 4, 5, 5]);
+    /// ```
+    pub fn delays(&self) -> impl Iterator<Item = Duration> + '_ {
+        (0u32..).map(|attempt| self.delay_after(attempt))
+    }
+
     /// The delay before check number `attempt + 1`, without jitter.
     pub(crate) fn delay_after(&self, attempt: u32) -> Duration {
         let grown = self.min_delay.as_secs_f64() * self.factor.powi(attempt.min(64) as i32);
