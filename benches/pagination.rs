@@ -152,7 +152,7 @@ async fn crate_stream(client: &hockeystack::Client, consumer: Consumer) -> usize
     while let Some(task) = items.try_next().await.unwrap() {
         black_box(&task);
         count += 1;
-        if count % PAGE == 0 {
+        if count.is_multiple_of(PAGE) {
             work(consumer).await;
         }
     }
@@ -175,7 +175,7 @@ async fn hand_written(http: &reqwest::Client, base: &str, consumer: Consumer) ->
         for (i, task) in page.tasks.iter().enumerate() {
             black_box(task);
             count += 1;
-            if (i + 1) % PAGE == 0 {
+            if (i + 1).is_multiple_of(PAGE) {
                 work(consumer).await;
             }
         }

@@ -244,7 +244,7 @@ impl<'a, R: Paginated<'a>> Stream for Items<'a, R> {
         loop {
             if let Some(item) = this.buffer.pop_front() {
                 this.handed_out = this.handed_out.wrapping_add(1);
-                if this.handed_out % DRIVE_EVERY == 0 {
+                if this.handed_out.is_multiple_of(DRIVE_EVERY) {
                     this.pages.drive(cx);
                 }
                 return Poll::Ready(Some(Ok(item)));
