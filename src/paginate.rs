@@ -30,6 +30,7 @@ pub struct Continuation {
 /// A list request that can be continued page after page: every list builder of both APIs.
 ///
 /// ```no_run
+/// # #[cfg(feature = "hockeystack")]
 /// # async fn run(client: revenue_agents::hockeystack::Client) -> Result<(), revenue_agents::Error> {
 /// use futures_util::TryStreamExt;
 /// use revenue_agents::Paginated;
