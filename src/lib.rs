@@ -22,6 +22,8 @@ mod transport;
 pub mod hockeystack;
 #[cfg(feature = "hyperrep")]
 pub mod hyperrep;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 
 pub use config::ClientBuilder;
 pub use error::{AgentRef, ApiErrorBody, Error, ErrorKind, JobRef, ValidationProblem, WaitSubject};

@@ -1,0 +1,1038 @@
+//! The HyperRep half of the sandbox: `/api/v2/…`, over a seeded organization.
+
+use std::sync::{Arc, Mutex};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, Method, StatusCode, Uri},
+    response::Response,
+    routing::any,
+};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use super::{SandboxConfig, SeedSizes, cursor_for, json, offset_from, query_pairs, query_value};
+
+pub(super) fn router(config: SandboxConfig) -> Router {
+    let org = Org::seeded(&config.seed, Utc::now());
+    let state = Arc::new(Hr {
+        key: config.hyperrep_key,
+        org: Mutex::new(org),
+    });
+    Router::new()
+        .route("/api/v2/organizations", any(handle))
+        .route("/api/v2/organizations/{*rest}", any(handle))
+        .with_state(state)
+}
+
+struct Hr {
+    key: String,
+    org: Mutex<Org>,
+}
+
+pub(super) const ORG_ID: &str = "gAAAAABsandboxOrganization-_Acme=";
+
+struct Conversation {
+    value: Value,
+    agent: usize,
+    contact: usize,
+    start: DateTime<Utc>,
+}
+
+struct Msg {
+    value: Value,
+    sent_at: DateTime<Utc>,
+    inbound: bool,
+    agent: Option<usize>,
+}
+
+struct Sale {
+    value: Value,
+    owner: usize,
+    created: DateTime<Utc>,
+}
+
+struct Draft {
+    value: Value,
+    conversation: String,
+    created: DateTime<Utc>,
+    queued: bool,
+}
+
+struct Org {
+    agents: Vec<Value>,
+    companies: Vec<Value>,
+    contacts: Vec<Value>,
+    conversations: Vec<Conversation>,
+    messages: Vec<Vec<Msg>>,
+    sales: Vec<Sale>,
+    drafts: Vec<Draft>,
+    counter: u64,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Ids shaped like HyperRep's: long, URL-safe base64 with `-`, `_` and `=`.
+fn id(kind: &str, n: usize) -> String {
+    format!("gAAAAAB{kind}{n:07}-x_Q=")
+}
+
+const FIRST: &[&str] = &[
+    "Diana", "Kara", "Bruce", "Clark", "Barry", "Hal", "Arthur", "Victor", "Selina", "Lois",
+];
+const LAST: &[&str] = &[
+    "Prince", "Danvers", "Wayne", "Kent", "Allen", "Jordan", "Curry", "Stone", "Kyle", "Lane",
+];
+const MODALITIES: &[&str] = &["email", "text", "call", "live_chat", "form"];
+
+impl Org {
+    /// A deterministic organization: the same sizes give the same data, with timestamps over
+    /// the 90 days before `now`.
+    fn seeded(sizes: &SeedSizes, now: DateTime<Utc>) -> Org {
+        let origin = now - Duration::days(90);
+        // Spreads item i of n over the 90 days (never in the future).
+        let when = |i: usize, n: usize| {
+            origin + Duration::seconds((i as i64 * 89 * 86_400) / n.max(1) as i64 + 3_600)
+        };
+        let agents: Vec<Value> = (0..sizes.agents.max(1))
+            .map(|i| {
+                let name = format!("{} {}", FIRST[i % FIRST.len()], LAST[(i / FIRST.len() + i) % LAST.len()]);
+                json!({"agent_id": id("agent", i), "name": name, "email": format!("agent{i}@example.com")})
+            })
+            .collect();
+        let companies: Vec<Value> = (0..sizes.companies.max(1))
+            .map(|i| {
+                json!({
+                    "company_id": id("company", i),
+                    "name": format!("Company {i} Roofing"),
+                    "domain": format!("company{i}.example.com"),
+                    "address": format!("{} Main St, Anytown USA", 100 + i),
+                    "agent_id": agents[i % agents.len()]["agent_id"],
+                    "custom_fields": {"tier": (["gold", "silver", "bronze"][i % 3])},
+                    "created_at": ts(when(i, sizes.companies))
+                })
+            })
+            .collect();
+        let contacts: Vec<Value> = (0..sizes.contacts.max(1))
+            .map(|i| {
+                json!({
+                    "contact_id": id("contact", i),
+                    "name": format!("{} {}", FIRST[(i + 3) % FIRST.len()], LAST[(i * 7) % LAST.len()]),
+                    "email": format!("contact{i}@example.com"),
+                    "phone_number": format!("513-867-{:04}", i % 10_000),
+                    "created_at": ts(when(i, sizes.contacts)),
+                    "company_id": companies[i % companies.len()]["company_id"],
+                    "custom_fields": {"notes": if i % 2 == 0 { "Prefers SMS" } else { "Prefers email" }},
+                    "company_role": (["Facilities Manager", "Owner", "Office Manager"][i % 3])
+                })
+            })
+            .collect();
+        let mut conversations = Vec::new();
+        let mut messages = Vec::new();
+        for i in 0..sizes.conversations {
+            let start = when(i, sizes.conversations);
+            let agent = i % agents.len();
+            let contact = i % contacts.len();
+            let cid = id("conversation", i);
+            let mut thread = Vec::new();
+            let mut at = start;
+            for m in 0..sizes.messages_per_conversation {
+                let inbound = m % 2 == 0;
+                // Every fourth conversation gets no answer, so response rates are below 1.
+                if !inbound && i % 4 == 3 {
+                    break;
+                }
+                let modality = MODALITIES[i % MODALITIES.len()];
+                let sender = (!inbound).then_some(agent);
+                thread.push(Msg {
+                    value: json!({
+                        "message_id": id(&format!("message{i:06}x"), m),
+                        "conversation_id": cid,
+                        "agent_id": sender.map(|a| agents[a]["agent_id"].clone()),
+                        "modality": modality,
+                        "message_direction": if inbound { "received" } else { "sent" },
+                        "is_form_request": modality == "form",
+                        "subject": if modality == "email" { json!(format!("Quote request #{i}")) } else { json!(null) },
+                        "content": if inbound { format!("Hi, can you quote a roof repair? (#{i}.{m})") } else { format!("Happy to help, here is our quote. (#{i}.{m})") },
+                        "call_transcript": if modality == "call" { json!("Caller asked for a quote.") } else { json!(null) },
+                        "form_request_body": if modality == "form" { json!({"service": "roof repair"}) } else { json!(null) },
+                        "sent_at": ts(at),
+                        "drafted_at": null,
+                        "email_metadata": if modality == "email" { json!({"email_message_id": format!("<m{i}.{m}@example.com>"), "cc_emails": [], "bcc_emails": []}) } else { json!(null) },
+                        "call_metadata": {"duration": if modality == "call" { json!(180 + i % 300) } else { json!(null) }},
+                        "tracked_links": if inbound { json!([]) } else { json!([{"link_id": id("link", i * 10 + m), "url": "https://example.com/quote", "click_count": i % 5}]) }
+                    }),
+                    sent_at: at,
+                    inbound,
+                    agent: sender,
+                });
+                at += Duration::minutes(30 + (i % 7) as i64 * 10);
+            }
+            let last = thread.last().map(|m| m.sent_at).unwrap_or(start);
+            conversations.push(Conversation {
+                value: json!({
+                    "conversation_id": cid,
+                    "start_at": ts(start),
+                    "last_activity_at": ts(last),
+                    "folder": if i % 5 == 0 { "primary" } else { "inbox" },
+                    "is_read": i % 3 == 0,
+                    "contact_id": contacts[contact]["contact_id"]
+                }),
+                agent,
+                contact,
+                start,
+            });
+            messages.push(thread);
+        }
+        let sales = (0..sizes.sales)
+            .map(|i| {
+                let created = when(i, sizes.sales);
+                let owner = i % agents.len();
+                let price = 800 + (i % 9) * 100;
+                let mut history = vec![json!({"label": "Qualified", "status": null, "changed_at": ts(created)})];
+                if i % 3 != 2 {
+                    history.push(json!({"label": "Quoted", "status": "quote_sent", "changed_at": ts(created + Duration::minutes(15))}));
+                }
+                if i % 3 == 0 {
+                    history.push(json!({"label": "Accepted", "status": "accepted", "changed_at": ts(created + Duration::days(1))}));
+                }
+                let current = history.last().cloned();
+                let conversation = (!conversations.is_empty()).then(|| conversations[i % conversations.len()].value["conversation_id"].clone());
+                Sale {
+                    value: json!({
+                        "sale_id": id("sale", i),
+                        "associated_conversation_ids": conversation.into_iter().collect::<Vec<_>>(),
+                        "company_id": companies[i % companies.len()]["company_id"],
+                        "owner_id": agents[owner]["agent_id"],
+                        "associated_contacts": [{"contact_id": contacts[i % contacts.len()]["contact_id"], "is_primary": true}],
+                        "quote_details": {
+                            "output": {"currency": "USD", "total_price": format!("{price}.00")},
+                            "arguments": {"products": [{"quantity": 1, "unit_price": format!("{price}.00"), "product_name": "Roof repair"}]},
+                            "agent_overrides": {}
+                        },
+                        "custom_fields": {"source": "sandbox"},
+                        "current_status": current,
+                        "status_history": history,
+                        "created_at": ts(created),
+                        "last_activity_at": ts(created + Duration::days(1))
+                    }),
+                    owner,
+                    created,
+                }
+            })
+            .collect();
+        Org {
+            agents,
+            companies,
+            contacts,
+            conversations,
+            messages,
+            sales,
+            drafts: Vec::new(),
+            counter: 0,
+        }
+    }
+}
+
+fn detail(status: StatusCode, text: &str) -> Response {
+    json(status, &json!({"detail": text}))
+}
+
+/// A FastAPI-style validation failure.
+fn invalid(location: &[&str], message: &str, kind: &str) -> Response {
+    json(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &json!({"detail": [{"loc": location, "msg": message, "type": kind}]}),
+    )
+}
+
+async fn handle(
+    State(hr): State<Arc<Hr>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match super::header(&headers, "x-api-key") {
+        None => return detail(StatusCode::FORBIDDEN, "Missing API Key"),
+        Some(k) if k != hr.key => return detail(StatusCode::FORBIDDEN, "Invalid API Key"),
+        Some(_) => {}
+    }
+    let path = uri.path().trim_start_matches("/api/v2/organizations");
+    let segments: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let query = query_pairs(uri.query());
+    if segments.is_empty() {
+        return match method {
+            Method::GET => json(
+                StatusCode::OK,
+                &json!({"data": [{"organization_id": ORG_ID, "name": "Acme Roofing (sandbox)"}]}),
+            ),
+            _ => detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+        };
+    }
+    if segments[0] != ORG_ID {
+        return detail(StatusCode::NOT_FOUND, "Invalid organization_id");
+    }
+    let mut org = hr.org.lock().expect("sandbox state");
+    route(&mut org, &method, &segments[1..], &query, &body)
+}
+
+fn route(
+    org: &mut Org,
+    method: &Method,
+    segments: &[&str],
+    q: &[(String, String)],
+    body: &Bytes,
+) -> Response {
+    match (method.clone(), segments) {
+        (Method::GET, ["agents"]) => list(q, "agents", org.agents.clone(), None),
+        (Method::GET, ["agents", a]) => match find(&org.agents, "agent_id", a) {
+            Some(i) => json(StatusCode::OK, &org.agents[i]),
+            None => detail(StatusCode::NOT_FOUND, "Agent not found"),
+        },
+        (Method::GET, ["agents", a, "conversations"]) => {
+            let Some(agent) = find(&org.agents, "agent_id", a) else {
+                return detail(StatusCode::NOT_FOUND, "Agent not found");
+            };
+            let items = org
+                .conversations
+                .iter()
+                .filter(|c| c.agent == agent)
+                .map(|c| (c.value.clone(), c.start))
+                .collect();
+            list_dated(q, &format!("agent-conversations-{a}"), items)
+        }
+        (Method::GET, ["agents", a, "sales"]) => {
+            let Some(agent) = find(&org.agents, "agent_id", a) else {
+                return detail(StatusCode::NOT_FOUND, "Agent not found");
+            };
+            let items = org
+                .sales
+                .iter()
+                .filter(|s| s.owner == agent)
+                .map(|s| (s.value.clone(), s.created))
+                .collect();
+            list_dated(q, &format!("agent-sales-{a}"), items)
+        }
+        (Method::GET, ["agents", a, "analytics", rest @ ..]) => {
+            let Some(agent) = find(&org.agents, "agent_id", a) else {
+                return detail(StatusCode::NOT_FOUND, "Agent not found");
+            };
+            let (from, to) = match analytics_window(q) {
+                Ok(w) => w,
+                Err(r) => return r,
+            };
+            let conversations = agent_conversation_stats(org, Some(agent), from, to);
+            let sales = agent_sales_stats(org, agent, from, to);
+            match rest {
+                [] => json(
+                    StatusCode::OK,
+                    &json!({"conversations": conversations, "sales": sales}),
+                ),
+                ["conversations"] => json(StatusCode::OK, &conversations),
+                ["sales"] => json(StatusCode::OK, &sales),
+                _ => detail(StatusCode::NOT_FOUND, "Not Found"),
+            }
+        }
+        (Method::GET, ["conversations"]) => {
+            let items = org
+                .conversations
+                .iter()
+                .map(|c| (c.value.clone(), c.start))
+                .collect();
+            list_dated(q, "conversations", items)
+        }
+        (Method::GET, ["conversations", c]) => match conversation(org, c) {
+            Some(i) => json(StatusCode::OK, &org.conversations[i].value),
+            None => detail(StatusCode::NOT_FOUND, "Conversation not found"),
+        },
+        (Method::GET, ["conversations", c, "messages"]) => {
+            let Some(i) = conversation(org, c) else {
+                return detail(StatusCode::NOT_FOUND, "Conversation not found");
+            };
+            let items = org.messages[i]
+                .iter()
+                .map(|m| (m.value.clone(), m.sent_at))
+                .collect();
+            list_dated(q, &format!("messages-{c}"), items)
+        }
+        (Method::GET, ["conversations", c, "messages", m]) => {
+            let Some(i) = conversation(org, c) else {
+                return detail(StatusCode::NOT_FOUND, "Conversation not found");
+            };
+            match org.messages[i].iter().find(|x| x.value["message_id"] == *m) {
+                Some(x) => json(StatusCode::OK, &x.value),
+                None => detail(StatusCode::NOT_FOUND, "Message not found"),
+            }
+        }
+        (Method::POST, ["conversations", c, "response-drafts"]) => {
+            create_response_draft(org, c, body)
+        }
+        (Method::GET, ["conversations", c, "response-drafts"]) => {
+            if conversation(org, c).is_none() {
+                return detail(StatusCode::NOT_FOUND, "Conversation not found");
+            }
+            let items = org
+                .drafts
+                .iter()
+                .filter(|d| d.conversation == *c)
+                .map(|d| (d.value.clone(), d.created))
+                .collect();
+            list_dated(q, &format!("response-drafts-{c}"), items)
+        }
+        (Method::GET, ["contacts"]) => list(q, "contacts", org.contacts.clone(), None),
+        (Method::POST, ["contacts"]) => create_contact(org, body),
+        (Method::GET, ["contacts", c]) => match find(&org.contacts, "contact_id", c) {
+            Some(i) => json(StatusCode::OK, &org.contacts[i]),
+            None => detail(StatusCode::NOT_FOUND, "Invalid contact_id"),
+        },
+        (Method::GET, ["contacts", c, "conversations"]) => {
+            let Some(contact) = find(&org.contacts, "contact_id", c) else {
+                return detail(StatusCode::NOT_FOUND, "Invalid contact_id");
+            };
+            let items = org
+                .conversations
+                .iter()
+                .filter(|x| x.contact == contact)
+                .map(|x| (x.value.clone(), x.start))
+                .collect();
+            list_dated(q, &format!("contact-conversations-{c}"), items)
+        }
+        (Method::GET, ["companies"]) => list(q, "companies", org.companies.clone(), None),
+        (Method::POST, ["companies"]) => create_company(org, body),
+        (Method::GET, ["companies", c]) => match find(&org.companies, "company_id", c) {
+            Some(i) => json(StatusCode::OK, &org.companies[i]),
+            None => detail(StatusCode::NOT_FOUND, "Company not found"),
+        },
+        (Method::GET, ["sales"]) => {
+            let items = org
+                .sales
+                .iter()
+                .map(|s| (s.value.clone(), s.created))
+                .collect();
+            list_dated(q, "sales", items)
+        }
+        (Method::GET, ["sales", s]) => match org.sales.iter().find(|x| x.value["sale_id"] == *s) {
+            Some(x) => json(StatusCode::OK, &x.value),
+            None => detail(StatusCode::NOT_FOUND, "Sale not found"),
+        },
+        (Method::POST, ["message-drafts"]) => create_message_draft(org, body, false),
+        (Method::POST, ["messages-drafts"]) => create_message_draft(org, body, true),
+        (Method::GET, ["analytics", "conversations", rest @ ..]) => {
+            let (from, to) = match analytics_window(q) {
+                Ok(w) => w,
+                Err(r) => return r,
+            };
+            let stats = conversation_analytics(org, from, to);
+            match rest {
+                [] => json(StatusCode::OK, &stats),
+                ["response-rate"] => json(StatusCode::OK, &stats["responseRateStats"]),
+                _ => detail(StatusCode::NOT_FOUND, "Not Found"),
+            }
+        }
+        _ => detail(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+fn find(items: &[Value], key: &str, id: &str) -> Option<usize> {
+    items.iter().position(|v| v[key] == id)
+}
+
+fn conversation(org: &Org, id: &str) -> Option<usize> {
+    org.conversations
+        .iter()
+        .position(|c| c.value["conversation_id"] == id)
+}
+
+/// Reads `limit` (1..500, default 50) and `cursor`.
+fn paging(q: &[(String, String)], collection: &str) -> Result<(usize, usize), Response> {
+    let limit = match query_value(q, "limit") {
+        None => 50,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=500).contains(&n) => n as usize,
+            Ok(n) if n < 1 => {
+                return Err(invalid(
+                    &["query", "limit"],
+                    "ensure this value is greater than or equal to 1",
+                    "value_error.number.not_ge",
+                ));
+            }
+            Ok(_) => {
+                return Err(invalid(
+                    &["query", "limit"],
+                    "ensure this value is less than or equal to 500",
+                    "value_error.number.not_le",
+                ));
+            }
+            Err(_) => {
+                return Err(invalid(
+                    &["query", "limit"],
+                    "value is not a valid integer",
+                    "type_error.integer",
+                ));
+            }
+        },
+    };
+    let offset = match query_value(q, "cursor") {
+        None => 0,
+        Some(c) => offset_from(collection, c)
+            .ok_or_else(|| detail(StatusCode::BAD_REQUEST, "Invalid cursor"))?,
+    };
+    Ok((limit, offset))
+}
+
+fn date_param(q: &[(String, String)], name: &str) -> Result<Option<DateTime<Utc>>, Response> {
+    match query_value(q, name) {
+        None => Ok(None),
+        Some(v) => DateTime::parse_from_rfc3339(v)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                invalid(
+                    &["query", name],
+                    "invalid datetime format",
+                    "value_error.datetime",
+                )
+            }),
+    }
+}
+
+fn list(q: &[(String, String)], collection: &str, items: Vec<Value>, _: Option<()>) -> Response {
+    let (limit, offset) = match paging(q, collection) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    page(collection, items, limit, offset)
+}
+
+/// A list filtered by the optional `[start_date, end_date)` window on each item's date.
+fn list_dated(
+    q: &[(String, String)],
+    collection: &str,
+    items: Vec<(Value, DateTime<Utc>)>,
+) -> Response {
+    let (limit, offset) = match paging(q, collection) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (from, to) = match (date_param(q, "start_date"), date_param(q, "end_date")) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return detail(
+            StatusCode::BAD_REQUEST,
+            "start_date must be less than or equal to end_date",
+        );
+    }
+    let items = items
+        .into_iter()
+        .filter(|(_, at)| from.is_none_or(|f| *at >= f) && to.is_none_or(|t| *at < t))
+        .map(|(v, _)| v)
+        .collect();
+    page(collection, items, limit, offset)
+}
+
+fn page(collection: &str, items: Vec<Value>, limit: usize, offset: usize) -> Response {
+    let total = items.len();
+    let data: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+    let next = (offset + limit < total).then(|| cursor_for(collection, offset + limit));
+    let cursor = (offset > 0).then(|| cursor_for(collection, offset));
+    json(
+        StatusCode::OK,
+        &json!({"data": data, "pagination": {"limit": limit, "cursor": cursor, "next_cursor": next, "has_more": next.is_some()}}),
+    )
+}
+
+fn analytics_window(q: &[(String, String)]) -> Result<(DateTime<Utc>, DateTime<Utc>), Response> {
+    let from = date_param(q, "start_date")?.ok_or_else(|| {
+        invalid(
+            &["query", "start_date"],
+            "field required",
+            "value_error.missing",
+        )
+    })?;
+    let to = date_param(q, "end_date")?.ok_or_else(|| {
+        invalid(
+            &["query", "end_date"],
+            "field required",
+            "value_error.missing",
+        )
+    })?;
+    // A minute of slack for clocks that disagree slightly.
+    if from > Utc::now() + Duration::minutes(1) || to > Utc::now() + Duration::minutes(1) {
+        return Err(detail(
+            StatusCode::BAD_REQUEST,
+            "start_date and end_date cannot be in the future",
+        ));
+    }
+    if from > to {
+        return Err(detail(
+            StatusCode::BAD_REQUEST,
+            "start_date must be less than or equal to end_date",
+        ));
+    }
+    Ok((from, to))
+}
+
+/// Counts, over conversations started in the window: received (first message inbound),
+/// responded to (an answer followed), the mean time to the first answer, volumes and the
+/// channel of the first inbound message.
+fn conversation_analytics(org: &Org, from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
+    let (mut received, mut responded, mut response_seconds) = (0i64, 0i64, 0i64);
+    let (mut sent, mut inbound, mut total) = (0i64, 0i64, 0i64);
+    let mut modality = std::collections::HashMap::<&str, i64>::new();
+    for (c, thread) in org.conversations.iter().zip(&org.messages) {
+        if c.start < from || c.start >= to {
+            continue;
+        }
+        total += 1;
+        sent += thread.iter().filter(|m| !m.inbound).count() as i64;
+        inbound += thread.iter().filter(|m| m.inbound).count() as i64;
+        if let Some(first) = thread.first().filter(|m| m.inbound) {
+            received += 1;
+            *modality
+                .entry(first.value["modality"].as_str().unwrap_or(""))
+                .or_default() += 1;
+            if let Some(answer) = thread.iter().find(|m| !m.inbound) {
+                responded += 1;
+                response_seconds += (answer.sent_at - first.sent_at).num_seconds();
+            }
+        }
+    }
+    let m = |k: &str| modality.get(k).copied().unwrap_or(0);
+    json!({
+        "responseRateStats": {
+            "numConversationsRespondedTo": responded,
+            "numConversationsReceived": received,
+            "responseRate": if received == 0 { 0.0 } else { responded as f64 / received as f64 }
+        },
+        "responseTimeStats": {"responseTime": if responded == 0 { 0.0 } else { response_seconds as f64 / responded as f64 }},
+        "volumeStats": {"numMessagesReceived": inbound, "numMessagesSent": sent, "totalConversations": total},
+        "modalityStats": {"textMessages": m("text"), "calls": m("call"), "emails": m("email"), "liveChats": m("live_chat"), "formRequests": m("form")}
+    })
+}
+
+fn agent_conversation_stats(
+    org: &Org,
+    agent: Option<usize>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Value {
+    let mut responded = 0i64;
+    let mut sent = 0i64;
+    for (c, thread) in org.conversations.iter().zip(&org.messages) {
+        if agent.is_some_and(|a| a != c.agent) || c.start < from || c.start >= to {
+            continue;
+        }
+        let by_agent = thread.iter().filter(|m| m.agent == Some(c.agent)).count() as i64;
+        sent += by_agent;
+        responded += i64::from(by_agent > 0);
+    }
+    json!({"conversationsRespondedTo": responded, "messagesSent": sent})
+}
+
+fn agent_sales_stats(org: &Org, agent: usize, from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
+    let mut stages: Vec<(String, Value, i64, f64)> = Vec::new();
+    let (mut total, mut accepted) = (0i64, 0i64);
+    for s in org
+        .sales
+        .iter()
+        .filter(|s| s.owner == agent && s.created >= from && s.created < to)
+    {
+        total += 1;
+        let current = &s.value["current_status"];
+        if current["status"] == "accepted" {
+            accepted += 1;
+        }
+        let label = current["label"].as_str().unwrap_or("").to_owned();
+        let value: f64 = s.value["quote_details"]["output"]["total_price"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0.0);
+        match stages.iter_mut().find(|(l, ..)| *l == label) {
+            Some(stage) => {
+                stage.2 += 1;
+                stage.3 += value;
+            }
+            None => stages.push((label, current["status"].clone(), 1, value)),
+        }
+    }
+    let pipeline: Vec<Value> = stages
+        .into_iter()
+        .map(|(name, status, volume, value)| json!({"name": name, "status": status, "volume": volume, "value": format!("{value:.1}")}))
+        .collect();
+    json!({"pipeline": pipeline, "salesRate": if total == 0 { 0.0 } else { accepted as f64 / total as f64 }})
+}
+
+fn object(body: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(invalid(
+            &["body"],
+            "value is not a valid dict",
+            "type_error.dict",
+        )),
+    }
+}
+
+/// A string field: `Ok(None)` when absent or null, a 422 when of another type.
+fn text(body: &serde_json::Map<String, Value>, name: &str) -> Result<Option<String>, Response> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(
+            &["body", name],
+            "str type expected",
+            "type_error.str",
+        )),
+    }
+}
+
+fn flag(body: &serde_json::Map<String, Value>, name: &str) -> Result<bool, Response> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(invalid(
+            &["body", name],
+            "value could not be parsed to a boolean",
+            "type_error.bool",
+        )),
+    }
+}
+
+fn emails(body: &serde_json::Map<String, Value>, name: &str) -> Result<Vec<String>, Response> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v.as_str() {
+                Some(e) if e.contains('@') => Ok(e.to_owned()),
+                _ => Err(invalid(
+                    &["body", name],
+                    "value is not a valid email address",
+                    "value_error.email",
+                )),
+            })
+            .collect(),
+        Some(_) => Err(invalid(
+            &["body", name],
+            "value is not a valid list",
+            "type_error.list",
+        )),
+    }
+}
+
+fn slug(folder: &str) -> String {
+    let mut out = String::new();
+    for c in folder.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_owned();
+    if out.is_empty() {
+        "inbox".to_owned()
+    } else {
+        out
+    }
+}
+
+fn create_message_draft(org: &mut Org, body: &Bytes, legacy: bool) -> Response {
+    let body = match object(body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let result = (|| -> Result<Value, Response> {
+        let modality = text(&body, "modality")?.ok_or_else(|| {
+            invalid(
+                &["body", "modality"],
+                "field required",
+                "value_error.missing",
+            )
+        })?;
+        if !["email", "text"].contains(&modality.as_str()) {
+            return Err(invalid(
+                &["body", "modality"],
+                "value is not a valid enumeration member; permitted: 'email', 'text'",
+                "type_error.enum",
+            ));
+        }
+        let subject = text(&body, "subject")?;
+        let html = text(&body, "body_html")?;
+        if subject.as_deref().is_none_or(str::is_empty) && html.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(detail(
+                StatusCode::BAD_REQUEST,
+                "At least one of subject or body_html is required",
+            ));
+        }
+        let to_email = text(&body, "to_email")?;
+        if to_email.as_deref().is_some_and(|e| !e.contains('@')) {
+            return Err(invalid(
+                &["body", "to_email"],
+                "value is not a valid email address",
+                "value_error.email",
+            ));
+        }
+        if modality == "email" && to_email.is_none() {
+            return Err(detail(
+                StatusCode::BAD_REQUEST,
+                "to_email is required for email drafts",
+            ));
+        }
+        if modality == "text" && text(&body, "to_phone_number")?.is_none() {
+            return Err(detail(
+                StatusCode::BAD_REQUEST,
+                "to_phone_number is required for text drafts",
+            ));
+        }
+        text(&body, "to_user_name")?;
+        emails(&body, "cc_emails")?;
+        emails(&body, "bcc_emails")?;
+        let autosend = flag(&body, "autosend_draft")?;
+        let notify = flag(&body, "add_notification")?;
+        if autosend && notify {
+            return Err(detail(
+                StatusCode::BAD_REQUEST,
+                "autosend_draft and add_notification cannot both be true",
+            ));
+        }
+        let folder = slug(&text(&body, "folder")?.unwrap_or_default());
+        org.counter += 1;
+        let draft_id = id("draft", org.counter as usize);
+        let at = autosend.then(|| ts(Utc::now()));
+        Ok(if legacy {
+            json!({"draft_id": draft_id, "queued_to_send": autosend, "send_at": at, "folder": folder})
+        } else {
+            json!({"draft_id": draft_id, "scheduled_to_send": autosend, "scheduled_send_at": at, "folder": folder})
+        })
+    })();
+    match result {
+        Ok(v) => json(StatusCode::OK, &v),
+        Err(r) => r,
+    }
+}
+
+fn create_response_draft(org: &mut Org, conversation_id: &str, body: &Bytes) -> Response {
+    if conversation(org, conversation_id).is_none() {
+        return detail(StatusCode::NOT_FOUND, "Conversation not found");
+    }
+    let body = match object(body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let result = (|| -> Result<Value, Response> {
+        let html = text(&body, "body_html")?.ok_or_else(|| {
+            invalid(
+                &["body", "body_html"],
+                "field required",
+                "value_error.missing",
+            )
+        })?;
+        let cc = emails(&body, "cc_emails")?;
+        let bcc = emails(&body, "bcc_emails")?;
+        let autosend = flag(&body, "autosend_draft")?;
+        if autosend && flag(&body, "add_notification")? {
+            return Err(detail(
+                StatusCode::BAD_REQUEST,
+                "autosend_draft and add_notification cannot both be true",
+            ));
+        }
+        let now = Utc::now();
+        // One pending reply per conversation: a new one replaces the pending one; queued ones stay.
+        org.drafts
+            .retain(|d| d.conversation != conversation_id || d.queued);
+        org.counter += 1;
+        let value = json!({
+            "response_id": id("response", org.counter as usize),
+            "conversation_id": conversation_id,
+            "scheduled_to_send": autosend,
+            "scheduled_send_at": autosend.then(|| ts(now)),
+            "body_html": html,
+            "cc_emails": cc,
+            "bcc_emails": bcc,
+            "created_at": ts(now)
+        });
+        org.drafts.push(Draft {
+            value: value.clone(),
+            conversation: conversation_id.to_owned(),
+            created: now,
+            queued: autosend,
+        });
+        Ok(json!({
+            "response_id": value["response_id"],
+            "conversation_id": conversation_id,
+            "scheduled_to_send": autosend,
+            "scheduled_send_at": value["scheduled_send_at"]
+        }))
+    })();
+    match result {
+        Ok(v) => json(StatusCode::OK, &v),
+        Err(r) => r,
+    }
+}
+
+fn create_contact(org: &mut Org, body: &Bytes) -> Response {
+    let body = match object(body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let result = (|| -> Result<Value, Response> {
+        let name = text(&body, "name")?.filter(|s| !s.is_empty());
+        let email = text(&body, "email")?.filter(|s| !s.is_empty());
+        let phone = text(&body, "phone_number")?.filter(|s| !s.is_empty());
+        if name.is_none() && email.is_none() && phone.is_none() {
+            return Err(detail(
+                StatusCode::BAD_REQUEST,
+                "At least one of name, email or phone_number is required",
+            ));
+        }
+        if email.as_deref().is_some_and(|e| !e.contains('@')) {
+            return Err(invalid(
+                &["body", "email"],
+                "value is not a valid email address",
+                "value_error.email",
+            ));
+        }
+        let company = text(&body, "company_id")?;
+        if company
+            .as_deref()
+            .is_some_and(|c| find(&org.companies, "company_id", c).is_none())
+        {
+            return Err(detail(StatusCode::BAD_REQUEST, "Invalid company_id"));
+        }
+        let custom = match body.get("custom_fields") {
+            None | Some(Value::Null) => json!({}),
+            Some(v @ Value::Object(_)) => v.clone(),
+            Some(_) => {
+                return Err(invalid(
+                    &["body", "custom_fields"],
+                    "value is not a valid dict",
+                    "type_error.dict",
+                ));
+            }
+        };
+        let contact = json!({
+            "contact_id": id("contact", org.contacts.len()),
+            "name": name,
+            "email": email,
+            "phone_number": phone,
+            "created_at": ts(Utc::now()),
+            "company_id": company,
+            "custom_fields": custom,
+            "company_role": text(&body, "company_role")?
+        });
+        org.contacts.push(contact.clone());
+        Ok(contact)
+    })();
+    match result {
+        Ok(v) => json(StatusCode::OK, &v),
+        Err(r) => r,
+    }
+}
+
+fn create_company(org: &mut Org, body: &Bytes) -> Response {
+    let body = match object(body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let result = (|| -> Result<Value, Response> {
+        let name = text(&body, "name")?
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| invalid(&["body", "name"], "field required", "value_error.missing"))?;
+        let domain = match text(&body, "domain")? {
+            None => None,
+            Some(raw) => {
+                let lower = raw.trim().to_lowercase();
+                let without_scheme = lower
+                    .trim_start_matches("https://")
+                    .trim_start_matches("http://");
+                let host = without_scheme.split('/').next().unwrap_or("").to_owned();
+                if !host.contains('.') {
+                    return Err(detail(StatusCode::BAD_REQUEST, "domain must contain a dot"));
+                }
+                Some(host)
+            }
+        };
+        let agent = text(&body, "agent_id")?;
+        if agent
+            .as_deref()
+            .is_some_and(|a| find(&org.agents, "agent_id", a).is_none())
+        {
+            return Err(detail(StatusCode::BAD_REQUEST, "Invalid agent_id"));
+        }
+        let custom = match body.get("custom_fields") {
+            None | Some(Value::Null) => json!({}),
+            Some(v @ Value::Object(_)) => v.clone(),
+            Some(_) => {
+                return Err(invalid(
+                    &["body", "custom_fields"],
+                    "value is not a valid dict",
+                    "type_error.dict",
+                ));
+            }
+        };
+        let company = json!({
+            "company_id": id("company", org.companies.len()),
+            "name": name,
+            "domain": domain,
+            "address": text(&body, "address")?,
+            "agent_id": agent,
+            "custom_fields": custom,
+            "created_at": ts(Utc::now())
+        });
+        org.companies.push(company.clone());
+        Ok(company)
+    })();
+    match result {
+        Ok(v) => json(StatusCode::OK, &v),
+        Err(r) => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_is_deterministic_and_sized() {
+        let now = Utc::now();
+        let sizes = SeedSizes {
+            sales: 1000,
+            ..SeedSizes::default()
+        };
+        let a = Org::seeded(&sizes, now);
+        let b = Org::seeded(&sizes, now);
+        assert_eq!(a.sales.len(), 1000);
+        assert_eq!(a.sales[999].value, b.sales[999].value);
+        assert!(
+            a.sales
+                .iter()
+                .all(|s| s.created <= now && s.created >= now - Duration::days(90))
+        );
+    }
+
+    #[test]
+    fn folders_are_slugified() {
+        assert_eq!(slug("Sales Follow-up"), "sales-follow-up");
+        assert_eq!(slug("  "), "inbox");
+    }
+}

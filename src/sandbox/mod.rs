@@ -1,0 +1,329 @@
+//! A local, stateful fake of both APIs (feature `sandbox`), so that the quickstart runs
+//! without an account and programs can be tested offline.
+//!
+//! It is a real HTTP server on loopback and follows the specs in `openapi/`: credentials,
+//! agent provisioning that takes time and can fail, message jobs with retention windows,
+//! streamed replies, the task state machine, credits with a cap, rate-limit pools, and a
+//! seeded HyperRep organization with cursor pagination, validation errors and analytics.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use revenue_agents::sandbox::{Sandbox, SandboxConfig};
+//!
+//! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+//! let hockeystack = sandbox.hockeystack_client();
+//! let reply = hockeystack.ask_deal("9001234567", "What is the biggest risk?").await.unwrap();
+//! println!("{}", reply.text());
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Behaviours to steer it:
+//! - a deal or company id starting with `fail-` fails its first provisioning run; one starting
+//!   with `broken-` fails every run;
+//! - a message containing `#fail` produces a failed job;
+//! - the timings, retention windows, rate limits, credit cap and seed sizes are in
+//!   [`SandboxConfig`].
+
+// Handlers return `Result<_, Response>` so that `?` turns a refusal into its answer; a
+// response is built once per request, so its size does not matter here.
+#![allow(clippy::result_large_err)]
+
+mod hockeystack;
+mod hyperrep;
+
+use std::{collections::VecDeque, net::SocketAddr, time::Duration};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::Response,
+};
+use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
+
+/// How the sandbox behaves.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The port to listen on (loopback only); 0 picks a free one.
+    pub port: u16,
+    /// The HockeyStack token the sandbox accepts.
+    pub hockeystack_token: String,
+    /// The HyperRep key the sandbox accepts.
+    pub hyperrep_key: String,
+    /// How long agent provisioning takes (HockeyStack: 3 to 8 minutes).
+    pub provisioning_time: Duration,
+    /// How long a message job stays `pending`.
+    pub job_time: Duration,
+    /// How long a pending job is kept (HockeyStack: 60 minutes).
+    pub pending_retention: Duration,
+    /// How long a finished job is kept (HockeyStack: 15 minutes).
+    pub finished_retention: Duration,
+    /// The pause between the chunks of a streamed reply.
+    pub stream_chunk_delay: Duration,
+    /// Requests per minute of the read pool (GET, HEAD), per token.
+    pub read_limit: u32,
+    /// Requests per minute of the write pool, per token.
+    pub write_limit: u32,
+    /// The monthly included credits.
+    pub included_credits: f64,
+    /// The on-demand ceiling beyond the included credits; `None` for no ceiling.
+    pub on_demand_credit_limit: Option<f64>,
+    /// Sizes of the seeded HyperRep organization.
+    pub seed: SeedSizes,
+}
+
+/// Sizes of the seeded HyperRep organization. The data is deterministic for given sizes; its
+/// timestamps are relative to the sandbox's start (the last 90 days).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedSizes {
+    /// Agents (sales representatives).
+    pub agents: usize,
+    /// Companies.
+    pub companies: usize,
+    /// Contacts.
+    pub contacts: usize,
+    /// Conversations.
+    pub conversations: usize,
+    /// Messages in each conversation.
+    pub messages_per_conversation: usize,
+    /// Sales, each with a status history.
+    pub sales: usize,
+}
+
+impl Default for SeedSizes {
+    fn default() -> Self {
+        Self {
+            agents: 5,
+            companies: 40,
+            contacts: 200,
+            conversations: 300,
+            messages_per_conversation: 4,
+            sales: 500,
+        }
+    }
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            hockeystack_token: "hsr_live_sandbox".to_owned(),
+            hyperrep_key: "hr_sandbox_key".to_owned(),
+            provisioning_time: Duration::from_secs(3),
+            job_time: Duration::from_secs(1),
+            pending_retention: Duration::from_secs(60 * 60),
+            finished_retention: Duration::from_secs(15 * 60),
+            stream_chunk_delay: Duration::from_millis(40),
+            read_limit: 600,
+            write_limit: 60,
+            included_credits: 10_000.0,
+            on_demand_credit_limit: Some(2_500.0),
+            seed: SeedSizes::default(),
+        }
+    }
+}
+
+/// A running sandbox. Dropping it stops the server too; [`shutdown`](Self::shutdown) waits
+/// for it.
+pub struct Sandbox {
+    addr: SocketAddr,
+    config: SandboxConfig,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Starts the sandbox on loopback.
+    pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let app = Router::new()
+            .merge(hockeystack::router(config.clone()))
+            .merge(hyperrep::router(config.clone()));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Sandbox {
+            addr,
+            config,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL for HockeyStack clients.
+    pub fn hockeystack_url(&self) -> String {
+        format!("http://{}/api/revenue-agents/v1", self.addr)
+    }
+
+    /// The base URL for HyperRep clients.
+    pub fn hyperrep_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The HockeyStack token it accepts.
+    pub fn hockeystack_token(&self) -> &str {
+        &self.config.hockeystack_token
+    }
+
+    /// The HyperRep key it accepts.
+    pub fn hyperrep_key(&self) -> &str {
+        &self.config.hyperrep_key
+    }
+
+    /// A HockeyStack client pointed at the sandbox.
+    #[cfg(feature = "hockeystack")]
+    pub fn hockeystack_client(&self) -> crate::hockeystack::Client {
+        crate::hockeystack::Client::builder()
+            .credential(self.hockeystack_token())
+            .base_url(self.hockeystack_url())
+            .build()
+            .expect("the sandbox's URL and token are valid")
+    }
+
+    /// A HyperRep client pointed at the sandbox.
+    #[cfg(feature = "hyperrep")]
+    pub fn hyperrep_client(&self) -> crate::hyperrep::Client {
+        crate::hyperrep::Client::builder()
+            .credential(self.hyperrep_key())
+            .base_url(self.hyperrep_url())
+            .build()
+            .expect("the sandbox's URL and key are valid")
+    }
+
+    /// Stops the server and waits until it has stopped.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A JSON answer.
+pub(crate) fn json(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = Response::new(Body::from(
+        serde_json::to_vec(body).expect("JSON values serialise"),
+    ));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// An empty answer.
+pub(crate) fn empty(status: StatusCode) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    response
+}
+
+/// The query string as (name, value) pairs.
+pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+pub(crate) fn query_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Opaque-looking cursors that name their collection, so that a cursor from another list is
+/// refused as the real services do.
+pub(crate) fn cursor_for(collection: &str, offset: usize) -> String {
+    let tag: u32 = collection
+        .bytes()
+        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    format!("{tag:08x}-{offset:x}")
+}
+
+/// The offset a cursor stands for, if it belongs to `collection`.
+pub(crate) fn offset_from(collection: &str, cursor: &str) -> Option<usize> {
+    let (tag, offset) = cursor.split_once('-')?;
+    let offset = usize::from_str_radix(offset, 16).ok()?;
+    (cursor_for(collection, offset).split_once('-')?.0 == tag).then_some(offset)
+}
+
+/// A rolling 60-second window of requests.
+#[derive(Debug, Default)]
+pub(crate) struct Window {
+    hits: VecDeque<Instant>,
+}
+
+impl Window {
+    /// Counts a request if the pool allows it; otherwise returns how long until it does.
+    pub(crate) fn take(&mut self, limit: u32, now: Instant) -> Result<u32, Duration> {
+        let minute = Duration::from_secs(60);
+        while self
+            .hits
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= minute)
+        {
+            self.hits.pop_front();
+        }
+        if self.hits.len() >= limit as usize {
+            let oldest = *self.hits.front().expect("limit > 0 when full");
+            return Err(minute - now.duration_since(oldest));
+        }
+        self.hits.push_back(now);
+        Ok(limit - self.hits.len() as u32)
+    }
+}
+
+/// The headers of a request, lower-cased names.
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_belong_to_their_collection() {
+        let c = cursor_for("sales", 50);
+        assert_eq!(offset_from("sales", &c), Some(50));
+        assert_eq!(offset_from("contacts", &c), None);
+        assert_eq!(offset_from("sales", "garbage"), None);
+    }
+
+    #[test]
+    fn the_window_refuses_past_its_limit_and_refills() {
+        let mut w = Window::default();
+        let t0 = Instant::now();
+        assert_eq!(w.take(2, t0), Ok(1));
+        assert_eq!(w.take(2, t0 + Duration::from_secs(10)), Ok(0));
+        assert_eq!(
+            w.take(2, t0 + Duration::from_secs(20)),
+            Err(Duration::from_secs(40))
+        );
+        assert_eq!(w.take(2, t0 + Duration::from_secs(60)), Ok(0));
+    }
+}
