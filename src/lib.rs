@@ -1,7 +1,11 @@
-// The README's example uses both clients; with one feature off, a short summary stands in.
-#![cfg_attr(all(feature = "hockeystack", feature = "hyperrep"), doc = include_str!("../README.md"))]
+// The README's examples use both clients and the sandbox; with a feature off, a short summary
+// stands in (docs.rs builds with all features).
 #![cfg_attr(
-    not(all(feature = "hockeystack", feature = "hyperrep")),
+    all(feature = "hockeystack", feature = "hyperrep", feature = "sandbox"),
+    doc = include_str!("../README.md")
+)]
+#![cfg_attr(
+    not(all(feature = "hockeystack", feature = "hyperrep", feature = "sandbox")),
     doc = "Typed clients for HockeyStack's Revenue Agents API and HyperRep's API; see the README."
 )]
 #![warn(missing_docs)]

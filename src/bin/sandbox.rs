@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use revenue_agents::sandbox::{Sandbox, SandboxConfig};
 
-const USAGE: &str = "usage: revenue-agents-sandbox [--port N] [--provisioning-seconds S] [--job-seconds S] [--sales N]";
+const USAGE: &str = "usage: revenue-agents-sandbox [--port N] [--provisioning-seconds S] [--job-seconds S] \
+                     [--read-limit N] [--write-limit N] [--sales N]";
 
 fn parse_args() -> Result<SandboxConfig, String> {
     let mut config = SandboxConfig::default();
@@ -30,6 +31,12 @@ fn parse_args() -> Result<SandboxConfig, String> {
                 config.job_time = Duration::from_secs_f64(
                     value(&arg)?.parse().map_err(|e| format!("{arg}: {e}"))?,
                 )
+            }
+            "--read-limit" => {
+                config.read_limit = value(&arg)?.parse().map_err(|e| format!("{arg}: {e}"))?
+            }
+            "--write-limit" => {
+                config.write_limit = value(&arg)?.parse().map_err(|e| format!("{arg}: {e}"))?
             }
             "--sales" => {
                 config.seed.sales = value(&arg)?.parse().map_err(|e| format!("{arg}: {e}"))?

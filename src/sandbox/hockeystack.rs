@@ -328,8 +328,13 @@ async fn route(
             list_agents(hs, kind_of(kind).unwrap(), query)
         }
         (m, [kind, id, "agent"]) if kind_of(kind).is_some() => {
+            // An id out of the documented bounds names nothing: 404, as for any unknown id.
             if !valid_crm_id(id) {
-                return bad_request("The id must be 1 to 64 characters.");
+                return match m {
+                    Method::DELETE => empty(StatusCode::NO_CONTENT),
+                    Method::PUT => bad_request("The id must be 1 to 64 characters."),
+                    _ => not_found("No agent has been initialized for this record."),
+                };
             }
             let kind = kind_of(kind).unwrap();
             match m {
@@ -983,18 +988,11 @@ fn create_task(hs: &Hs, body: &Bytes) -> Response {
         return bad_request("`assignee_id` must be 1 to 64 characters.");
     }
     let targets = match body.get("targets") {
-        Some(Value::Object(t))
-            if t.keys().any(|k| {
-                ["contact", "deal_id", "company_id", "meeting_id"].contains(&k.as_str())
-            }) =>
-        {
-            t.clone()
-        }
-        _ => {
-            return bad_request(
-                "`targets` must name at least one of contact, deal_id, company_id, meeting_id.",
-            );
-        }
+        Some(Value::Object(t)) => match clean_targets(t) {
+            Ok(t) => t,
+            Err(r) => return r,
+        },
+        _ => return bad_request("`targets` must be an object."),
     };
     let priority = match body.get("priority") {
         None => "medium",
@@ -1014,7 +1012,10 @@ fn create_task(hs: &Hs, body: &Bytes) -> Response {
     };
     let draft = match body.get("draft") {
         None | Some(Value::Null) => json!({}),
-        Some(d @ Value::Object(_)) => d.clone(),
+        Some(Value::Object(d)) => match clean_draft(d) {
+            Ok(d) => d,
+            Err(r) => return r,
+        },
         _ => return bad_request("`draft` must be an object."),
     };
     let mut world = hs.state.lock().expect("sandbox state");
@@ -1054,9 +1055,58 @@ fn create_task(hs: &Hs, body: &Bytes) -> Response {
     json(StatusCode::CREATED, &task)
 }
 
+/// Keeps the documented target fields, checking their types; at least one must be named.
+fn clean_targets(t: &serde_json::Map<String, Value>) -> Result<Value, Response> {
+    let mut out = serde_json::Map::new();
+    for key in ["deal_id", "company_id", "meeting_id"] {
+        if let Some(v) = optional_string(t, key, 256)? {
+            out.insert(key.to_owned(), json!(v));
+        }
+    }
+    match t.get("contact") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(c)) => {
+            let mut contact = serde_json::Map::new();
+            for key in ["email", "linkedin_url", "phone_number", "name", "title"] {
+                contact.insert(key.to_owned(), json!(optional_string(c, key, 512)?));
+            }
+            out.insert("contact".to_owned(), Value::Object(contact));
+        }
+        Some(_) => return Err(bad_request("`targets.contact` must be an object.")),
+    }
+    if out.is_empty() {
+        return Err(bad_request(
+            "`targets` must name at least one of contact, deal_id, company_id, meeting_id.",
+        ));
+    }
+    Ok(Value::Object(out))
+}
+
+/// Keeps the documented draft fields, checking their types.
+fn clean_draft(d: &serde_json::Map<String, Value>) -> Result<Value, Response> {
+    let mut out = serde_json::Map::new();
+    for key in ["subject", "body", "message"] {
+        if let Some(v) = optional_string(d, key, 20_000)? {
+            out.insert(key.to_owned(), json!(v));
+        }
+    }
+    match d.get("talking_points") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(points)) if points.iter().all(Value::is_string) => {
+            out.insert("talking_points".to_owned(), Value::Array(points.clone()));
+        }
+        Some(_) => {
+            return Err(bad_request(
+                "`draft.talking_points` must be a list of strings.",
+            ));
+        }
+    }
+    Ok(Value::Object(out))
+}
+
 fn find_task<'w>(world: &'w mut World, id: &str) -> Result<&'w mut Task, Response> {
     if uuid::Uuid::parse_str(id).is_err() {
-        return Err(bad_request("`taskId` must be a UUID."));
+        return Err(not_found("No such task."));
     }
     world
         .tasks

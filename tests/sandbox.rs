@@ -1,0 +1,486 @@
+//! The sandbox behaves like the services, driven through the crate's own clients.
+#![cfg(all(feature = "sandbox", feature = "hockeystack", feature = "hyperrep"))]
+
+use std::time::Duration;
+
+use futures_util::{StreamExt, TryStreamExt};
+use revenue_agents::{
+    ErrorKind, Paginated, PollPolicy, RetryPolicy,
+    hockeystack::{self, AgentStatus, ReplyEvent, TaskStatus, types},
+    hyperrep,
+    sandbox::{Sandbox, SandboxConfig, SeedSizes},
+};
+
+fn fast() -> SandboxConfig {
+    SandboxConfig {
+        provisioning_time: Duration::from_millis(100),
+        job_time: Duration::from_millis(50),
+        stream_chunk_delay: Duration::from_millis(1),
+        ..SandboxConfig::default()
+    }
+}
+
+fn quick() -> PollPolicy {
+    PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40))
+        .deadline(Duration::from_secs(10))
+}
+
+fn hs(sandbox: &Sandbox) -> hockeystack::Client {
+    hockeystack::Client::builder()
+        .credential(sandbox.hockeystack_token())
+        .base_url(sandbox.hockeystack_url())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+fn error<T: std::fmt::Debug>(
+    result: Result<T, impl Into<revenue_agents::Error>>,
+) -> revenue_agents::Error {
+    result.map_err(Into::into).expect_err("an error")
+}
+
+#[tokio::test]
+async fn wrong_credentials_get_the_documented_answers() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let wrong = hockeystack::Client::builder()
+        .credential("hsr_live_wrong")
+        .base_url(sandbox.hockeystack_url())
+        .build()
+        .unwrap();
+    let e = error(wrong.me().send().await);
+    assert_eq!(
+        (e.kind(), e.status()),
+        (&ErrorKind::Unauthorized, Some(401))
+    );
+    wrong.health().send().await.expect("health needs no token");
+
+    let wrong = hyperrep::Client::builder()
+        .credential("nope")
+        .base_url(sandbox.hyperrep_url())
+        .build()
+        .unwrap();
+    let e = error(wrong.list_organizations().send().await);
+    assert_eq!(
+        (e.kind(), e.status()),
+        (&ErrorKind::Unauthorized, Some(403))
+    );
+    assert_eq!(e.api_error().unwrap().message, "Invalid API Key");
+}
+
+#[tokio::test]
+async fn an_agent_provisions_over_time_and_a_second_put_conflicts() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let client = hs(&sandbox);
+    assert_eq!(
+        error(client.get_deal_agent().deal_id("D-1").send().await).kind(),
+        &ErrorKind::NotFound
+    );
+    let started = client
+        .init_deal_agent()
+        .deal_id("D-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status, AgentStatus::Initializing);
+    assert_eq!(
+        error(client.init_deal_agent().deal_id("D-1").send().await).kind(),
+        &ErrorKind::Conflict
+    );
+    let active = client
+        .ensure_deal_agent("D-1")
+        .policy(quick())
+        .await
+        .unwrap();
+    assert_eq!(active.status, AgentStatus::Active);
+    assert!(active.agent_id.is_some());
+}
+
+#[tokio::test]
+async fn provisioning_failures_are_retried_and_reported() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let client = hs(&sandbox);
+    // `fail-` fails its first run only: ensure restarts it and succeeds.
+    let agent = client
+        .ensure_company_agent("fail-acme")
+        .policy(quick())
+        .await
+        .unwrap();
+    assert_eq!(agent.status, AgentStatus::Active);
+    // `broken-` fails every run.
+    let e = client
+        .ensure_deal_agent("broken-1")
+        .policy(quick())
+        .max_provisioning_runs(2)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::ProvisioningFailed {
+                attempts: 2,
+                message: Some(_),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn jobs_complete_fail_and_expire() {
+    let config = SandboxConfig {
+        finished_retention: Duration::from_millis(300),
+        ..fast()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let client = hs(&sandbox);
+    let reply = client
+        .ask_deal("D-2", "What is the biggest risk?")
+        .agent_policy(quick())
+        .job_policy(quick())
+        .await
+        .unwrap();
+    assert!(
+        reply.text().contains("What is the biggest risk"),
+        "{}",
+        reply.text()
+    );
+
+    let failed = client
+        .ask_deal("D-2", "#fail please")
+        .conversation(reply.conversation_id.as_str())
+        .job_policy(quick())
+        .await;
+    assert!(matches!(
+        failed.unwrap_err().kind(),
+        ErrorKind::JobFailed { .. }
+    ));
+
+    tokio::time::sleep(Duration::from_millis(400)).await; // past the retention window
+    let e = client
+        .wait_for_deal_job("D-2", reply.conversation_id.as_str(), reply.job_id.as_str())
+        .policy(quick())
+        .await
+        .unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::JobExpired { .. }), "{e:?}");
+
+    let messages: Vec<_> = client
+        .list_deal_conversation_messages()
+        .deal_id("D-2")
+        .cid(reply.conversation_id.as_str())
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    let roles: Vec<_> = messages
+        .iter()
+        .map(|m| m.role.as_ref().unwrap().as_str().to_owned())
+        .collect();
+    assert_eq!(
+        roles,
+        ["user", "assistant", "user"],
+        "the failed job adds no reply"
+    );
+}
+
+#[tokio::test]
+async fn a_streamed_reply_has_deltas_a_tool_pair_and_done() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let client = hs(&sandbox);
+    client
+        .ensure_deal_agent("D-3")
+        .policy(quick())
+        .await
+        .unwrap();
+    let conversation = client
+        .create_deal_conversation()
+        .deal_id("D-3")
+        .send()
+        .await
+        .unwrap();
+    let events: Vec<ReplyEvent> = client
+        .stream_deal_reply("D-3", &conversation.conversation_id, "Next step?")
+        .await
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    let text: String = events
+        .iter()
+        .filter_map(|e| match e {
+            ReplyEvent::TextDelta { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(text.contains("Next step"), "{text}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ReplyEvent::ToolUse { id: Some(id), .. } if id == "tu_1"))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ReplyEvent::ToolResult { id: Some(id), .. } if id == "tu_1"))
+    );
+    assert!(matches!(events.last(), Some(ReplyEvent::Done { .. })));
+}
+
+#[tokio::test]
+async fn tasks_follow_their_state_machine() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let client = hs(&sandbox);
+    let seeded = client.list_tasks().send().await.unwrap();
+    let id = seeded.tasks[0].task_id;
+    let dismiss = types::TaskUpdate::builder().status(types::TaskCloseStatus::Dismissed);
+    let e = error(
+        client
+            .update_task()
+            .task_id(types::TaskId(id))
+            .body(dismiss)
+            .send()
+            .await,
+    );
+    assert_eq!(
+        e.kind(),
+        &ErrorKind::BadRequest,
+        "dismissing needs a reason"
+    );
+    let complete = types::TaskUpdate::builder().status(types::TaskCloseStatus::Completed);
+    let done = client
+        .update_task()
+        .task_id(types::TaskId(id))
+        .body(complete.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status, TaskStatus::Completed);
+    assert!(done.completed_at.is_some());
+    let e = error(
+        client
+            .update_task()
+            .task_id(types::TaskId(id))
+            .body(complete)
+            .send()
+            .await,
+    );
+    assert_eq!(e.kind(), &ErrorKind::Conflict, "a final task cannot change");
+    client
+        .delete_task()
+        .task_id(types::TaskId(id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error(client.get_task().task_id(types::TaskId(id)).send().await).kind(),
+        &ErrorKind::NotFound
+    );
+    assert_eq!(
+        client.list_tasks().send().await.unwrap().tasks.len(),
+        seeded.tasks.len() - 1
+    );
+}
+
+#[tokio::test]
+async fn credits_run_out_with_a_503() {
+    let config = SandboxConfig {
+        included_credits: 30.0,
+        on_demand_credit_limit: Some(0.0),
+        ..fast()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let client = hs(&sandbox);
+    client
+        .init_deal_agent()
+        .deal_id("D-4")
+        .send()
+        .await
+        .unwrap(); // 20 credits
+    let e = error(client.init_deal_agent().deal_id("D-5").send().await); // 20 more: over the cap
+    assert_eq!(e.kind(), &ErrorKind::CreditsExhausted);
+    let balance = client.credits_balance().send().await.unwrap();
+    assert_eq!(balance.monthly_used_credits, 20.0);
+    let usage = client.credits_usage().send().await.unwrap();
+    assert_eq!(usage.total_credits_used, 20.0);
+}
+
+#[tokio::test]
+async fn the_write_pool_answers_429_with_retry_after_and_headers() {
+    let config = SandboxConfig {
+        write_limit: 2,
+        ..fast()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let client = hs(&sandbox);
+    client
+        .delete_deal_agent()
+        .deal_id("x")
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_deal_agent()
+        .deal_id("y")
+        .send()
+        .await
+        .unwrap();
+    let limit = client.rate_limit().unwrap();
+    assert_eq!(
+        (limit.pool.as_deref(), limit.limit, limit.remaining),
+        (Some("write"), Some(2), Some(0))
+    );
+    let e = error(client.delete_deal_agent().deal_id("z").send().await);
+    assert!(
+        matches!(e.kind(), ErrorKind::RateLimited { retry_after: Some(d) } if *d > Duration::ZERO && *d <= Duration::from_secs(60))
+    );
+    client.me().send().await.expect("the read pool is separate");
+}
+
+#[tokio::test]
+async fn hyperrep_pages_through_a_large_seed_without_loss_or_repeats() {
+    let config = SandboxConfig {
+        seed: SeedSizes {
+            sales: 2_345,
+            ..SeedSizes::default()
+        },
+        ..fast()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let client = sandbox.hyperrep_client();
+    let org = client
+        .list_organizations()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data
+        .remove(0)
+        .organization_id;
+    let sales: Vec<_> = client
+        .list_sales()
+        .organization_id(org.as_str())
+        .limit(std::num::NonZeroU64::new(500).unwrap())
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: std::collections::HashSet<_> = sales.iter().map(|s| s.sale_id.clone()).collect();
+    assert_eq!((sales.len(), ids.len()), (2_345, 2_345));
+
+    let now = chrono::Utc::now();
+    let recent = client
+        .list_sales()
+        .organization_id(org.as_str())
+        .start_date(now - chrono::Duration::days(30))
+        .end_date(now)
+        .items()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    assert!(
+        !recent.is_empty() && recent.len() < sales.len() / 2,
+        "{}",
+        recent.len()
+    );
+    assert!(
+        recent
+            .iter()
+            .all(|s| s.created_at >= now - chrono::Duration::days(30))
+    );
+}
+
+#[tokio::test]
+async fn hyperrep_validates_like_the_service() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let client = sandbox.hyperrep_client();
+    let org = client
+        .list_organizations()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data
+        .remove(0)
+        .organization_id;
+    let e = error(
+        client
+            .list_contacts()
+            .organization_id(org.as_str())
+            .limit(std::num::NonZeroU64::new(501).unwrap())
+            .send()
+            .await,
+    );
+    assert_eq!(e.kind(), &ErrorKind::Validation);
+    assert_eq!(e.validation_problems()[0].location, "query.limit");
+    let e = error(
+        client
+            .list_contacts()
+            .organization_id(org.as_str())
+            .cursor("not-a-cursor")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (e.kind(), e.api_error().unwrap().message.as_str()),
+        (&ErrorKind::BadRequest, "Invalid cursor")
+    );
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    let e = error(
+        client
+            .get_conversation_analytics()
+            .organization_id(org.as_str())
+            .start_date(tomorrow)
+            .end_date(tomorrow)
+            .send()
+            .await,
+    );
+    assert_eq!(
+        e.api_error().unwrap().message,
+        "start_date and end_date cannot be in the future"
+    );
+    let e = error(
+        client
+            .get_conversation()
+            .organization_id(org.as_str())
+            .conversation_id("missing")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (e.kind(), e.api_error().unwrap().message.as_str()),
+        (&ErrorKind::NotFound, "Conversation not found")
+    );
+
+    let both = hyperrep::types::MessageDraftCreate::builder()
+        .modality(hyperrep::types::DraftModality::Email)
+        .subject(Some("Hi".to_string()))
+        .to_email(Some("diana@example.com".to_string()))
+        .autosend_draft(true)
+        .add_notification(Some(true));
+    let e = error(
+        client
+            .create_message_draft()
+            .organization_id(org.as_str())
+            .body(both)
+            .send()
+            .await,
+    );
+    assert_eq!(e.kind(), &ErrorKind::BadRequest);
+    let saved = hyperrep::types::MessageDraftCreate::builder()
+        .modality(hyperrep::types::DraftModality::Email)
+        .subject(Some("Hi".to_string()))
+        .to_email(Some("diana@example.com".to_string()))
+        .folder(Some("Sales Follow-up".to_string()));
+    let draft = client
+        .create_message_draft()
+        .organization_id(org.as_str())
+        .body(saved)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (draft.folder.as_str(), draft.scheduled_to_send),
+        ("sales-follow-up", false)
+    );
+}
