@@ -43,69 +43,43 @@ mod sealed {
     impl Sealed for super::types::CompanyAgentState {}
 }
 
-impl AgentRecord for types::AgentState {
-    fn status(&self) -> &AgentStatus {
-        &self.status
-    }
-    fn failure(&self) -> Option<&str> {
-        self.error.as_deref()
-    }
-    fn agent_ref(id: &str) -> AgentRef {
-        AgentRef::Deal(id.to_owned())
-    }
-    fn start<'a>(client: &'a Client, id: &'a str) -> BoxFuture<'a, Result<Self, Error>> {
-        Box::pin(async move {
-            Ok(client
-                .init_deal_agent()
-                .deal_id(id)
-                .send()
-                .await?
-                .into_inner())
-        })
-    }
-    fn fetch<'a>(client: &'a Client, id: &'a str) -> BoxFuture<'a, Result<Self, Error>> {
-        Box::pin(async move {
-            Ok(client
-                .get_deal_agent()
-                .deal_id(id)
-                .send()
-                .await?
-                .into_inner())
-        })
-    }
+/// The deal and company agents differ only in their types, id field and operations.
+macro_rules! agent_record {
+    ($state:ty, $variant:ident, $start:ident, $fetch:ident, $id:ident) => {
+        impl AgentRecord for $state {
+            fn status(&self) -> &AgentStatus {
+                &self.status
+            }
+            fn failure(&self) -> Option<&str> {
+                self.error.as_deref()
+            }
+            fn agent_ref(id: &str) -> AgentRef {
+                AgentRef::$variant(id.to_owned())
+            }
+            fn start<'a>(client: &'a Client, id: &'a str) -> BoxFuture<'a, Result<Self, Error>> {
+                Box::pin(async move { Ok(client.$start().$id(id).send().await?.into_inner()) })
+            }
+            fn fetch<'a>(client: &'a Client, id: &'a str) -> BoxFuture<'a, Result<Self, Error>> {
+                Box::pin(async move { Ok(client.$fetch().$id(id).send().await?.into_inner()) })
+            }
+        }
+    };
 }
 
-impl AgentRecord for types::CompanyAgentState {
-    fn status(&self) -> &AgentStatus {
-        &self.status
-    }
-    fn failure(&self) -> Option<&str> {
-        self.error.as_deref()
-    }
-    fn agent_ref(id: &str) -> AgentRef {
-        AgentRef::Company(id.to_owned())
-    }
-    fn start<'a>(client: &'a Client, id: &'a str) -> BoxFuture<'a, Result<Self, Error>> {
-        Box::pin(async move {
-            Ok(client
-                .init_company_agent()
-                .company_id(id)
-                .send()
-                .await?
-                .into_inner())
-        })
-    }
-    fn fetch<'a>(client: &'a Client, id: &'a str) -> BoxFuture<'a, Result<Self, Error>> {
-        Box::pin(async move {
-            Ok(client
-                .get_company_agent()
-                .company_id(id)
-                .send()
-                .await?
-                .into_inner())
-        })
-    }
-}
+agent_record!(
+    types::AgentState,
+    Deal,
+    init_deal_agent,
+    get_deal_agent,
+    deal_id
+);
+agent_record!(
+    types::CompanyAgentState,
+    Company,
+    init_company_agent,
+    get_company_agent,
+    company_id
+);
 
 /// A wait for an agent to be active. Await it; before that, [`progress`](Self::progress)
 /// gives a stream of its checks.

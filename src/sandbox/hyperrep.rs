@@ -738,6 +738,18 @@ fn emails(body: &serde_json::Map<String, Value>, name: &str) -> Result<Vec<Strin
     }
 }
 
+fn custom_fields(body: &serde_json::Map<String, Value>) -> Result<Value, Response> {
+    match body.get("custom_fields") {
+        None | Some(Value::Null) => Ok(json!({})),
+        Some(v @ Value::Object(_)) => Ok(v.clone()),
+        Some(_) => Err(invalid(
+            &["body", "custom_fields"],
+            "value is not a valid dict",
+            "type_error.dict",
+        )),
+    }
+}
+
 fn slug(folder: &str) -> String {
     let mut out = String::new();
     for c in folder.trim().chars() {
@@ -919,17 +931,7 @@ fn create_contact(org: &mut Org, body: &Bytes) -> Response {
         {
             return Err(detail(StatusCode::BAD_REQUEST, "Invalid company_id"));
         }
-        let custom = match body.get("custom_fields") {
-            None | Some(Value::Null) => json!({}),
-            Some(v @ Value::Object(_)) => v.clone(),
-            Some(_) => {
-                return Err(invalid(
-                    &["body", "custom_fields"],
-                    "value is not a valid dict",
-                    "type_error.dict",
-                ));
-            }
-        };
+        let custom = custom_fields(&body)?;
         let contact = json!({
             "contact_id": id("contact", org.contacts.len()),
             "name": name,
@@ -979,17 +981,7 @@ fn create_company(org: &mut Org, body: &Bytes) -> Response {
         {
             return Err(detail(StatusCode::BAD_REQUEST, "Invalid agent_id"));
         }
-        let custom = match body.get("custom_fields") {
-            None | Some(Value::Null) => json!({}),
-            Some(v @ Value::Object(_)) => v.clone(),
-            Some(_) => {
-                return Err(invalid(
-                    &["body", "custom_fields"],
-                    "value is not a valid dict",
-                    "type_error.dict",
-                ));
-            }
-        };
+        let custom = custom_fields(&body)?;
         let company = json!({
             "company_id": id("company", org.companies.len()),
             "name": name,
