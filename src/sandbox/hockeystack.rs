@@ -220,15 +220,7 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let path = uri.path().strip_prefix(PREFIX).unwrap_or("");
-    let segments: Vec<String> = path
-        .trim_start_matches('/')
-        .split('/')
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let segments = super::path_segments(path);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let query = query_pairs(uri.query());
 

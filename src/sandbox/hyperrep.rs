@@ -263,16 +263,7 @@ async fn handle(
         Some(_) => {}
     }
     let path = uri.path().trim_start_matches("/api/v2/organizations");
-    let segments: Vec<String> = path
-        .trim_start_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let segments = super::path_segments(path);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let query = query_pairs(uri.query());
     if segments.is_empty() {

@@ -255,6 +255,22 @@ pub(crate) fn query_value<'a>(pairs: &'a [(String, String)], name: &str) -> Opti
         .map(|(_, v)| v.as_str())
 }
 
+/// The decoded segments of a path below an API's prefix. Empty segments are kept (an empty
+/// id is an id that names nothing), and an empty rest gives no segment at all.
+pub(crate) fn path_segments(rest: &str) -> Vec<String> {
+    let rest = rest.strip_prefix('/').unwrap_or(rest);
+    if rest.is_empty() {
+        return Vec::new();
+    }
+    rest.split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
 /// Opaque-looking cursors that name their collection, so that a cursor from another list is
 /// refused as the real services do.
 pub(crate) fn cursor_for(collection: &str, offset: usize) -> String {
@@ -305,6 +321,16 @@ pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_segments_are_decoded_and_keep_empty_ids() {
+        assert_eq!(
+            path_segments("/deals/a%2Fb/agent"),
+            ["deals", "a/b", "agent"]
+        );
+        assert_eq!(path_segments("/deals//agent"), ["deals", "", "agent"]);
+        assert!(path_segments("").is_empty() && path_segments("/").is_empty());
+    }
 
     #[test]
     fn cursors_belong_to_their_collection() {
