@@ -290,7 +290,7 @@ fn route(
     body: &Bytes,
 ) -> Response {
     match (method.clone(), segments) {
-        (Method::GET, ["agents"]) => list(q, "agents", org.agents.clone(), None),
+        (Method::GET, ["agents"]) => list(q, "agents", org.agents.clone()),
         (Method::GET, ["agents", a]) => match find(&org.agents, "agent_id", a) {
             Some(i) => json(StatusCode::OK, &org.agents[i]),
             None => detail(StatusCode::NOT_FOUND, "Agent not found"),
@@ -385,7 +385,7 @@ fn route(
                 .collect();
             list_dated(q, &format!("response-drafts-{c}"), items)
         }
-        (Method::GET, ["contacts"]) => list(q, "contacts", org.contacts.clone(), None),
+        (Method::GET, ["contacts"]) => list(q, "contacts", org.contacts.clone()),
         (Method::POST, ["contacts"]) => create_contact(org, body),
         (Method::GET, ["contacts", c]) => match find(&org.contacts, "contact_id", c) {
             Some(i) => json(StatusCode::OK, &org.contacts[i]),
@@ -403,7 +403,7 @@ fn route(
                 .collect();
             list_dated(q, &format!("contact-conversations-{c}"), items)
         }
-        (Method::GET, ["companies"]) => list(q, "companies", org.companies.clone(), None),
+        (Method::GET, ["companies"]) => list(q, "companies", org.companies.clone()),
         (Method::POST, ["companies"]) => create_company(org, body),
         (Method::GET, ["companies", c]) => match find(&org.companies, "company_id", c) {
             Some(i) => json(StatusCode::OK, &org.companies[i]),
@@ -501,7 +501,7 @@ fn date_param(q: &[(String, String)], name: &str) -> Result<Option<DateTime<Utc>
     }
 }
 
-fn list(q: &[(String, String)], collection: &str, items: Vec<Value>, _: Option<()>) -> Response {
+fn list(q: &[(String, String)], collection: &str, items: Vec<Value>) -> Response {
     let (limit, offset) = match paging(q, collection) {
         Ok(p) => p,
         Err(r) => return r,
