@@ -80,14 +80,15 @@ fn main() {
         let tokens = Generator::new(&settings)
             .generate_tokens(&spec)
             .unwrap_or_else(|e| panic!("progenitor failed on {spec_path}: {e}"));
-        let file = syn::parse2(tokens).expect("progenitor emits valid Rust");
+        let mut file: syn::File = syn::parse2(tokens).expect("progenitor emits valid Rust");
+        own_the_send_calls(&mut file, api);
         // progenitor documents each method with a call sketch marked `ignore`, which rustdoc
         // counts as an ignored test in every run; shown as plain text it reads the same.
         let code = prettyplease::unparse(&file).replace("```ignore", "```text");
         write_if_changed(&Path::new(&out_dir).join(format!("{}.rs", api.name)), &code);
         write_if_changed(
             &Path::new(&out_dir).join(format!("{}_operations.rs", api.name)),
-            &operations,
+            &format!("{operations}{}", query_bounds(&spec)),
         );
     }
 }
@@ -227,4 +228,257 @@ fn write_if_changed(path: &Path, contents: &str) {
     if fs::read_to_string(path).ok().as_deref() != Some(contents) {
         fs::write(path, contents).unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
     }
+}
+
+/// Rewrites every generated `send()` so that users meet one error type and so that the HTTP
+/// status, not progenitor's reading of the body, decides what an answer means:
+///
+/// - the generated body, renamed `dispatch`, stops once the response arrives and hands it back
+///   whole (its error-status arms, which would decode the body first and lose the status when
+///   that fails, are dropped);
+/// - a new `send()` hands the response to `crate::transport`, which decodes the documented
+///   success statuses and turns everything else into `revenue_agents::Error`;
+/// - every path parameter goes through `crate::transport::path_segment`, which encodes it as
+///   exactly one segment or refuses it (empty, `.`, `..`) naming the parameter.
+fn own_the_send_calls(file: &mut syn::File, api: &Api) {
+    let envelope: syn::Type =
+        syn::parse_str(&format!("crate::{}::types::ErrorEnvelope", api.name)).expect("a path");
+    let mut rewritten = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "builder" {
+            continue;
+        }
+        let (_, items) = module.content.as_mut().expect("an inline module");
+        for item in items {
+            if let syn::Item::Impl(block) = item {
+                rewritten += rewrite_send(block, &envelope);
+            }
+        }
+    }
+    assert!(rewritten > 0, "no generated send() was found to rewrite");
+}
+
+/// How a success status's body is read.
+#[derive(PartialEq, Clone, Copy)]
+enum SuccessBody {
+    Json,
+    Empty,
+}
+
+fn rewrite_send(block: &mut syn::ItemImpl, envelope: &syn::Type) -> usize {
+    let mut added: Vec<syn::ImplItem> = Vec::new();
+    for item in &mut block.items {
+        let syn::ImplItem::Fn(function) = item else {
+            continue;
+        };
+        if function.sig.ident != "send" {
+            continue;
+        }
+        let success = success_type(&function.sig.output);
+        let error = error_type(&function.sig.output);
+        let Some(syn::Stmt::Expr(syn::Expr::Match(status_match), None)) =
+            function.block.stmts.last()
+        else {
+            panic!("a generated send() no longer ends with its status match");
+        };
+        let mut codes = Vec::new();
+        let mut body = None;
+        for arm in &status_match.arms {
+            let syn::Pat::Lit(syn::PatLit {
+                lit: syn::Lit::Int(code),
+                ..
+            }) = &arm.pat
+            else {
+                continue; // the `_` arm
+            };
+            let code: u16 = code.base10_parse().expect("a status code");
+            if !(200..300).contains(&code) {
+                continue;
+            }
+            let text = quote::ToTokens::to_token_stream(&arm.body).to_string();
+            let kind = if text.contains("from_response") {
+                SuccessBody::Json
+            } else if text.contains("empty") {
+                SuccessBody::Empty
+            } else {
+                panic!("unsupported success body: {text}");
+            };
+            assert!(
+                body.is_none_or(|b| b == kind),
+                "an operation mixes JSON and empty success bodies"
+            );
+            body = Some(kind);
+            codes.push(code);
+        }
+        let body = body.expect("an operation without a success status");
+        *function.block.stmts.last_mut().expect("checked") =
+            syn::Stmt::Expr(syn::parse_quote!(Ok(response)), None);
+        function.sig.ident = syn::Ident::new("dispatch", function.sig.ident.span());
+        function.sig.output = syn::parse_quote!(-> Result<reqwest::Response, Error<#error>>);
+        function.vis = syn::Visibility::Inherited;
+        let docs: Vec<syn::Attribute> = function
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("doc"))
+            .cloned()
+            .collect();
+        function.attrs.retain(|a| !a.path().is_ident("doc"));
+        for statement in &mut function.block.stmts {
+            if let syn::Stmt::Local(local) = statement
+                && let Some(init) = &mut local.init
+                && let syn::Expr::Macro(call) = &mut *init.expr
+            {
+                call.mac.tokens = checked_path_segments(call.mac.tokens.clone());
+            }
+        }
+        let finish: syn::Expr = match body {
+            SuccessBody::Json => syn::parse_quote!(
+                crate::transport::finish_json::<#success, #envelope, _>(inner, answer, &[#(#codes),*]).await
+            ),
+            SuccessBody::Empty => syn::parse_quote!(
+                crate::transport::finish_empty::<#envelope, _>(inner, answer, &[#(#codes),*]).await
+            ),
+        };
+        added.push(syn::parse_quote! {
+            #(#docs)*
+            ///
+            /// Fails with [`revenue_agents::Error`](crate::Error), whose
+            /// [`kind`](crate::Error::kind) says what went wrong.
+            pub async fn send(self) -> Result<ResponseValue<#success>, crate::Error> {
+                let inner = progenitor_client::ClientInfo::inner(self.client);
+                let answer = self.dispatch().await;
+                #finish
+            }
+        });
+    }
+    let count = added.len();
+    block.items.extend(added);
+    count
+}
+
+/// `T` of `Result<ResponseValue<T>, Error<E>>`.
+fn success_type(output: &syn::ReturnType) -> syn::Type {
+    generic_argument(&generic_argument(return_type(output), 0), 0)
+}
+
+/// `E` of `Result<ResponseValue<T>, Error<E>>`.
+fn error_type(output: &syn::ReturnType) -> syn::Type {
+    generic_argument(&generic_argument(return_type(output), 1), 0)
+}
+
+fn return_type(output: &syn::ReturnType) -> &syn::Type {
+    match output {
+        syn::ReturnType::Type(_, ty) => ty,
+        syn::ReturnType::Default => panic!("send() returns nothing"),
+    }
+}
+
+fn generic_argument(ty: &syn::Type, index: usize) -> syn::Type {
+    let syn::Type::Path(path) = ty else {
+        panic!("unexpected type in a send() signature");
+    };
+    let segment = path.path.segments.last().expect("a type name");
+    let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+        panic!("{} has no type arguments", segment.ident);
+    };
+    match arguments.args.iter().nth(index) {
+        Some(syn::GenericArgument::Type(ty)) => ty.clone(),
+        _ => panic!("{} lacks type argument {index}", segment.ident),
+    }
+}
+
+/// In the tokens of the URL's `format!`, replaces `encode_path(&name.to_string())` with a call
+/// that encodes the value as one segment or refuses it naming the parameter.
+fn checked_path_segments(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::TokenTree;
+    let mut out = Vec::new();
+    let mut iter = tokens.into_iter().peekable();
+    while let Some(token) = iter.next() {
+        match (&token, iter.peek()) {
+            (TokenTree::Ident(ident), Some(TokenTree::Group(args))) if ident == "encode_path" => {
+                let argument = args.stream();
+                let name = argument
+                    .clone()
+                    .into_iter()
+                    .find_map(|t| match t {
+                        TokenTree::Ident(i) => Some(i.to_string()),
+                        _ => None,
+                    })
+                    .expect("encode_path takes a parameter");
+                let call: syn::Expr = syn::parse_quote!(
+                    crate::transport::path_segment(#name, #argument)
+                        .map_err(Error::InvalidRequest)?
+                );
+                out.extend(quote::ToTokens::to_token_stream(&call));
+                iter.next();
+            }
+            (TokenTree::Group(group), _) => {
+                let mut replaced = proc_macro2::Group::new(
+                    group.delimiter(),
+                    checked_path_segments(group.stream()),
+                );
+                replaced.set_span(group.span());
+                out.push(TokenTree::Group(replaced));
+            }
+            _ => out.push(token),
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The documented bounds of every integer query parameter, as (operationId, parameter,
+/// minimum, maximum), so that a page size out of bounds fails before it is sent (progenitor
+/// checks no bounds on query parameters).
+fn query_bounds(spec: &OpenAPI) -> String {
+    let mut rows = Vec::new();
+    let parameters = spec.components.as_ref().map(|c| &c.parameters);
+    for (_, item) in spec.paths.iter() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for (_, op) in item.iter() {
+            let id = op.operation_id.as_deref().unwrap_or_default();
+            for parameter in item.parameters.iter().chain(&op.parameters) {
+                let parameter = match parameter {
+                    ReferenceOr::Item(p) => p,
+                    ReferenceOr::Reference { reference } => {
+                        let name = reference.rsplit('/').next().unwrap_or_default();
+                        match parameters.and_then(|p| p.get(name)) {
+                            Some(ReferenceOr::Item(p)) => p,
+                            _ => panic!("unresolved parameter {reference}"),
+                        }
+                    }
+                };
+                let openapiv3::Parameter::Query { parameter_data, .. } = parameter else {
+                    continue;
+                };
+                let openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) =
+                    &parameter_data.format
+                else {
+                    continue;
+                };
+                let openapiv3::SchemaKind::Type(openapiv3::Type::Integer(integer)) =
+                    &schema.schema_kind
+                else {
+                    continue;
+                };
+                if integer.minimum.is_none() && integer.maximum.is_none() {
+                    continue;
+                }
+                rows.push(format!(
+                    "    ({id:?}, {:?}, {:?}, {:?}),\n",
+                    parameter_data.name, integer.minimum, integer.maximum
+                ));
+            }
+        }
+    }
+    rows.sort();
+    format!(
+        "/// Every bounded integer query parameter as (operationId, name, minimum, maximum).\n\
+         pub(crate) const QUERY_BOUNDS: &[(&str, &str, Option<i64>, Option<i64>)] = &[\n{}];\n",
+        rows.concat()
+    )
 }

@@ -5,7 +5,10 @@ use std::{fmt, marker::PhantomData, net::IpAddr, time::Duration};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::{Error, ErrorKind, RetryPolicy, transport::Inner};
+use crate::{
+    Error, ErrorKind, RetryPolicy,
+    transport::{Inner, Secret},
+};
 
 /// The user agent every request carries.
 pub const USER_AGENT: &str = concat!("revenue-agents/", env!("CARGO_PKG_VERSION"));
@@ -36,6 +39,8 @@ pub trait Api: sealed::Sealed {
     fn auth_value(credential: &str) -> String;
     /// Every operation as (operationId, method, path template).
     const OPERATIONS: &'static [(&'static str, &'static str, &'static str)];
+    /// Every bounded integer query parameter as (operationId, name, minimum, maximum).
+    const QUERY_BOUNDS: &'static [(&'static str, &'static str, Option<i64>, Option<i64>)];
     /// The operations that need no credential.
     const PUBLIC_OPERATIONS: &'static [&'static str];
     /// Whether a 503 means the credit cap (never retried) rather than an outage.
@@ -48,16 +53,6 @@ pub trait Api: sealed::Sealed {
 
 pub(crate) mod sealed {
     pub trait Sealed {}
-}
-
-/// A credential: kept out of `Debug` output and dropped with the builder.
-#[derive(Clone)]
-struct Secret(String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
 }
 
 /// Builds a client for one of the APIs. Get one from `hockeystack::Client::builder()` or
@@ -175,26 +170,30 @@ impl<A: Api> ClientBuilder<A> {
         value.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(A::AUTH_HEADER, value);
-        self.assemble(headers, true)
+        self.assemble(headers, Some(credential))
     }
 
     /// Builds a client without a credential, for the operations that need none (HockeyStack's
     /// `health`). Any other operation fails with an error naming the credential variable,
     /// before a request is sent.
     pub fn build_without_credentials(self) -> Result<A::Client, Error> {
-        self.assemble(HeaderMap::new(), false)
+        self.assemble(HeaderMap::new(), None)
     }
 
-    fn assemble(self, headers: HeaderMap, has_credential: bool) -> Result<A::Client, Error> {
+    fn assemble(self, headers: HeaderMap, credential: Option<String>) -> Result<A::Client, Error> {
         let base_url = checked_base_url(self.base_url.as_deref().unwrap_or(A::DEFAULT_BASE_URL))?;
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)
             .read_timeout(self.read_timeout)
+            // Redirects are never followed: reqwest would carry a custom credential header
+            // (HyperRep's `X-API-KEY`) and a POST body to whatever host a redirect names. A 3xx
+            // answer becomes `ErrorKind::Redirected`, naming the target.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::new(ErrorKind::HttpClient).with_source(e))?;
-        let inner = Inner::new::<A>(&base_url, has_credential, self.retry);
+        let inner = Inner::new::<A>(&base_url, credential, self.retry);
         Ok(A::assemble(&base_url, http, inner))
     }
 }
@@ -262,6 +261,7 @@ macro_rules! api_client {
         auth_header: $header:expr,
         auth_value: |$cred:ident| $auth_value:expr,
         operations: $operations:expr,
+        query_bounds: $bounds:expr,
         public_operations: $public:expr,
         credits_on_503: $credits:expr,
     ) => {
@@ -277,6 +277,8 @@ macro_rules! api_client {
                 $auth_value
             }
             const OPERATIONS: &'static [(&'static str, &'static str, &'static str)] = $operations;
+            const QUERY_BOUNDS: &'static [(&'static str, &'static str, Option<i64>, Option<i64>)] =
+                $bounds;
             const PUBLIC_OPERATIONS: &'static [&'static str] = $public;
             const CREDITS_ON_503: bool = $credits;
             type Client = $client;
@@ -314,12 +316,6 @@ macro_rules! api_client {
                     request,
                 )
                 .await
-            }
-        }
-
-        impl From<progenitor_client::Error<types::Error>> for $crate::Error {
-            fn from(error: progenitor_client::Error<types::Error>) -> Self {
-                $crate::error::from_generated(error)
             }
         }
 

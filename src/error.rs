@@ -34,6 +34,7 @@ struct Inner {
     request_id: Option<String>,
     body: Option<ApiErrorBody>,
     resume_cursor: Option<String>,
+    snippet: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -86,6 +87,13 @@ pub enum ErrorKind {
     Server,
     /// A status the API does not document for this call.
     UnexpectedStatus,
+    /// The server answered with a redirect (HTTP 3xx). Redirects are never followed, so that
+    /// the credential and the request body stay with the configured host; check the base URL.
+    Redirected {
+        /// Where the redirect pointed (scheme, host, port and path; never a query or user
+        /// info), when it said.
+        location: Option<String>,
+    },
     /// A message job ended in `failed`.
     JobFailed {
         /// The job, to quote to support.
@@ -134,8 +142,22 @@ pub enum ErrorKind {
         /// What was wrong.
         reason: String,
     },
-    /// The connection failed or timed out.
-    Transport,
+    /// The connection failed, broke off or timed out; `cause` says which.
+    Transport {
+        /// What happened to the connection.
+        cause: TransportCause,
+    },
+    /// A streamed reply ended before its `done` event: the connection closed, broke off or
+    /// went silent. The message was accepted; list the conversation's messages to read the
+    /// reply once it is complete, or ask again in the same conversation.
+    StreamInterrupted {
+        /// The agent's deal or company.
+        agent: AgentRef,
+        /// The conversation the message was sent to.
+        conversation_id: String,
+        /// How many events arrived before the cut.
+        events_received: usize,
+    },
     /// A response body could not be decoded; see [`Error::body_snippet`].
     Decode {
         /// The start of the body, for diagnosis.
@@ -143,6 +165,74 @@ pub enum ErrorKind {
     },
     /// The HTTP client could not be built.
     HttpClient,
+}
+
+/// What happened to a connection, for [`ErrorKind::Transport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportCause {
+    /// No connection could be opened (refused, unreachable, name not resolved).
+    Connect,
+    /// Opening the connection took longer than the connect timeout.
+    ConnectTimeout,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls,
+    /// The server stayed silent for longer than the read timeout.
+    ReadTimeout,
+    /// The connection was reset or closed before the answer was complete.
+    Reset,
+    /// Something else went wrong on the connection.
+    Other,
+}
+
+impl fmt::Display for TransportCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportCause::Connect => "could not connect",
+            TransportCause::ConnectTimeout => "timed out while connecting",
+            TransportCause::Tls => "TLS handshake failed",
+            TransportCause::ReadTimeout => "timed out waiting for data",
+            TransportCause::Reset => "connection closed before the answer was complete",
+            TransportCause::Other => "connection failed",
+        })
+    }
+}
+
+impl TransportCause {
+    /// Classifies a reqwest failure by walking its chain of causes.
+    pub(crate) fn of(error: &reqwest::Error) -> Self {
+        let mut tls = false;
+        let mut reset = false;
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(e) = source {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                use std::io::ErrorKind as K;
+                reset |= matches!(
+                    io.kind(),
+                    K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof
+                );
+            }
+            let text = e.to_string().to_ascii_lowercase();
+            tls |= text.contains("tls") || text.contains("certificate");
+            reset |= text.contains("incomplete") || text.contains("closed before");
+            source = e.source();
+        }
+        if error.is_timeout() {
+            if error.is_connect() {
+                TransportCause::ConnectTimeout
+            } else {
+                TransportCause::ReadTimeout
+            }
+        } else if error.is_connect() && tls {
+            TransportCause::Tls
+        } else if error.is_connect() {
+            TransportCause::Connect
+        } else if reset || error.is_body() || error.is_decode() {
+            TransportCause::Reset
+        } else {
+            TransportCause::Other
+        }
+    }
 }
 
 /// Where an agent lives: its CRM deal or company.
@@ -208,6 +298,7 @@ impl Error {
                 request_id: None,
                 body: None,
                 resume_cursor: None,
+                snippet: None,
                 source: None,
             }),
         }
@@ -252,25 +343,23 @@ impl Error {
             500..=599 => ErrorKind::Server,
             _ => ErrorKind::UnexpectedStatus,
         };
-        let mut error = Error::new(kind).with_api(api);
-        error.inner.status = Some(status);
-        error.inner.request_id = headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let mut error = Error::new(kind)
+            .with_api(api)
+            .with_status(status)
+            .with_request_id(headers);
         error.inner.body = body;
         error
     }
 
-    /// An error for a body that could not be decoded.
+    /// An error for a body that could not be decoded; `body` is already scrubbed of secrets.
     pub(crate) fn decode(
         api: &'static str,
         status: Option<u16>,
-        bytes: &[u8],
+        body: &str,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         let mut error = Error::new(ErrorKind::Decode {
-            snippet: snippet(bytes),
+            snippet: snippet(body),
         })
         .with_api(api)
         .with_source(source);
@@ -282,11 +371,56 @@ impl Error {
     pub(crate) fn transport(api: &'static str, source: reqwest::Error) -> Self {
         // reqwest's messages can contain the URL; ours never carry credentials in it.
         let status = source.status().map(|s| s.as_u16());
-        let mut error = Error::new(ErrorKind::Transport)
+        let cause = TransportCause::of(&source);
+        let mut error = Error::new(ErrorKind::Transport { cause })
             .with_api(api)
             .with_source(source);
         error.inner.status = status;
         error
+    }
+
+    /// An error for a redirect, naming its target without a query or user info (either may
+    /// carry secrets).
+    pub(crate) fn redirected(api: &'static str, status: u16, headers: &HeaderMap) -> Self {
+        let location = headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|raw| match reqwest::Url::parse(raw) {
+                Ok(mut url) => {
+                    url.set_query(None);
+                    url.set_fragment(None);
+                    let _ = url.set_username("");
+                    let _ = url.set_password(None);
+                    url.to_string()
+                }
+                // A relative target: keep its path only.
+                Err(_) => raw.split(['?', '#']).next().unwrap_or_default().to_owned(),
+            })
+            .map(|l| snippet(&l));
+        Error::new(ErrorKind::Redirected { location })
+            .with_api(api)
+            .with_status(status)
+            .with_request_id(headers)
+    }
+
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.inner.status = Some(status);
+        self
+    }
+
+    pub(crate) fn with_request_id(mut self, headers: &HeaderMap) -> Self {
+        self.inner.request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(snippet);
+        self
+    }
+
+    /// Keeps the start of a body that was not the API's error envelope (a proxy's HTML page,
+    /// plain text), already scrubbed of secrets.
+    pub(crate) fn with_snippet(mut self, body: &str) -> Self {
+        self.inner.snippet = Some(snippet(body));
+        self
     }
 
     /// What kind of failure this is.
@@ -332,11 +466,13 @@ impl Error {
         }
     }
 
-    /// The start of an undecodable body.
+    /// The start of a body that could not be read as expected: an undecodable success body,
+    /// or an error body that was not the API's error envelope (a proxy's page, plain text).
+    /// At most 200 characters, control characters escaped, credentials blanked out.
     pub fn body_snippet(&self) -> Option<&str> {
         match &self.inner.kind {
             ErrorKind::Decode { snippet } => Some(snippet),
-            _ => None,
+            _ => self.inner.snippet.as_deref(),
         }
     }
 
@@ -345,30 +481,35 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         matches!(
             self.inner.kind,
-            ErrorKind::RateLimited { .. } | ErrorKind::Server | ErrorKind::Transport
+            ErrorKind::RateLimited { .. }
+                | ErrorKind::Server
+                | ErrorKind::Transport { .. }
+                | ErrorKind::StreamInterrupted { .. }
         )
     }
 
-    /// True when the failure is a timeout: a silent connection or a wait's deadline.
+    /// True when the failure is a timeout: a silent connection, a connection that could not
+    /// be opened in time, or a wait's deadline.
     pub fn is_timeout(&self) -> bool {
         match &self.inner.kind {
             ErrorKind::WaitTimedOut { .. } => true,
-            ErrorKind::Transport => self
+            ErrorKind::Transport {
+                cause: TransportCause::ConnectTimeout | TransportCause::ReadTimeout,
+            } => true,
+            _ => self
                 .inner
                 .source
                 .as_ref()
-                .and_then(|s| s.downcast_ref::<reqwest::Error>())
-                .is_some_and(|e| e.is_timeout()),
-            _ => false,
+                .and_then(|s| s.downcast_ref::<Error>())
+                .is_some_and(Error::is_timeout),
         }
     }
 }
 
-/// The start of a body as readable text: at most 200 characters, control characters shown as
-/// escapes.
-fn snippet(bytes: &[u8]) -> String {
+/// The start of a text as one readable line: at most 200 characters, control characters shown
+/// as escapes.
+fn snippet(text: &str) -> String {
     const MAX: usize = 200;
-    let text = String::from_utf8_lossy(bytes);
     let mut out: String = text
         .chars()
         .take(MAX)
@@ -442,6 +583,17 @@ impl fmt::Display for Error {
             )?,
             ErrorKind::Server => write!(f, "{api} failed on its side")?,
             ErrorKind::UnexpectedStatus => write!(f, "{api} answered with an undocumented status")?,
+            ErrorKind::Redirected { location } => {
+                write!(f, "{api} answered with a redirect")?;
+                if let Some(location) = location {
+                    write!(f, " to {location}")?;
+                }
+                write!(
+                    f,
+                    ", which is not followed so that the credential stays with the configured \
+                     host; check the base URL"
+                )?
+            }
             ErrorKind::JobFailed {
                 job,
                 code,
@@ -484,7 +636,17 @@ impl fmt::Display for Error {
             ErrorKind::InvalidResponse { reason } => {
                 write!(f, "unusable answer from {api}: {reason}")?
             }
-            ErrorKind::Transport => write!(f, "connection to {api} failed")?,
+            ErrorKind::Transport { cause } => write!(f, "connection to {api}: {cause}")?,
+            ErrorKind::StreamInterrupted {
+                agent,
+                conversation_id,
+                events_received,
+            } => write!(
+                f,
+                "the streamed reply in conversation {conversation_id} ({agent}) ended before \
+                 `done`, after {events_received} event(s); list the conversation's messages or \
+                 ask again"
+            )?,
             ErrorKind::Decode { snippet } => {
                 write!(f, "cannot decode the answer of {api}: {snippet:?}")?
             }
@@ -503,6 +665,9 @@ impl fmt::Display for Error {
             for problem in &body.problems {
                 write!(f, "; {}: {}", problem.location, problem.message)?;
             }
+        }
+        if let Some(snippet) = &self.inner.snippet {
+            write!(f, ": body {snippet:?}")?;
         }
         if let Some(id) = &self.inner.request_id {
             write!(f, " (request id {id})")?;
@@ -533,6 +698,9 @@ impl fmt::Debug for Error {
         if let Some(cursor) = &self.inner.resume_cursor {
             s.field("resume_cursor", cursor);
         }
+        if let Some(snippet) = &self.inner.snippet {
+            s.field("body_snippet", snippet);
+        }
         if let Some(source) = &self.inner.source {
             s.field("source", &source.to_string());
         }
@@ -549,41 +717,10 @@ impl std::error::Error for Error {
     }
 }
 
-/// How an API's typed error body reads, so that one conversion serves both APIs.
+/// How an API's typed error envelope reads, so that one conversion serves both APIs.
 pub(crate) trait ApiError {
-    /// The API's name in messages.
-    const API: &'static str;
-    /// Whether a 503 means the credit cap (HockeyStack) rather than an outage.
-    const CREDITS_ON_503: bool;
-    /// The body in the crate's terms.
+    /// The envelope in the crate's terms.
     fn body(&self) -> ApiErrorBody;
-}
-
-/// Converts a generated call's error into the crate's error.
-pub(crate) fn from_generated<E: ApiError>(error: progenitor_client::Error<E>) -> Error {
-    use progenitor_client::Error as G;
-    match error {
-        G::ErrorResponse(response) => {
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = response.into_inner().body();
-            Error::from_status(E::API, status, &headers, Some(body), E::CREDITS_ON_503)
-        }
-        G::UnexpectedResponse(response) => Error::from_status(
-            E::API,
-            response.status().as_u16(),
-            response.headers(),
-            None,
-            E::CREDITS_ON_503,
-        ),
-        G::InvalidResponsePayload(bytes, source) => Error::decode(E::API, None, &bytes, source),
-        G::CommunicationError(source)
-        | G::ResponseBodyError(source)
-        | G::InvalidUpgrade(source) => Error::transport(E::API, source),
-        G::InvalidRequest(reason) | G::Custom(reason) => {
-            Error::new(ErrorKind::InvalidRequest { reason }).with_api(E::API)
-        }
-    }
 }
 
 #[cfg(test)]
@@ -593,9 +730,12 @@ mod tests {
     #[test]
     fn snippets_are_short_and_printable() {
         let long = "x".repeat(500);
-        let s = snippet(long.as_bytes());
+        let s = snippet(&long);
         assert_eq!(s.chars().count(), 201);
-        assert_eq!(snippet(b"a\nb\x00\xff"), "a\\nb\\u{0}\\u{fffd}");
+        assert_eq!(
+            snippet(&String::from_utf8_lossy(b"a\nb\x00\xff")),
+            "a\\nb\\u{0}\\u{fffd}"
+        );
     }
 
     #[test]

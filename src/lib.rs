@@ -30,9 +30,12 @@ pub mod hyperrep;
 pub mod sandbox;
 
 pub use config::ClientBuilder;
-pub use error::{AgentRef, ApiErrorBody, Error, ErrorKind, JobRef, ValidationProblem, WaitSubject};
+pub use error::{
+    AgentRef, ApiErrorBody, Error, ErrorKind, JobRef, TransportCause, ValidationProblem,
+    WaitSubject,
+};
 pub use open_enum::UnknownValue;
 pub use paginate::{Items, Page, Pages, Paginated};
 pub use poll::{PollPolicy, Progress, ProgressStream};
 pub use retry::RetryPolicy;
-pub use transport::{Inner, RateLimit};
+pub use transport::RateLimit;

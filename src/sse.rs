@@ -57,15 +57,6 @@ impl SseParser {
         Ok(())
     }
 
-    /// The stream ended: a last event without its closing blank line is still delivered.
-    pub(crate) fn finish(&mut self, out: &mut VecDeque<SseEvent>) {
-        if !self.line.is_empty() {
-            let line = std::mem::take(&mut self.line);
-            self.line_done(&line, out);
-        }
-        self.line_done(b"", out);
-    }
-
     fn line_done(&mut self, line: &[u8], out: &mut VecDeque<SseEvent>) {
         if line.is_empty() {
             let event = std::mem::take(&mut self.event);
@@ -112,13 +103,12 @@ mod tests {
         for piece in input.chunks(chunk) {
             parser.feed(piece, &mut out).unwrap();
         }
-        parser.finish(&mut out);
         out.into()
     }
 
     const STREAM: &[u8] =
         b": keep-alive\r\nevent: text_delta\r\ndata: {\"delta\":\"h\xc3\xa9\"}\r\n\r\n\
-event: tool_use\ndata: {\"id\":1,\ndata: \"args\":null}\n\ndata: plain\n\nevent: done\ndata: {}";
+event: tool_use\ndata: {\"id\":1,\ndata: \"args\":null}\n\ndata: plain\n\nevent: done\ndata: {}\n\n";
 
     #[test]
     fn every_chunking_gives_the_same_events() {
@@ -157,6 +147,17 @@ event: tool_use\ndata: {\"id\":1,\ndata: \"args\":null}\n\ndata: plain\n\nevent:
             (events[0].event.as_str(), events[1].data.as_str()),
             ("a", "2")
         );
+    }
+
+    #[test]
+    fn an_event_without_its_closing_blank_line_is_never_dispatched() {
+        // A connection cut mid-event must not hand out half an event.
+        let events = parse_in_chunks(
+            b"data: {\"delta\":\"ok\"}\n\nevent: text_delta\ndata: {\"del",
+            5,
+        );
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].data, "{\"delta\":\"ok\"}");
     }
 
     #[test]

@@ -3,43 +3,84 @@
 //! generated clients through their `ClientHooks` impls, and by the hand-written calls.
 
 use std::{
+    fmt,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
 
 use crate::{
+    Error, ErrorKind,
     config::Api,
+    error::ApiError,
     retry::{self, ApiRules, RetryPolicy},
 };
 
-/// Per-client state the generated code carries and the hooks read. Holds no credential: that
-/// lives in the HTTP client's default headers, marked sensitive.
-#[derive(Clone, Debug)]
+/// Per-client state the generated code carries and the hooks read. The credential itself
+/// lives in the HTTP client's default headers, marked sensitive; the copy kept here serves
+/// only to scrub it from anything a server echoes back into an error.
+#[doc(hidden)]
+#[derive(Clone)]
 pub struct Inner {
     pub(crate) api: &'static str,
     credential_variable: &'static str,
-    has_credential: bool,
+    credential: Option<Secret>,
     base_path: String,
     operations: &'static [(&'static str, &'static str, &'static str)],
+    query_bounds: &'static [(&'static str, &'static str, Option<i64>, Option<i64>)],
     public_operations: &'static [&'static str],
     pub(crate) retry: RetryPolicy,
     pub(crate) rules: ApiRules,
     rate_limit: Arc<Mutex<Option<RateLimit>>>,
 }
 
+/// A credential that never prints.
+#[derive(Clone)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One short line: the API and whether a credential is set, never the credential or the
+        // operation tables.
+        write!(
+            f,
+            "{} (credential {})",
+            self.api,
+            if self.credential.is_some() {
+                "set"
+            } else {
+                "not set"
+            }
+        )
+    }
+}
+
 impl Inner {
-    pub(crate) fn new<A: Api>(base_url: &str, has_credential: bool, retry: RetryPolicy) -> Self {
+    pub(crate) fn new<A: Api>(
+        base_url: &str,
+        credential: Option<String>,
+        retry: RetryPolicy,
+    ) -> Self {
         let base_path = reqwest::Url::parse(base_url)
             .map(|u| u.path().trim_end_matches('/').to_owned())
             .unwrap_or_default();
         Self {
             api: A::NAME,
             credential_variable: A::CREDENTIAL_VARIABLE,
-            has_credential,
+            credential: credential.map(Secret),
             base_path,
             operations: A::OPERATIONS,
+            query_bounds: A::QUERY_BOUNDS,
             public_operations: A::PUBLIC_OPERATIONS,
             retry,
             rules: ApiRules {
@@ -59,6 +100,16 @@ impl Inner {
             && let Ok(mut slot) = self.rate_limit.lock()
         {
             *slot = Some(limit);
+        }
+    }
+
+    /// Text from a server, with the credential blanked out wherever it was echoed.
+    pub(crate) fn scrub(&self, text: String) -> String {
+        match &self.credential {
+            Some(Secret(secret)) if secret.len() >= 4 && text.contains(secret.as_str()) => {
+                text.replace(secret.as_str(), "<redacted>")
+            }
+            _ => text,
         }
     }
 }
@@ -153,7 +204,7 @@ pub(crate) fn prepare(
     // progenitor adds the spec's version as a header that neither API asked for.
     request.headers_mut().remove("api-version");
 
-    if !inner.has_credential && !inner.public_operations.contains(&operation_id) {
+    if inner.credential.is_none() && !inner.public_operations.contains(&operation_id) {
         return Err(format!(
             "{operation_id} needs a {} credential: set {} or pass one to the client builder",
             inner.api, inner.credential_variable
@@ -168,7 +219,203 @@ pub(crate) fn prepare(
         return Err(format!("unknown operation {operation_id}"));
     };
     check_path_shape(&inner.base_path, template, request.url().path())
+        .map_err(|problem| format!("{operation_id}: {problem}"))?;
+    check_query(inner, operation_id, request.url())
         .map_err(|problem| format!("{operation_id}: {problem}"))
+}
+
+/// Checks the query against the spec's bounds, and a date range's order where both ends are
+/// given (HyperRep refuses `start_date` after `end_date`).
+fn check_query(inner: &Inner, operation_id: &str, url: &reqwest::Url) -> Result<(), String> {
+    if url.query().is_none() {
+        return Ok(());
+    }
+    let mut start = None;
+    let mut end = None;
+    for (name, value) in url.query_pairs() {
+        match &*name {
+            "start_date" => start = Some(value.clone()),
+            "end_date" => end = Some(value.clone()),
+            _ => {}
+        }
+        let Some((_, _, min, max)) = inner
+            .query_bounds
+            .iter()
+            .find(|(id, parameter, _, _)| *id == operation_id && *parameter == name)
+        else {
+            continue;
+        };
+        let number: i64 = value
+            .parse()
+            .map_err(|_| format!("query parameter {name} must be a whole number, not {value:?}"))?;
+        if min.is_some_and(|min| number < min) || max.is_some_and(|max| number > max) {
+            return Err(format!(
+                "query parameter {name} is {number}, outside its documented range {}..={}",
+                min.map(|m| m.to_string()).unwrap_or_default(),
+                max.map(|m| m.to_string()).unwrap_or_default()
+            ));
+        }
+    }
+    if let (Some(start), Some(end)) = (start, end) {
+        let parse = |v: &str| chrono::DateTime::parse_from_rfc3339(v).ok();
+        if let (Some(s), Some(e)) = (parse(&start), parse(&end))
+            && s > e
+        {
+            return Err(format!(
+                "start_date ({start}) is after end_date ({end}); the API requires start_date <= end_date"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What may stay as it is in a path segment: RFC 3986's unreserved characters and a few
+/// sub-delimiters that no router reads specially. Everything else, `/`, `\`, `%`, `?`, `#`,
+/// `;`, `+`, white space, control and non-ASCII characters included, is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
+
+/// Encodes a path parameter as exactly one segment, or refuses it naming the parameter: an
+/// empty value would merge two segments, and `.` or `..` are folded away by every URL parser
+/// (also when percent-encoded), which would send the request to another resource.
+pub(crate) fn path_segment(name: &str, value: &str) -> Result<String, String> {
+    match value {
+        "" => Err(format!("path parameter {name} is empty")),
+        "." | ".." => Err(format!(
+            "path parameter {name} is {value:?}, which cannot be sent as a path segment"
+        )),
+        _ => Ok(utf8_percent_encode(value, SEGMENT).to_string()),
+    }
+}
+
+/// The largest error body read; the rest is not needed to explain the failure.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Finishes a generated call whose success statuses carry a JSON body.
+pub(crate) async fn finish_json<T, B, E>(
+    inner: &Inner,
+    dispatched: Result<reqwest::Response, progenitor_client::Error<E>>,
+    success: &[u16],
+) -> Result<ResponseValue<T>, Error>
+where
+    T: DeserializeOwned,
+    B: ApiError + DeserializeOwned,
+{
+    let response = dispatched.map_err(|e| before_response(inner, e))?;
+    let status = response.status();
+    if !success.contains(&status.as_u16()) {
+        return Err(error_from_response::<B>(inner, response).await);
+    }
+    let headers = response.headers().clone();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| Error::transport(inner.api, e).with_status(status.as_u16()))?;
+    match serde_json::from_slice(&bytes) {
+        Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+        Err(e) => Err(Error::decode(
+            inner.api,
+            Some(status.as_u16()),
+            &inner.scrub(String::from_utf8_lossy(&bytes).into_owned()),
+            e,
+        )
+        .with_request_id(&headers)),
+    }
+}
+
+/// Finishes a generated call whose success statuses carry no body.
+pub(crate) async fn finish_empty<B, E>(
+    inner: &Inner,
+    dispatched: Result<reqwest::Response, progenitor_client::Error<E>>,
+    success: &[u16],
+) -> Result<ResponseValue<()>, Error>
+where
+    B: ApiError + DeserializeOwned,
+{
+    let response = dispatched.map_err(|e| before_response(inner, e))?;
+    if !success.contains(&response.status().as_u16()) {
+        return Err(error_from_response::<B>(inner, response).await);
+    }
+    Ok(ResponseValue::empty(response))
+}
+
+/// A failure before any answer: a refused parameter, or a request that never got a response.
+fn before_response<E>(inner: &Inner, error: progenitor_client::Error<E>) -> Error {
+    use progenitor_client::Error as G;
+    match error {
+        G::InvalidRequest(reason) | G::Custom(reason) => {
+            Error::new(ErrorKind::InvalidRequest { reason }).with_api(inner.api)
+        }
+        G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => {
+            Error::transport(inner.api, e)
+        }
+        // `dispatch` returns every answer whole; these cannot occur, but stay typed if they do.
+        G::ErrorResponse(response) => Error::new(ErrorKind::UnexpectedStatus)
+            .with_api(inner.api)
+            .with_status(response.status().as_u16()),
+        G::UnexpectedResponse(response) => Error::new(ErrorKind::UnexpectedStatus)
+            .with_api(inner.api)
+            .with_status(response.status().as_u16()),
+        G::InvalidResponsePayload(bytes, e) => Error::decode(
+            inner.api,
+            None,
+            &inner.scrub(String::from_utf8_lossy(&bytes).into_owned()),
+            e,
+        ),
+    }
+}
+
+/// The error for an answer that is not a documented success. The status decides the kind,
+/// whatever the body is; the API's error envelope is read when the body is one, and otherwise
+/// a short, printable start of the body is kept.
+pub(crate) async fn error_from_response<B: ApiError + DeserializeOwned>(
+    inner: &Inner,
+    response: reqwest::Response,
+) -> Error {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    if (300..400).contains(&status) {
+        return Error::redirected(inner.api, status, &headers);
+    }
+    let body = read_limited(response).await;
+    let envelope = serde_json::from_slice::<B>(&body).ok().map(|b| {
+        let mut body = b.body();
+        body.message = inner.scrub(body.message);
+        body
+    });
+    let readable = envelope.is_none() && !body.is_empty();
+    let error = Error::from_status(
+        inner.api,
+        status,
+        &headers,
+        envelope,
+        inner.rules.credits_on_503,
+    );
+    if readable {
+        error.with_snippet(&inner.scrub(String::from_utf8_lossy(&body).into_owned()))
+    } else {
+        error
+    }
+}
+
+/// Reads at most [`MAX_ERROR_BODY`] bytes of a body; a body that breaks off reads as what
+/// arrived before.
+async fn read_limited(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = MAX_ERROR_BODY - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    body
 }
 
 /// Checks that the request path is the base path followed by the template, with every

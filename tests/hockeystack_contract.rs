@@ -7,7 +7,8 @@ mod common;
 
 use common::{HS_TOKEN, hockeystack};
 use httpmock::Method::{GET, PATCH, POST, PUT};
-use revenue_agents::hockeystack::{self, AgentStatus, Error, TaskPriority, TaskStatus, types};
+use revenue_agents::hockeystack::{self, AgentStatus, TaskPriority, TaskStatus, types};
+use revenue_agents::{ApiErrorBody, Error, ErrorKind};
 use serde_json::json;
 
 const BASE: &str = "/api/revenue-agents/v1";
@@ -16,16 +17,23 @@ fn envelope(code: &str, category: &str, message: &str) -> serde_json::Value {
     json!({"error": {"code": code, "category": category, "message": message}})
 }
 
-/// Unwraps the typed error body of a documented error status.
-fn error_body<T: std::fmt::Debug>(
-    result: Result<T, Error<types::Error>>,
-) -> (u16, types::ErrorDetail) {
+/// Unwraps the API's error envelope of a failed call, with its status.
+fn error_body<T: std::fmt::Debug>(result: Result<T, Error>) -> (u16, ApiErrorBody) {
     match result {
-        Err(Error::ErrorResponse(response)) => {
-            (response.status().as_u16(), response.into_inner().error)
-        }
-        other => panic!("expected a documented error response, got {other:?}"),
+        Err(error) => match (error.status(), error.api_error()) {
+            (Some(status), Some(body)) => (status, body.clone()),
+            _ => panic!("expected an error envelope, got {error:?}"),
+        },
+        other => panic!("expected an error, got {other:?}"),
     }
+}
+
+/// Whether the call was refused locally, before anything was sent.
+fn refused<T>(result: &Result<T, Error>) -> bool {
+    matches!(
+        result.as_ref().map_err(Error::kind),
+        Err(ErrorKind::InvalidRequest { .. })
+    )
 }
 
 #[tokio::test]
@@ -46,8 +54,8 @@ async fn every_documented_error_status_decodes_to_the_envelope() {
             })
             .await;
         let (got_status, detail) = error_body(client.credits_operations().send().await);
-        assert_eq!((got_status, detail.code.as_str()), (status, code));
-        assert_eq!(detail.category, category);
+        assert_eq!((got_status, detail.code.as_deref()), (status, Some(code)));
+        assert_eq!(detail.category.as_deref(), Some(category));
         mock.delete_async().await;
     }
 }
@@ -88,11 +96,14 @@ async fn not_found_conflict_and_credit_cap_decode_to_the_envelope() {
         .await;
 
     let (status, detail) = error_body(client.get_deal_agent().deal_id("D-404").send().await);
-    assert_eq!((status, detail.category.as_str()), (404, "not_found"));
+    assert_eq!(
+        (status, detail.category.as_deref()),
+        (404, Some("not_found"))
+    );
     let (status, detail) = error_body(client.init_deal_agent().deal_id("D-409").send().await);
     assert_eq!(
-        (status, detail.code.as_str()),
-        (409, "agent.already_exists")
+        (status, detail.code.as_deref()),
+        (409, Some("agent.already_exists"))
     );
     let (status, detail) = error_body(client.init_deal_agent().deal_id("D-503").send().await);
     assert_eq!((status, detail.message.as_str()), (503, "Cap."));
@@ -120,10 +131,11 @@ async fn an_error_body_that_is_not_the_envelope_is_reported_not_panicked_on() {
                 .body("Unauthorized");
         })
         .await;
-    match client.me().send().await {
-        Err(Error::InvalidResponsePayload(bytes, _)) => assert_eq!(&bytes[..], b"Unauthorized"),
-        other => panic!("expected an undecodable payload error, got {other:?}"),
-    }
+    // The status decides the kind; the plain-text body is kept as a snippet.
+    let error = client.me().send().await.unwrap_err();
+    assert_eq!(error.kind(), &ErrorKind::Unauthorized);
+    assert_eq!(error.status(), Some(401));
+    assert_eq!(error.body_snippet(), Some("Unauthorized"));
 }
 
 #[tokio::test]
@@ -228,10 +240,7 @@ async fn path_parameters_stay_inside_their_segment() {
     // `.` and `..` as a whole id would be folded away by URL normalisation: refused locally.
     for id in [".", ".."] {
         let result = client.get_deal_agent().deal_id(id).send().await;
-        assert!(
-            matches!(result, Err(Error::InvalidRequest(_))),
-            "{id}: {result:?}"
-        );
+        assert!(refused(&result), "{id}: {result:?}");
         let result = client
             .get_deal_message_job()
             .deal_id("D-1")
@@ -239,10 +248,7 @@ async fn path_parameters_stay_inside_their_segment() {
             .job_id(id)
             .send()
             .await;
-        assert!(
-            matches!(result, Err(Error::InvalidRequest(_))),
-            "{id}: {result:?}"
-        );
+        assert!(refused(&result), "{id}: {result:?}");
     }
     assert_eq!(stray.calls_async().await, 0);
 }
@@ -257,29 +263,26 @@ async fn ids_outside_the_documented_bounds_are_refused_before_sending() {
         })
         .await;
     let too_long = "9".repeat(65);
-    assert!(matches!(
-        client
+    assert!(refused(
+        &client
             .get_deal_agent()
             .deal_id(too_long.as_str())
             .send()
-            .await,
-        Err(Error::InvalidRequest(_))
+            .await
     ));
-    assert!(matches!(
-        client.get_company_agent().company_id("").send().await,
-        Err(Error::InvalidRequest(_))
+    assert!(refused(
+        &client.get_company_agent().company_id("").send().await
     ));
     let too_long_message = "x".repeat(10_001);
     let body = types::SendMessageRequest::builder().message(too_long_message.as_str());
-    assert!(matches!(
-        client
+    assert!(refused(
+        &client
             .send_deal_message()
             .deal_id("D")
             .cid("c")
             .body(body)
             .send()
-            .await,
-        Err(Error::InvalidRequest(_))
+            .await
     ));
     assert_eq!(any.calls_async().await, 0);
 }
@@ -297,12 +300,10 @@ async fn a_client_without_credentials_refuses_everything_but_health() {
         .base_url(server.url(BASE))
         .build_without_credentials()
         .unwrap();
-    match client.me().send().await {
-        Err(Error::InvalidRequest(message)) => {
-            assert!(message.contains("HOCKEYSTACK_API_TOKEN"), "{message}")
-        }
-        other => panic!("expected a local refusal, got {other:?}"),
-    }
+    let result = client.me().send().await;
+    assert!(refused(&result), "{result:?}");
+    let message = result.unwrap_err().to_string();
+    assert!(message.contains("HOCKEYSTACK_API_TOKEN"), "{message}");
     client.health().send().await.unwrap();
     assert_eq!(any.calls_async().await, 1);
 }

@@ -10,7 +10,8 @@ use std::num::NonZeroU64;
 use chrono::{DateTime, Utc};
 use common::{hyperrep, hyperrep_headers, no_query};
 use httpmock::Method::{GET, POST};
-use revenue_agents::hyperrep::{Error, types};
+use revenue_agents::hyperrep::types;
+use revenue_agents::{ApiErrorBody, Error, ErrorKind};
 use serde_json::json;
 
 /// A Fernet-style id as HyperRep issues them: long, URL-safe base64 with `-`, `_` and `=`.
@@ -920,27 +921,36 @@ async fn analytics_without_dates_fail_before_any_request() {
         .end_date(at("2026-04-30T23:59:59Z"))
         .send()
         .await;
-    match missing_start {
-        Err(Error::InvalidRequest(message)) => assert!(message.contains("start_date"), "{message}"),
-        other => panic!("expected a local error, got {other:?}"),
-    }
+    assert!(refused(&missing_start), "{missing_start:?}");
+    let message = missing_start.unwrap_err().to_string();
+    assert!(message.contains("start_date"), "{message}");
     let missing_both = client
         .get_agent_sales_analytics()
         .organization_id(ORG)
         .agent_id(AGENT)
         .send()
         .await;
-    assert!(matches!(missing_both, Err(Error::InvalidRequest(_))));
+    assert!(refused(&missing_both), "{missing_both:?}");
     assert_eq!(any.calls_async().await, 0);
 }
 
-fn detail(result: Result<impl std::fmt::Debug, Error<types::Error>>) -> (u16, types::ErrorDetail) {
+/// The status and the API's error body of a failed call.
+fn detail(result: Result<impl std::fmt::Debug, Error>) -> (u16, ApiErrorBody) {
     match result {
-        Err(Error::ErrorResponse(response)) => {
-            (response.status().as_u16(), response.into_inner().detail)
-        }
-        other => panic!("expected a documented error response, got {other:?}"),
+        Err(error) => match (error.status(), error.api_error()) {
+            (Some(status), Some(body)) => (status, body.clone()),
+            _ => panic!("expected an error body, got {error:?}"),
+        },
+        other => panic!("expected an error, got {other:?}"),
     }
+}
+
+/// Whether the call was refused locally, before anything was sent.
+fn refused<T>(result: &Result<T, Error>) -> bool {
+    matches!(
+        result.as_ref().map_err(Error::kind),
+        Err(ErrorKind::InvalidRequest { .. })
+    )
 }
 
 #[tokio::test]
@@ -979,7 +989,7 @@ async fn forbidden_not_found_and_validation_errors_decode() {
 
     let (status, body) = detail(client.list_organizations().send().await);
     assert_eq!(status, 403);
-    assert!(matches!(body, types::ErrorDetail::String(ref s) if s == "Invalid API Key"));
+    assert_eq!(body.message, "Invalid API Key");
 
     let (status, body) = detail(
         client
@@ -990,7 +1000,7 @@ async fn forbidden_not_found_and_validation_errors_decode() {
             .await,
     );
     assert_eq!(status, 404);
-    assert!(matches!(body, types::ErrorDetail::String(ref s) if s == "Conversation not found"));
+    assert_eq!(body.message, "Conversation not found");
 
     let (status, body) = detail(
         client
@@ -1000,12 +1010,10 @@ async fn forbidden_not_found_and_validation_errors_decode() {
             .await,
     );
     assert_eq!(status, 422);
-    let types::ErrorDetail::Array(problems) = body else {
-        panic!("expected the field list")
-    };
+    let problems = body.problems;
     assert_eq!(problems.len(), 2);
-    assert_eq!(problems[0].type_, "value_error.number.not_le");
-    assert_eq!(problems[1].loc.len(), 3);
+    assert_eq!(problems[0].kind, "value_error.number.not_le");
+    assert_eq!(problems[1].location, "body.0.email");
 
     let (status, _) = detail(
         client
@@ -1029,19 +1037,13 @@ async fn an_empty_id_never_leaves_the_client() {
         })
         .await;
     let result = client.list_contacts().organization_id("").send().await;
-    assert!(
-        matches!(result, Err(Error::InvalidRequest(_))),
-        "{result:?}"
-    );
+    assert!(refused(&result), "{result:?}");
     let result = client
         .get_contact()
         .organization_id(ORG)
         .contact_id("")
         .send()
         .await;
-    assert!(
-        matches!(result, Err(Error::InvalidRequest(_))),
-        "{result:?}"
-    );
+    assert!(refused(&result), "{result:?}");
     assert_eq!(any.calls_async().await, 0);
 }

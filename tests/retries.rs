@@ -86,7 +86,7 @@ async fn a_retry_after_beyond_the_bound_is_returned_at_once() {
                 .json_body(envelope("rate_limit.exceeded"));
         })
         .await;
-    let error = revenue_agents::Error::from(client.me().send().await.unwrap_err());
+    let error = client.me().send().await.unwrap_err();
     assert_eq!(
         error.kind(),
         &ErrorKind::RateLimited {
@@ -106,7 +106,7 @@ async fn a_failing_get_is_repeated_up_to_the_budget() {
             then.status(502).body("bad gateway");
         })
         .await;
-    let error = revenue_agents::Error::from(client.list_tasks().send().await.unwrap_err());
+    let error = client.list_tasks().send().await.unwrap_err();
     assert_eq!(
         (error.kind(), error.status()),
         (&ErrorKind::Server, Some(502))
@@ -148,14 +148,12 @@ async fn credit_exhaustion_fails_fast_even_for_put() {
                 .json_body(envelope("credits.limit_exceeded"));
         })
         .await;
-    let error = revenue_agents::Error::from(
-        client
-            .init_deal_agent()
-            .deal_id("D")
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let error = client
+        .init_deal_agent()
+        .deal_id("D")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error.kind(), &ErrorKind::CreditsExhausted);
     assert_eq!(
         error.api_error().unwrap().code.as_deref(),
@@ -178,7 +176,12 @@ async fn a_refused_connection_is_retried_then_reported_as_transport() {
         .retry_policy(quick())
         .build()
         .unwrap();
-    let error = revenue_agents::Error::from(client.me().send().await.unwrap_err());
-    assert_eq!(error.kind(), &ErrorKind::Transport);
+    let error = client.me().send().await.unwrap_err();
+    assert_eq!(
+        error.kind(),
+        &ErrorKind::Transport {
+            cause: revenue_agents::TransportCause::Connect
+        }
+    );
     assert!(!format!("{error} {error:?}").contains("hsr_live_test_token"));
 }

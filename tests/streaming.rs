@@ -210,7 +210,14 @@ async fn a_silent_server_fails_with_a_read_timeout_after_the_events_so_far() {
         }
     );
     let error = stream.next().await.unwrap().unwrap_err();
-    assert_eq!(error.kind(), &ErrorKind::Transport);
+    assert!(
+        matches!(
+            error.kind(),
+            ErrorKind::StreamInterrupted { conversation_id, events_received: 1, .. }
+                if conversation_id == "c1"
+        ),
+        "{error:?}"
+    );
     assert!(error.is_timeout(), "{error:?}");
     assert!(
         stream.next().await.is_none(),

@@ -56,13 +56,12 @@ crate::config::api_client! {
     auth_header: reqwest::header::AUTHORIZATION,
     auth_value: |token| format!("Bearer {token}"),
     operations: operations::OPERATIONS,
+    query_bounds: operations::QUERY_BOUNDS,
     public_operations: &["health"],
     credits_on_503: true,
 }
 
-impl crate::error::ApiError for types::Error {
-    const API: &'static str = "HockeyStack";
-    const CREDITS_ON_503: bool = true;
+impl crate::error::ApiError for types::ErrorEnvelope {
     fn body(&self) -> crate::ApiErrorBody {
         crate::ApiErrorBody {
             code: Some(self.error.code.clone()),

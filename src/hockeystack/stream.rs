@@ -9,14 +9,14 @@ use std::{
 
 use bytes::Bytes;
 use futures_core::Stream;
-use progenitor_client::{ClientInfo, encode_path};
+use progenitor_client::ClientInfo;
 use serde_json::Value;
 
 use super::{Client, types};
-use crate::{AgentRef, Error, ErrorKind, error::ApiError, sse::SseParser, transport};
+use crate::{AgentRef, Error, ErrorKind, sse::SseParser, transport};
 
-/// The largest error body read before giving up on it.
-const MAX_ERROR_BODY: usize = 64 * 1024;
+/// The API's name in errors.
+const API: &str = "HockeyStack";
 
 /// One event of a streamed reply.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,21 +75,49 @@ pub enum ToolArgs {
 
 /// The typed events of one streamed reply; see [`Client::stream_deal_reply`].
 ///
-/// The stream ends after [`ReplyEvent::Done`]. A silent connection fails after the client's
-/// read timeout. Dropping the stream closes the connection.
+/// The stream ends after [`ReplyEvent::Done`]. A connection that closes, breaks off or stays
+/// silent for the client's read timeout before `done` ends the stream with
+/// [`ErrorKind::StreamInterrupted`], never with a clean end, and an event cut in half is
+/// never handed out. Dropping the stream closes the connection.
 #[must_use = "streams do nothing unless polled"]
 pub struct ReplyStream {
     body: Option<Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>>,
     parser: SseParser,
     parsed: VecDeque<crate::sse::SseEvent>,
+    agent: AgentRef,
+    conversation_id: String,
+    events_received: usize,
+    /// `done` arrived, or the stream already failed: nothing more is handed out.
+    finished: bool,
 }
 
 impl ReplyStream {
-    fn new(response: reqwest::Response) -> Self {
+    fn new(response: reqwest::Response, agent: AgentRef, conversation_id: String) -> Self {
         Self {
             body: Some(Box::pin(response.bytes_stream())),
             parser: SseParser::default(),
             parsed: VecDeque::new(),
+            agent,
+            conversation_id,
+            events_received: 0,
+            finished: false,
+        }
+    }
+
+    /// The error for a reply that ended before `done`.
+    fn interrupted(&mut self, cause: Option<reqwest::Error>) -> Error {
+        self.body = None;
+        self.parsed.clear();
+        self.finished = true;
+        let error = Error::new(ErrorKind::StreamInterrupted {
+            agent: self.agent.clone(),
+            conversation_id: self.conversation_id.clone(),
+            events_received: self.events_received,
+        })
+        .with_api(API);
+        match cause {
+            Some(cause) => error.with_source(Error::transport(API, cause)),
+            None => error,
         }
     }
 
@@ -112,12 +140,18 @@ impl Stream for ReplyStream {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
+            if this.finished {
+                return Poll::Ready(None);
+            }
             if let Some(raw) = this.parsed.pop_front() {
+                this.events_received += 1;
                 let event = typed(raw.event, raw.data);
-                if matches!(event, Ok(ReplyEvent::Done { .. })) {
-                    // Whatever follows `done` is not part of this reply: close the connection.
+                if matches!(event, Ok(ReplyEvent::Done { .. }) | Err(_)) {
+                    // Whatever follows `done` (or a broken event) is not part of this reply:
+                    // close the connection.
                     this.body = None;
                     this.parsed.clear();
+                    this.finished = true;
                 }
                 return Poll::Ready(Some(event));
             }
@@ -129,24 +163,23 @@ impl Stream for ReplyStream {
                 Poll::Ready(Some(Ok(chunk))) => {
                     if let Err(reason) = this.parser.feed(&chunk, &mut this.parsed) {
                         this.body = None;
+                        this.finished = true;
                         return Poll::Ready(Some(Err(invalid(reason))));
                     }
                 }
                 Poll::Ready(Some(Err(e))) => {
-                    this.body = None;
-                    return Poll::Ready(Some(Err(Error::transport(types::Error::API, e))));
+                    return Poll::Ready(Some(Err(this.interrupted(Some(e)))));
                 }
-                Poll::Ready(None) => {
-                    this.body = None;
-                    this.parser.finish(&mut this.parsed);
-                }
+                // The connection closed without `done`: whatever was half-sent is dropped
+                // (an unfinished event is never dispatched) and the reply is incomplete.
+                Poll::Ready(None) => return Poll::Ready(Some(Err(this.interrupted(None)))),
             }
         }
     }
 }
 
 fn invalid(reason: String) -> Error {
-    Error::new(ErrorKind::InvalidResponse { reason }).with_api(types::Error::API)
+    Error::new(ErrorKind::InvalidResponse { reason }).with_api(API)
 }
 
 fn text_field(data: &Value, names: &[&str]) -> Option<String> {
@@ -158,6 +191,10 @@ fn text_field(data: &Value, names: &[&str]) -> Option<String> {
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         })
+}
+
+fn looks_like_json(data: &str) -> bool {
+    matches!(data.trim_start().as_bytes().first(), Some(b'{' | b'['))
 }
 
 /// Turns a raw event into a typed one. The name comes from the SSE `event:` line, or from a
@@ -185,6 +222,12 @@ fn typed(event: String, data: String) -> Result<ReplyEvent, Error> {
                     invalid(format!("a `text_delta` event carries no text: {data:?}"))
                 })?,
             },
+            // JSON that does not parse is a broken event, never answer text.
+            None if looks_like_json(&data) => {
+                return Err(invalid(format!(
+                    "the data of a `text_delta` event is broken JSON: {data:?}"
+                )));
+            }
             // A delta sent as bare text.
             None => ReplyEvent::TextDelta { text: data },
         },
@@ -228,66 +271,51 @@ async fn stream_reply(
     conversation_id: &str,
     message: String,
 ) -> Result<ReplyStream, Error> {
-    let refuse = |reason: String| {
-        Error::new(ErrorKind::InvalidRequest { reason }).with_api(types::Error::API)
-    };
-    // The same bounds the generated call enforces.
+    let refuse = |reason: String| Error::new(ErrorKind::InvalidRequest { reason }).with_api(API);
+    // The same checks the generated call makes.
     types::ConversationId::try_from(conversation_id)
         .map_err(|e| refuse(format!("conversation id: {e}")))?;
     let message = types::SendMessageRequestMessage::try_from(message)
         .map_err(|e| refuse(format!("message: {e}")))?;
+    let cid = transport::path_segment("cid", conversation_id).map_err(refuse)?;
     let (operation, path) = match &agent {
         AgentRef::Deal(id) => {
             types::DealId::try_from(id.as_str()).map_err(|e| refuse(format!("deal id: {e}")))?;
+            let id = transport::path_segment("deal_id", id).map_err(refuse)?;
             (
                 "send_deal_message",
-                format!(
-                    "/deals/{}/conversations/{}/messages",
-                    encode_path(id),
-                    encode_path(conversation_id)
-                ),
+                format!("/deals/{id}/conversations/{cid}/messages"),
             )
         }
         AgentRef::Company(id) => {
             types::CompanyId::try_from(id.as_str())
                 .map_err(|e| refuse(format!("company id: {e}")))?;
+            let id = transport::path_segment("company_id", id).map_err(refuse)?;
             (
                 "send_company_message",
-                format!(
-                    "/companies/{}/conversations/{}/messages",
-                    encode_path(id),
-                    encode_path(conversation_id)
-                ),
+                format!("/companies/{id}/conversations/{cid}/messages"),
             )
         }
     };
-    let api = types::Error::API;
     let mut request = client
         .client()
         .post(format!("{}{path}", client.baseurl()))
         .header(reqwest::header::ACCEPT, "text/event-stream")
         .json(&serde_json::json!({ "message": message, "stream": true }))
         .build()
-        .map_err(|e| Error::transport(api, e))?;
+        .map_err(|e| Error::transport(API, e))?;
     transport::prepare(client.inner(), &mut request, operation).map_err(refuse)?;
     let response = transport::execute(client.inner(), client.client(), request)
         .await
-        .map_err(|e| Error::transport(api, e))?;
+        .map_err(|e| Error::transport(API, e))?;
 
     let status = response.status();
     if !status.is_success() {
-        let headers = response.headers().clone();
-        let body = read_limited(response).await;
-        let parsed = serde_json::from_slice::<types::Error>(&body)
-            .ok()
-            .map(|e| e.body());
-        return Err(Error::from_status(
-            api,
-            status.as_u16(),
-            &headers,
-            parsed,
-            types::Error::CREDITS_ON_503,
-        ));
+        return Err(transport::error_from_response::<types::ErrorEnvelope>(
+            client.inner(),
+            response,
+        )
+        .await);
     }
     let content_type = response
         .headers()
@@ -297,23 +325,14 @@ async fn stream_reply(
     if !content_type.starts_with("text/event-stream") {
         return Err(invalid(format!(
             "asked for an event stream, got {status} with content type {content_type:?}"
-        )));
+        ))
+        .with_status(status.as_u16()));
     }
-    Ok(ReplyStream::new(response))
-}
-
-/// Reads at most [`MAX_ERROR_BODY`] bytes of an error body; a broken body reads as empty.
-async fn read_limited(response: reqwest::Response) -> Vec<u8> {
-    use futures_util::StreamExt;
-    let mut body = Vec::new();
-    let mut chunks = response.bytes_stream();
-    while let Some(Ok(chunk)) = chunks.next().await {
-        body.extend_from_slice(&chunk);
-        if body.len() >= MAX_ERROR_BODY {
-            break;
-        }
-    }
-    body
+    Ok(ReplyStream::new(
+        response,
+        agent,
+        conversation_id.to_owned(),
+    ))
 }
 
 impl Client {

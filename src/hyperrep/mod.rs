@@ -52,20 +52,19 @@ crate::config::api_client! {
     auth_header: reqwest::header::HeaderName::from_static("x-api-key"),
     auth_value: |key| key.to_owned(),
     operations: operations::OPERATIONS,
+    query_bounds: operations::QUERY_BOUNDS,
     public_operations: &[],
     credits_on_503: false,
 }
 
-impl crate::error::ApiError for types::Error {
-    const API: &'static str = "HyperRep";
-    const CREDITS_ON_503: bool = false;
+impl crate::error::ApiError for types::ErrorEnvelope {
     fn body(&self) -> crate::ApiErrorBody {
         match &self.detail {
-            types::ErrorDetail::String(message) => crate::ApiErrorBody {
+            types::ErrorEnvelopeDetail::String(message) => crate::ApiErrorBody {
                 message: message.clone(),
                 ..Default::default()
             },
-            types::ErrorDetail::Array(problems) => crate::ApiErrorBody {
+            types::ErrorEnvelopeDetail::Array(problems) => crate::ApiErrorBody {
                 message: "request validation failed".into(),
                 problems: problems
                     .iter()
