@@ -82,6 +82,7 @@ fn main() {
             .unwrap_or_else(|e| panic!("progenitor failed on {spec_path}: {e}"));
         let mut file: syn::File = syn::parse2(tokens).expect("progenitor emits valid Rust");
         own_the_send_calls(&mut file, api);
+        own_the_client_surface(&mut file, api);
         // progenitor documents each method with a call sketch marked `ignore`, which rustdoc
         // counts as an ignored test in every run; shown as plain text it reads the same.
         let code = prettyplease::unparse(&file).replace("```ignore", "```text");
@@ -259,6 +260,81 @@ fn own_the_send_calls(file: &mut syn::File, api: &Api) {
         }
     }
     assert!(rewritten > 0, "no generated send() was found to rewrite");
+}
+
+/// Keeps progenitor's plumbing out of the public API:
+///
+/// - only `ResponseValue` is re-exported; progenitor's `Error`, `ByteStream` and `ClientInfo`
+///   stay private (users meet `revenue_agents::Error` only);
+/// - `Client::new`, which builds an HTTP client with a 15 s total timeout and panics if that
+///   fails, is removed; `new_with_client` becomes crate-private (clients come from
+///   `Client::builder()`, `from_env()` or `from_credential()`);
+/// - `Debug` of a client is one short line: the API and its base URL.
+fn own_the_client_surface(file: &mut syn::File, api: &Api) {
+    let mut found = (false, false, false);
+    file.items.retain_mut(|item| match item {
+        syn::Item::Use(import)
+            if matches!(import.vis, syn::Visibility::Public(_))
+                && quote::ToTokens::to_token_stream(&import.tree)
+                    .to_string()
+                    .starts_with("progenitor_client") =>
+        {
+            found.0 = true;
+            false
+        }
+        syn::Item::Struct(client) if client.ident == "Client" => {
+            found.1 = true;
+            for attribute in &mut client.attrs {
+                if attribute.path().is_ident("derive") {
+                    *attribute = syn::parse_quote!(#[derive(Clone)]);
+                }
+            }
+            true
+        }
+        syn::Item::Impl(block)
+            if block.trait_.is_none()
+                && quote::ToTokens::to_token_stream(&block.self_ty).to_string() == "Client" =>
+        {
+            block.items.retain_mut(|item| match item {
+                syn::ImplItem::Fn(function) if function.sig.ident == "new" => {
+                    found.2 = true;
+                    false
+                }
+                syn::ImplItem::Fn(function) if function.sig.ident == "new_with_client" => {
+                    function.vis = syn::parse_quote!(pub(crate));
+                    true
+                }
+                _ => true,
+            });
+            true
+        }
+        _ => true,
+    });
+    assert!(
+        found == (true, true, true),
+        "progenitor's output changed shape: re-export, Client struct, Client::new = {found:?}"
+    );
+    let format = format!("{}::Client({{}})", api.name);
+    file.items.insert(
+        0,
+        syn::parse_quote!(
+            pub use progenitor_client::ResponseValue;
+        ),
+    );
+    file.items.insert(
+        1,
+        syn::parse_quote!(
+            #[allow(unused_imports)]
+            use progenitor_client::{ByteStream, ClientInfo, Error};
+        ),
+    );
+    file.items.push(syn::parse_quote! {
+        impl std::fmt::Debug for Client {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, #format, self.baseurl)
+            }
+        }
+    });
 }
 
 /// How a success status's body is read.

@@ -341,6 +341,11 @@ macro_rules! api_client {
                 Self::builder().from_env().build()
             }
 
+            /// The base URL requests go to (without a trailing slash).
+            pub fn base_url(&self) -> &str {
+                progenitor_client::ClientInfo::baseurl(self)
+            }
+
             /// The rate-limit headers of the latest response that carried them, if any.
             pub fn rate_limit(&self) -> Option<$crate::RateLimit> {
                 progenitor_client::ClientInfo::inner(self).rate_limit()

@@ -18,7 +18,7 @@ fn set(name: &str, value: Option<&str>) {
 fn clients_read_their_variables_and_name_the_missing_one() {
     #[cfg(feature = "hockeystack")]
     {
-        use revenue_agents::hockeystack::{Client, ClientInfo};
+        use revenue_agents::hockeystack::Client;
         set("HOCKEYSTACK_API_TOKEN", None);
         set("HOCKEYSTACK_BASE_URL", None);
         let error = Client::from_env().unwrap_err();
@@ -39,7 +39,7 @@ fn clients_read_their_variables_and_name_the_missing_one() {
         set("HOCKEYSTACK_API_TOKEN", Some("hsr_live_env_token"));
         let client = Client::from_env().unwrap();
         assert_eq!(
-            client.baseurl(),
+            client.base_url(),
             "https://app.hockeystack.com/api/revenue-agents/v1"
         );
 
@@ -48,7 +48,10 @@ fn clients_read_their_variables_and_name_the_missing_one() {
             Some("http://127.0.0.1:9/api/revenue-agents/v1/"),
         );
         let client = Client::from_env().unwrap();
-        assert_eq!(client.baseurl(), "http://127.0.0.1:9/api/revenue-agents/v1");
+        assert_eq!(
+            client.base_url(),
+            "http://127.0.0.1:9/api/revenue-agents/v1"
+        );
 
         set("HOCKEYSTACK_BASE_URL", Some("http://example.com"));
         assert!(matches!(
@@ -60,7 +63,7 @@ fn clients_read_their_variables_and_name_the_missing_one() {
     }
     #[cfg(feature = "hyperrep")]
     {
-        use revenue_agents::hyperrep::{Client, ClientInfo};
+        use revenue_agents::hyperrep::Client;
         set("HYPERREP_API_KEY", None);
         set("HYPERREP_BASE_URL", None);
         let error = Client::from_env().unwrap_err();
@@ -75,13 +78,13 @@ fn clients_read_their_variables_and_name_the_missing_one() {
 
         set("HYPERREP_API_KEY", Some("hr_env_key"));
         assert_eq!(
-            Client::from_env().unwrap().baseurl(),
+            Client::from_env().unwrap().base_url(),
             "https://api.hyperrep.ai"
         );
 
         set("HYPERREP_BASE_URL", Some("http://localhost:8080"));
         assert_eq!(
-            Client::from_env().unwrap().baseurl(),
+            Client::from_env().unwrap().base_url(),
             "http://localhost:8080"
         );
         set("HYPERREP_BASE_URL", None);

@@ -357,13 +357,15 @@ fn the_token_never_appears_in_debug_output() {
     let debug = format!("{client:?}");
     assert!(!debug.contains(HS_TOKEN), "{debug}");
     assert!(!debug.contains("test_token"), "{debug}");
+    // One short line: no operation tables, no HTTP client internals.
+    assert_eq!(debug, format!("hockeystack::Client({})", client.base_url()));
 }
 
 #[tokio::test]
 async fn the_production_base_url_is_the_default() {
     let client = hockeystack::Client::from_credential(HS_TOKEN).unwrap();
     assert_eq!(
-        hockeystack::ClientInfo::baseurl(&client),
+        client.base_url(),
         "https://app.hockeystack.com/api/revenue-agents/v1"
     );
 }

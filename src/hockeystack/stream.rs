@@ -91,6 +91,17 @@ pub struct ReplyStream {
     finished: bool,
 }
 
+impl std::fmt::Debug for ReplyStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplyStream")
+            .field("agent", &self.agent)
+            .field("conversation_id", &self.conversation_id)
+            .field("events_received", &self.events_received)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ReplyStream {
     fn new(response: reqwest::Response, agent: AgentRef, conversation_id: String) -> Self {
         Self {
@@ -273,14 +284,13 @@ async fn stream_reply(
 ) -> Result<ReplyStream, Error> {
     let refuse = |reason: String| Error::new(ErrorKind::InvalidRequest { reason }).with_api(API);
     // The same checks the generated call makes.
-    types::ConversationId::try_from(conversation_id)
-        .map_err(|e| refuse(format!("conversation id: {e}")))?;
+    types::ConversationId::try_from(conversation_id).map_err(|e| refuse(format!("cid: {e}")))?;
     let message = types::SendMessageRequestMessage::try_from(message)
         .map_err(|e| refuse(format!("message: {e}")))?;
     let cid = transport::path_segment("cid", conversation_id).map_err(refuse)?;
     let (operation, path) = match &agent {
         AgentRef::Deal(id) => {
-            types::DealId::try_from(id.as_str()).map_err(|e| refuse(format!("deal id: {e}")))?;
+            types::DealId::try_from(id.as_str()).map_err(|e| refuse(format!("deal_id: {e}")))?;
             let id = transport::path_segment("deal_id", id).map_err(refuse)?;
             (
                 "send_deal_message",
@@ -289,7 +299,7 @@ async fn stream_reply(
         }
         AgentRef::Company(id) => {
             types::CompanyId::try_from(id.as_str())
-                .map_err(|e| refuse(format!("company id: {e}")))?;
+                .map_err(|e| refuse(format!("company_id: {e}")))?;
             let id = transport::path_segment("company_id", id).map_err(refuse)?;
             (
                 "send_company_message",
