@@ -181,8 +181,7 @@ async fn an_http_error_comes_back_before_any_event() {
     let error = client(&base, Duration::from_secs(5))
         .stream_company_reply("C-1", "c1", "hello")
         .await
-        .err()
-        .expect("a 401 is an error");
+        .expect_err("a 401 is an error");
     assert_eq!(error.kind(), &ErrorKind::Unauthorized);
     assert_eq!(error.request_id(), Some("req-42"));
     assert_eq!(error.api_error().unwrap().message, "Bad token.");
