@@ -633,8 +633,8 @@ async fn every_error_status_keeps_its_kind_whatever_the_body() {
                 assert_eq!(error.request_id(), Some("req-42"));
                 no_credential_in(&error);
                 let own_envelope = match api {
-                    "HockeyStack" => String::from_utf8_lossy(&body).contains("From HockeyStack"),
-                    _ => String::from_utf8_lossy(&body).contains("From HyperRep"),
+                    "HockeyStack" => String::from_utf8_lossy(body).contains("From HockeyStack"),
+                    _ => String::from_utf8_lossy(body).contains("From HyperRep"),
                 };
                 if own_envelope {
                     // Read on every status, documented for this call or not.
