@@ -13,7 +13,7 @@ use std::{
     task::{Context, Poll},
 };
 
-use futures_core::{Stream, future::BoxFuture};
+use futures_core::Stream;
 
 use crate::{Error, ErrorKind};
 
@@ -28,6 +28,10 @@ pub struct Continuation {
 }
 
 /// A list request that can be continued page after page: every list builder of both APIs.
+/// Only the crate implements it.
+///
+/// The streams hold the request (and so borrow the client it came from); they are `Send`, so
+/// a task that owns a client can list inside `tokio::spawn`.
 ///
 /// ```no_run
 /// # #[cfg(feature = "hockeystack")]
@@ -41,36 +45,41 @@ pub struct Continuation {
 /// }
 /// # Ok(()) }
 /// ```
-pub trait Paginated<'a>: Clone + Send + Sized + 'a {
+pub trait Paginated: Clone + Send + Sized + sealed::Sealed {
     /// One page as the API returns it.
     #[doc(hidden)]
-    type Page: Send + 'a;
+    type Page: Send;
     /// One element of a page.
-    type Item: Send + 'a;
+    type Item: Send;
+    /// The request in flight. An associated type rather than a boxed future with the trait's
+    /// own lifetime: that keeps the streams `Send` inside `tokio::spawn`, where the compiler
+    /// otherwise cannot prove it for every lifetime.
+    #[doc(hidden)]
+    type Fetch: Future<Output = Result<Self::Page, Error>> + Send + Unpin;
 
     /// The same request, asking for the page at `cursor`.
     #[doc(hidden)]
     fn with_cursor(self, cursor: String) -> Self;
     /// Sends the request.
     #[doc(hidden)]
-    fn fetch(self) -> BoxFuture<'a, Result<Self::Page, Error>>;
+    fn fetch(self) -> Self::Fetch;
     /// A page's items and where the list goes on.
     #[doc(hidden)]
     fn split(page: Self::Page) -> (Vec<Self::Item>, Continuation);
 
     /// The list as a stream of pages.
-    fn pages(self) -> Pages<'a, Self> {
+    fn pages(self) -> Pages<Self> {
         Pages::new(self, None)
     }
 
     /// The list as a stream of pages, starting at a cursor saved from an earlier page (or
     /// from an error's [`resume_cursor`](Error::resume_cursor)).
-    fn pages_from(self, cursor: impl Into<String>) -> Pages<'a, Self> {
+    fn pages_from(self, cursor: impl Into<String>) -> Pages<Self> {
         Pages::new(self, Some(cursor.into()))
     }
 
     /// The list as a stream of items, page after page.
-    fn items(self) -> Items<'a, Self> {
+    fn items(self) -> Items<Self> {
         Items {
             pages: Pages::new(self, None),
             buffer: VecDeque::new(),
@@ -80,7 +89,7 @@ pub trait Paginated<'a>: Clone + Send + Sized + 'a {
 
     /// The list as a stream of items, starting at a saved cursor; see
     /// [`pages_from`](Self::pages_from).
-    fn items_from(self, cursor: impl Into<String>) -> Items<'a, Self> {
+    fn items_from(self, cursor: impl Into<String>) -> Items<Self> {
         Items {
             pages: Pages::new(self, Some(cursor.into())),
             buffer: VecDeque::new(),
@@ -100,18 +109,21 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-type Fetch<'a, P> = BoxFuture<'a, Result<P, Error>>;
+pub(crate) mod sealed {
+    /// Keeps [`Paginated`](super::Paginated) implemented by the crate's list requests only.
+    pub trait Sealed {}
+}
 
 /// A page request's outcome, with the cursor that asked for it.
 type Fetched<P> = (Option<String>, Result<P, Error>);
 
 /// A stream of pages; see [`Paginated::pages`].
 #[must_use = "streams do nothing unless polled"]
-pub struct Pages<'a, R: Paginated<'a>> {
+pub struct Pages<R: Paginated> {
     template: R,
     /// The cursor of the first request, until it is sent.
     start: Option<Option<String>>,
-    in_flight: Option<(Option<String>, Fetch<'a, R::Page>)>,
+    in_flight: Option<(Option<String>, R::Fetch)>,
     /// A finished prefetch waiting to be handed out.
     ready: Option<Fetched<R::Page>>,
     /// An error to report after the page that revealed it.
@@ -120,7 +132,7 @@ pub struct Pages<'a, R: Paginated<'a>> {
     done: bool,
 }
 
-impl<'a, R: Paginated<'a>> Pages<'a, R> {
+impl<R: Paginated> Pages<R> {
     fn new(template: R, start: Option<String>) -> Self {
         Self {
             template,
@@ -144,7 +156,7 @@ impl<'a, R: Paginated<'a>> Pages<'a, R> {
     /// Advances the prefetch without waiting for it.
     fn drive(&mut self, cx: &mut Context<'_>) {
         if let Some((cursor, fetch)) = &mut self.in_flight
-            && let Poll::Ready(result) = fetch.as_mut().poll(cx)
+            && let Poll::Ready(result) = Pin::new(fetch).poll(cx)
         {
             self.ready = Some((cursor.take(), result));
             self.in_flight = None;
@@ -213,7 +225,7 @@ impl<'a, R: Paginated<'a>> Pages<'a, R> {
     }
 }
 
-impl<'a, R: Paginated<'a>> Stream for Pages<'a, R> {
+impl<R: Paginated> Stream for Pages<R> {
     type Item = Result<Page<R::Item>, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -222,12 +234,12 @@ impl<'a, R: Paginated<'a>> Stream for Pages<'a, R> {
     }
 }
 
-impl<'a, R: Paginated<'a>> Unpin for Pages<'a, R> {}
+impl<R: Paginated> Unpin for Pages<R> {}
 
 /// A stream of items; see [`Paginated::items`].
 #[must_use = "streams do nothing unless polled"]
-pub struct Items<'a, R: Paginated<'a>> {
-    pages: Pages<'a, R>,
+pub struct Items<R: Paginated> {
+    pages: Pages<R>,
     buffer: VecDeque<R::Item>,
     handed_out: usize,
 }
@@ -237,7 +249,7 @@ pub struct Items<'a, R: Paginated<'a>> {
 /// the answer meanwhile.
 const DRIVE_EVERY: usize = 32;
 
-impl<'a, R: Paginated<'a>> Stream for Items<'a, R> {
+impl<R: Paginated> Stream for Items<R> {
     type Item = Result<R::Item, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -260,22 +272,25 @@ impl<'a, R: Paginated<'a>> Stream for Items<'a, R> {
     }
 }
 
-impl<'a, R: Paginated<'a>> Unpin for Items<'a, R> {}
+impl<R: Paginated> Unpin for Items<R> {}
 
 /// Implements [`Paginated`] for generated list builders: `builder type => page type, item
 /// type, cursor setter, |page| (items, continuation)`.
 macro_rules! paginated {
     ($( $builder:ident => $page:ident, $item:ident, $cursor:ident, |$p:ident| $split:expr; )+) => {
         $(
-            impl<'a> $crate::Paginated<'a> for builder::$builder<'a> {
+            impl $crate::paginate::sealed::Sealed for builder::$builder<'_> {}
+
+            impl<'a> $crate::Paginated for builder::$builder<'a> {
                 type Page = types::$page;
                 type Item = types::$item;
+                type Fetch = futures_core::future::BoxFuture<'a, Result<types::$page, $crate::Error>>;
 
                 fn with_cursor(self, cursor: String) -> Self {
                     self.$cursor(cursor)
                 }
 
-                fn fetch(self) -> futures_core::future::BoxFuture<'a, Result<types::$page, $crate::Error>> {
+                fn fetch(self) -> Self::Fetch {
                     Box::pin(async move { Ok(self.send().await?.into_inner()) })
                 }
 
@@ -305,16 +320,19 @@ mod tests {
         requested: Arc<Mutex<Vec<Option<String>>>>,
     }
 
-    impl<'a> Paginated<'a> for Fake {
+    impl sealed::Sealed for Fake {}
+
+    impl Paginated for Fake {
         type Page = (Vec<u32>, Continuation);
         type Item = u32;
+        type Fetch = futures_core::future::BoxFuture<'static, Result<Self::Page, Error>>;
 
         fn with_cursor(mut self, cursor: String) -> Self {
             self.cursor = Some(cursor);
             self
         }
 
-        fn fetch(self) -> BoxFuture<'a, Result<Self::Page, Error>> {
+        fn fetch(self) -> Self::Fetch {
             Box::pin(async move {
                 self.requested.lock().unwrap().push(self.cursor.clone());
                 let (_, answer) = self
