@@ -7,7 +7,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::{
     Error, ErrorKind, RetryPolicy,
-    transport::{Inner, Secret},
+    transport::{ApiInfo, Inner, Secret},
 };
 
 /// The user agent every request carries.
@@ -34,20 +34,28 @@ pub trait Api: sealed::Sealed {
     /// The environment variable that may override the base URL.
     const BASE_URL_VARIABLE: &'static str;
     /// The header that carries the credential.
+    #[doc(hidden)]
     const AUTH_HEADER: HeaderName;
     /// The credential header's value for a credential (e.g. `Bearer <token>`).
+    #[doc(hidden)]
     fn auth_value(credential: &str) -> String;
     /// Every operation as (operationId, method, path template).
+    #[doc(hidden)]
     const OPERATIONS: &'static [(&'static str, &'static str, &'static str)];
     /// Every bounded integer query parameter as (operationId, name, minimum, maximum).
+    #[doc(hidden)]
     const QUERY_BOUNDS: &'static [(&'static str, &'static str, Option<i64>, Option<i64>)];
     /// The operations that need no credential.
+    #[doc(hidden)]
     const PUBLIC_OPERATIONS: &'static [&'static str];
     /// Whether a 503 means the credit cap (never retried) rather than an outage.
+    #[doc(hidden)]
     const CREDITS_ON_503: bool;
     /// The generated client this configuration builds.
+    #[doc(hidden)]
     type Client;
     /// Assembles the generated client.
+    #[doc(hidden)]
     fn assemble(base_url: &str, http: reqwest::Client, inner: Inner) -> Self::Client;
 }
 
@@ -193,7 +201,15 @@ impl<A: Api> ClientBuilder<A> {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::new(ErrorKind::HttpClient).with_source(e))?;
-        let inner = Inner::new::<A>(&base_url, credential, self.retry);
+        let api = ApiInfo {
+            name: A::NAME,
+            credential_variable: A::CREDENTIAL_VARIABLE,
+            operations: A::OPERATIONS,
+            query_bounds: A::QUERY_BOUNDS,
+            public_operations: A::PUBLIC_OPERATIONS,
+            credits_on_503: A::CREDITS_ON_503,
+        };
+        let inner = Inner::new(api, &base_url, credential, self.retry);
         Ok(A::assemble(&base_url, http, inner))
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod config;
 mod error;
+mod headers;
 mod open_enum;
 pub mod paginate;
 // Only HockeyStack has asynchronous work to wait for; a HyperRep-only build keeps the policy types.
@@ -34,8 +35,8 @@ pub use error::{
     AgentRef, ApiErrorBody, Error, ErrorKind, JobRef, TransportCause, ValidationProblem,
     WaitSubject,
 };
+pub use headers::RateLimit;
 pub use open_enum::UnknownValue;
 pub use paginate::{Items, Page, Pages, Paginated};
 pub use poll::{PollPolicy, Progress, ProgressStream};
 pub use retry::RetryPolicy;
-pub use transport::RateLimit;

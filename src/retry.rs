@@ -175,7 +175,7 @@ where
                 observe(response);
                 Ok((
                     response.status(),
-                    crate::transport::retry_after(response.headers()),
+                    crate::headers::retry_after(response.headers()),
                 ))
             }
             Err(e) => Err(e),

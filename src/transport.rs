@@ -5,20 +5,35 @@
 use std::{
     fmt,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use progenitor_client::ResponseValue;
-use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use crate::{
     Error, ErrorKind,
-    config::Api,
     error::ApiError,
+    headers::RateLimit,
     retry::{self, ApiRules, RetryPolicy},
 };
+
+/// What the transport needs to know about an API.
+#[derive(Clone, Copy)]
+pub(crate) struct ApiInfo {
+    /// The API's name in messages.
+    pub(crate) name: &'static str,
+    /// The environment variable that holds the credential, named when one is missing.
+    pub(crate) credential_variable: &'static str,
+    /// Every operation as (operationId, method, path template).
+    pub(crate) operations: &'static [(&'static str, &'static str, &'static str)],
+    /// Every bounded integer query parameter as (operationId, name, minimum, maximum).
+    pub(crate) query_bounds: &'static [(&'static str, &'static str, Option<i64>, Option<i64>)],
+    /// The operations that need no credential.
+    pub(crate) public_operations: &'static [&'static str],
+    /// Whether a 503 means the credit cap rather than an outage.
+    pub(crate) credits_on_503: bool,
+}
 
 /// Per-client state the generated code carries and the hooks read. The credential itself
 /// lives in the HTTP client's default headers, marked sensitive; the copy kept here serves
@@ -66,7 +81,8 @@ impl fmt::Debug for Inner {
 }
 
 impl Inner {
-    pub(crate) fn new<A: Api>(
+    pub(crate) fn new(
+        api: ApiInfo,
         base_url: &str,
         credential: Option<String>,
         retry: RetryPolicy,
@@ -75,16 +91,16 @@ impl Inner {
             .map(|u| u.path().trim_end_matches('/').to_owned())
             .unwrap_or_default();
         Self {
-            api: A::NAME,
-            credential_variable: A::CREDENTIAL_VARIABLE,
+            api: api.name,
+            credential_variable: api.credential_variable,
             credential: credential.map(Secret),
             base_path,
-            operations: A::OPERATIONS,
-            query_bounds: A::QUERY_BOUNDS,
-            public_operations: A::PUBLIC_OPERATIONS,
+            operations: api.operations,
+            query_bounds: api.query_bounds,
+            public_operations: api.public_operations,
             retry,
             rules: ApiRules {
-                credits_on_503: A::CREDITS_ON_503,
+                credits_on_503: api.credits_on_503,
             },
             rate_limit: Arc::default(),
         }
@@ -112,63 +128,6 @@ impl Inner {
             _ => text,
         }
     }
-}
-
-/// The rate-limit state a response reported (HockeyStack sends it on every authenticated
-/// response). Read it with `client.rate_limit()` to slow down before a 429.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RateLimit {
-    /// The pool charged (`read` or `write`), as sent.
-    pub pool: Option<String>,
-    /// The pool's maximum per window.
-    pub limit: Option<u64>,
-    /// Requests left in the window.
-    pub remaining: Option<u64>,
-    /// Unix time (seconds) at which the pool refills.
-    pub reset: Option<u64>,
-}
-
-impl RateLimit {
-    fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let text = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-        };
-        let number = |name: &str| text(name).and_then(|v| v.parse::<u64>().ok());
-        let limit = Self {
-            pool: text("x-ratelimit-pool").map(str::to_owned),
-            limit: number("x-ratelimit-limit"),
-            remaining: number("x-ratelimit-remaining"),
-            reset: number("x-ratelimit-reset"),
-        };
-        (limit
-            != Self {
-                pool: None,
-                limit: None,
-                remaining: None,
-                reset: None,
-            })
-        .then_some(limit)
-    }
-}
-
-/// The delay a `Retry-After` header asks for: whole or fractional seconds, or an HTTP date.
-/// Unreadable or negative values count as absent.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0)
-            .then(|| Duration::from_secs_f64(seconds.min(1e9)));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let delay = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(delay.to_std().unwrap_or(Duration::ZERO))
 }
 
 /// Sends a request with the client's retry policy, recording rate-limit headers. A request
@@ -330,6 +289,8 @@ where
 }
 
 /// Finishes a generated call whose success statuses carry no body.
+// Only HockeyStack has operations that answer without a body.
+#[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
 pub(crate) async fn finish_empty<B, E>(
     inner: &Inner,
     dispatched: Result<reqwest::Response, progenitor_client::Error<E>>,
@@ -449,61 +410,7 @@ fn check_path_shape(base_path: &str, template: &str, actual: &str) -> Result<(),
 
 #[cfg(test)]
 mod tests {
-    use super::{RateLimit, check_path_shape, retry_after};
-    use std::time::Duration;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> reqwest::header::HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.parse().unwrap(), v.parse().unwrap()))
-            .collect()
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates_and_ignores_garbage() {
-        assert_eq!(
-            retry_after(&headers(&[("retry-after", "23")])),
-            Some(Duration::from_secs(23))
-        );
-        assert_eq!(
-            retry_after(&headers(&[("retry-after", "1.5")])),
-            Some(Duration::from_millis(1500))
-        );
-        assert_eq!(retry_after(&headers(&[("retry-after", "-4")])), None);
-        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
-        assert_eq!(retry_after(&headers(&[])), None);
-        let past = "Sun, 06 Nov 1994 08:49:37 GMT";
-        assert_eq!(
-            retry_after(&headers(&[("retry-after", past)])),
-            Some(Duration::ZERO)
-        );
-        let later = (chrono::Utc::now() + chrono::Duration::seconds(120)).to_rfc2822();
-        let d = retry_after(&headers(&[("retry-after", &later)])).unwrap();
-        assert!(
-            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
-            "{d:?}"
-        );
-    }
-
-    #[test]
-    fn rate_limit_headers_are_read_when_present() {
-        let h = headers(&[
-            ("x-ratelimit-pool", "write"),
-            ("x-ratelimit-limit", "60"),
-            ("x-ratelimit-remaining", "0"),
-            ("x-ratelimit-reset", "1747920000"),
-        ]);
-        let limit = RateLimit::from_headers(&h).unwrap();
-        assert_eq!(limit.pool.as_deref(), Some("write"));
-        assert_eq!(
-            (limit.limit, limit.remaining, limit.reset),
-            (Some(60), Some(0), Some(1747920000))
-        );
-        assert_eq!(
-            RateLimit::from_headers(&headers(&[("x-ratelimit-limit", "many")])),
-            None
-        );
-    }
+    use super::check_path_shape;
 
     const T: &str = "/deals/{dealId}/conversations/{cid}";
 
