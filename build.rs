@@ -61,7 +61,8 @@ fn main() {
         let mut spec: OpenAPI = serde_yaml_ng::from_str(&text)
             .unwrap_or_else(|e| panic!("{spec_path} is not a valid OpenAPI 3.0 document: {e}"));
 
-        let operations = operation_paths(&spec);
+        // Read from the contract as written, before progenitor's adaptations.
+        let operations = format!("{}{}", operation_paths(&spec), query_bounds(&spec));
         adapt_for_progenitor(&mut spec, api);
 
         let mut settings = GenerationSettings::new();
@@ -83,13 +84,14 @@ fn main() {
         let mut file: syn::File = syn::parse2(tokens).expect("progenitor emits valid Rust");
         own_the_send_calls(&mut file, api);
         own_the_client_surface(&mut file, api);
+        optional_fields_take_plain_values(&mut file);
         // progenitor documents each method with a call sketch marked `ignore`, which rustdoc
         // counts as an ignored test in every run; shown as plain text it reads the same.
         let code = prettyplease::unparse(&file).replace("```ignore", "```text");
         write_if_changed(&Path::new(&out_dir).join(format!("{}.rs", api.name)), &code);
         write_if_changed(
             &Path::new(&out_dir).join(format!("{}_operations.rs", api.name)),
-            &format!("{operations}{}", query_bounds(&spec)),
+            &operations,
         );
     }
 }
@@ -128,10 +130,14 @@ fn operation_paths(spec: &OpenAPI) -> String {
 ///   or a `text/event-stream` (200); the stream is served by a hand-written call, so the
 ///   generated method keeps the JSON answer only.
 /// - Request properties that would make the generated method's answer undecodable are hidden.
+/// - Integer query parameters lose their bounds: progenitor would type a `minimum: 1` as
+///   `NonZeroU64`, which a plain `.limit(50)` cannot fill, and it checks no maximum anyway. The
+///   transport checks both bounds from the spec's own table before sending (`query_bounds`).
 /// - An optional request body whose schema declares no properties (HockeyStack's agent PUT,
 ///   "reserved for later") is dropped: progenitor would otherwise make callers supply one, and
 ///   the documented call sends none.
 fn adapt_for_progenitor(spec: &mut OpenAPI, api: &Api) {
+    unbounded_query_integers(spec);
     let reserved_bodies: Vec<String> = spec
         .components
         .iter()
@@ -557,4 +563,187 @@ fn query_bounds(spec: &OpenAPI) -> String {
          pub(crate) const QUERY_BOUNDS: &[(&str, &str, Option<i64>, Option<i64>)] = &[\n{}];\n",
         rows.concat()
     )
+}
+
+/// See [`adapt_for_progenitor`]: drops `minimum` and `maximum` from integer query parameters.
+fn unbounded_query_integers(spec: &mut OpenAPI) {
+    fn unbound(parameter: &mut openapiv3::Parameter) {
+        if let openapiv3::Parameter::Query { parameter_data, .. } = parameter
+            && let openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) =
+                &mut parameter_data.format
+            && let openapiv3::SchemaKind::Type(openapiv3::Type::Integer(integer)) =
+                &mut schema.schema_kind
+        {
+            integer.minimum = None;
+            integer.maximum = None;
+        }
+    }
+    if let Some(components) = spec.components.as_mut() {
+        for parameter in components.parameters.values_mut() {
+            if let ReferenceOr::Item(parameter) = parameter {
+                unbound(parameter);
+            }
+        }
+    }
+    for (_, item) in spec.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for parameter in item.parameters.iter_mut() {
+            if let ReferenceOr::Item(parameter) = parameter {
+                unbound(parameter);
+            }
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            for parameter in op.parameters.iter_mut() {
+                if let ReferenceOr::Item(parameter) = parameter {
+                    unbound(parameter);
+                }
+            }
+        }
+    }
+}
+
+/// Lets the setters of optional request-body fields take the value itself (`"text"`, a
+/// number, a nested value or its builder) as well as an `Option`, instead of insisting on
+/// `Some(String)`. Each setter's `TryInto<Option<T>>` bound becomes
+/// `crate::optional::OptionalValue<T>`, and the API's own types get the impls that make
+/// `T`, its builder and, for constrained strings, a `&str` such values.
+fn optional_fields_take_plain_values(file: &mut syn::File) {
+    let Some(types) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
+        _ => None,
+    }) else {
+        panic!("progenitor's output has no types module");
+    };
+    let items = &mut types.1;
+    let text_of = |item: &syn::Item| quote::ToTokens::to_token_stream(item).to_string();
+    let from_str: Vec<String> = items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Impl(block)
+                if text_of(item).starts_with("impl :: std :: convert :: TryFrom < & str > for") =>
+            {
+                Some(quote::ToTokens::to_token_stream(&block.self_ty).to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut builders = Vec::new();
+    let mut locals = std::collections::BTreeSet::new();
+    for item in items.iter_mut() {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "builder" {
+            continue;
+        }
+        for item in &mut module.content.as_mut().expect("inline").1 {
+            match item {
+                syn::Item::Struct(builder) => builders.push(builder.ident.to_string()),
+                syn::Item::Impl(block) => {
+                    for item in &mut block.items {
+                        if let syn::ImplItem::Fn(setter) = item
+                            && let Some(inner) = optional_setter_type(setter)
+                        {
+                            let text = quote::ToTokens::to_token_stream(&inner).to_string();
+                            if let Some(local) = text.strip_prefix("super :: ") {
+                                locals.insert(local.replace(' ', ""));
+                            }
+                            rewrite_optional_setter(setter, &inner);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for local in locals {
+        let ty: syn::Type = syn::parse_str(&local).expect("a type");
+        items.push(syn::parse_quote! {
+            impl crate::optional::OptionalValue<#ty> for #ty {
+                fn into_optional(self) -> ::std::result::Result<Option<#ty>, String> {
+                    Ok(Some(self))
+                }
+            }
+        });
+        if builders.contains(&local) {
+            items.push(syn::parse_quote! {
+                impl crate::optional::OptionalValue<#ty> for builder::#ty {
+                    fn into_optional(self) -> ::std::result::Result<Option<#ty>, String> {
+                        #ty::try_from(self).map(Some).map_err(|e| e.to_string())
+                    }
+                }
+            });
+        }
+        if from_str.contains(&local) {
+            items.push(syn::parse_quote! {
+                impl crate::optional::OptionalValue<#ty> for &str {
+                    fn into_optional(self) -> ::std::result::Result<Option<#ty>, String> {
+                        #ty::try_from(self).map(Some).map_err(|e| e.to_string())
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// `T` when the setter's bound is `T: TryInto<Option<T>>`.
+fn optional_setter_type(setter: &syn::ImplItemFn) -> Option<syn::Type> {
+    let predicates = &setter.sig.generics.where_clause.as_ref()?.predicates;
+    predicates.iter().find_map(|predicate| {
+        let syn::WherePredicate::Type(bound) = predicate else {
+            return None;
+        };
+        bound.bounds.iter().find_map(|bound| {
+            let syn::TypeParamBound::Trait(bound) = bound else {
+                return None;
+            };
+            let segment = bound.path.segments.last()?;
+            if segment.ident != "TryInto" {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+                return None;
+            };
+            let Some(syn::GenericArgument::Type(target)) = arguments.args.first() else {
+                return None;
+            };
+            let syn::Type::Path(path) = target else {
+                return None;
+            };
+            let last = path.path.segments.last()?;
+            if last.ident != "Option" {
+                return None;
+            }
+            Some(generic_argument(target, 0))
+        })
+    })
+}
+
+fn rewrite_optional_setter(setter: &mut syn::ImplItemFn, inner: &syn::Type) {
+    setter.sig.generics.where_clause = Some(syn::parse_quote!(
+        where T: crate::optional::OptionalValue<#inner>
+    ));
+    let body = quote::ToTokens::to_token_stream(&setter.block)
+        .to_string()
+        .replace(
+            "value . try_into ()",
+            "crate :: optional :: OptionalValue :: into_optional (value)",
+        );
+    assert!(
+        body.contains("into_optional"),
+        "unexpected setter body: {body}"
+    );
+    setter.block = syn::parse_str(&body).expect("the rewritten setter parses");
 }

@@ -146,7 +146,7 @@ async fn work(consumer: Consumer) {
 }
 
 async fn crate_stream(client: &hockeystack::Client, consumer: Consumer) -> usize {
-    let limit = std::num::NonZeroU64::new(PAGE as u64).unwrap();
+    let limit = PAGE as u64;
     let mut count: usize = 0;
     let mut items = client.list_tasks().limit(limit).items();
     while let Some(task) = items.try_next().await.unwrap() {

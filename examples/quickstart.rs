@@ -148,7 +148,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let agents = hr
         .list_agents()
         .organization_id(org_id)
-        .limit(std::num::NonZeroU64::new(5).unwrap())
+        .limit(5)
         .send()
         .await?;
     let names: Vec<&str> = agents.data.iter().map(|a| a.name.as_str()).collect();
@@ -159,7 +159,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let sales: Vec<_> = hr
         .list_sales()
         .organization_id(org_id)
-        .limit(std::num::NonZeroU64::new(100).unwrap())
+        .limit(100)
         .start_date(since)
         .end_date(now)
         .items()

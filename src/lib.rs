@@ -14,6 +14,7 @@ pub mod config;
 mod error;
 mod headers;
 mod open_enum;
+pub mod optional;
 pub mod paginate;
 // Only HockeyStack has asynchronous work to wait for; a HyperRep-only build keeps the policy types.
 #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]

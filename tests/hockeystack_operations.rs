@@ -143,7 +143,7 @@ async fn list_company_agents_sends_cursor_and_limit() {
     let page = client
         .list_company_agents()
         .cursor("c1")
-        .limit(std::num::NonZeroU64::new(25).unwrap())
+        .limit(25)
         .send()
         .await
         .unwrap();
@@ -444,7 +444,7 @@ async fn list_deal_conversation_messages_uses_after_and_order() {
         .cid("c1")
         .after("m50")
         .order(types::MessageOrder::Desc)
-        .limit(std::num::NonZeroU64::new(200).unwrap())
+        .limit(200)
         .send()
         .await
         .unwrap();
@@ -585,7 +585,7 @@ async fn list_company_conversations_sends_limit() {
     let page = client
         .list_company_conversations()
         .company_id("C-1")
-        .limit(std::num::NonZeroU64::new(1).unwrap())
+        .limit(1)
         .send()
         .await
         .unwrap();
@@ -716,7 +716,7 @@ async fn list_tasks_sends_cursor_and_limit() {
     let page = client
         .list_tasks()
         .cursor("t1")
-        .limit(std::num::NonZeroU64::new(50).unwrap())
+        .limit(50)
         .send()
         .await
         .unwrap();
@@ -749,12 +749,12 @@ async fn create_task_posts_the_documented_body() {
                 .task_type(types::TaskType::Email)
                 .task_title("Send pricing")
                 .assignee_id("usr_204")
-                .targets(types::TaskTargetsInput::builder().deal_id("D-1".to_string()))
-                .draft(Some(types::TaskDraft {
-                    subject: Some("Pricing".into()),
-                    body: Some("Attached.".into()),
-                    ..Default::default()
-                }))
+                .targets(types::TaskTargetsInput::builder().deal_id("D-1"))
+                .draft(
+                    types::TaskDraft::builder()
+                        .subject("Pricing")
+                        .body("Attached."),
+                )
                 .due_date(
                     "2026-05-29T17:00:00Z"
                         .parse::<chrono::DateTime<chrono::Utc>>()
@@ -920,7 +920,7 @@ async fn credits_operations_sends_filters_and_paging() {
         .from("2026-05-01")
         .feature("agent_message")
         .cursor("op50")
-        .limit(std::num::NonZeroU64::new(10).unwrap())
+        .limit(10)
         .send()
         .await
         .unwrap();

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::num::NonZeroU64;
-
 use chrono::{DateTime, Utc};
 use common::{hyperrep, hyperrep_headers, no_query};
 use httpmock::Method::{GET, POST};
@@ -153,7 +151,7 @@ async fn list_agents_keeps_long_ids_intact_and_sends_paging() {
     let page = client
         .list_agents()
         .organization_id(ORG)
-        .limit(NonZeroU64::new(25).unwrap())
+        .limit(25)
         .cursor("Y3Vyc29y-_==")
         .send()
         .await
@@ -237,7 +235,7 @@ async fn list_agent_sales_decodes_sales() {
         .list_agent_sales()
         .organization_id(ORG)
         .agent_id(AGENT)
-        .limit(NonZeroU64::new(10).unwrap())
+        .limit(10)
         .send()
         .await
         .unwrap();
@@ -360,7 +358,7 @@ async fn list_conversations_sends_limit_and_dates() {
     let page = client
         .list_conversations()
         .organization_id(ORG)
-        .limit(NonZeroU64::new(25).unwrap())
+        .limit(25)
         .start_date(at("2026-04-01T00:00:00Z"))
         .end_date(at("2026-04-30T23:59:59Z"))
         .send()
@@ -414,7 +412,7 @@ async fn list_conversation_messages_decodes_the_documented_message() {
         .list_conversation_messages()
         .organization_id(ORG)
         .conversation_id(CONV)
-        .limit(NonZeroU64::new(50).unwrap())
+        .limit(50)
         .send()
         .await
         .unwrap();
@@ -551,7 +549,7 @@ async fn list_contacts_decodes_custom_fields() {
     let page = client
         .list_contacts()
         .organization_id(ORG)
-        .limit(NonZeroU64::new(25).unwrap())
+        .limit(25)
         .send()
         .await
         .unwrap();
@@ -628,7 +626,7 @@ async fn list_contact_conversations_sends_paging() {
         .list_contact_conversations()
         .organization_id(ORG)
         .contact_id("C-1")
-        .limit(NonZeroU64::new(5).unwrap())
+        .limit(5)
         .cursor("p2")
         .send()
         .await
@@ -679,8 +677,8 @@ async fn create_company_posts_the_company() {
         .body(
             types::CompanyCreate::builder()
                 .name("Ferris Aircraft")
-                .domain(Some("ferrisaircraft.com".to_string()))
-                .agent_id(Some("HR_id_example_agent_id".to_string())),
+                .domain("ferrisaircraft.com")
+                .agent_id("HR_id_example_agent_id"),
         )
         .send()
         .await
@@ -728,7 +726,7 @@ async fn list_sales_decodes_money_as_decimal_strings() {
     let page = client
         .list_sales()
         .organization_id(ORG)
-        .limit(NonZeroU64::new(25).unwrap())
+        .limit(25)
         .start_date(at("2026-04-01T00:00:00Z"))
         .end_date(at("2026-04-30T23:59:59Z"))
         .send()
@@ -787,10 +785,10 @@ async fn get_sale_decodes_a_bare_sale() {
 fn draft_request() -> types::MessageDraftCreate {
     types::MessageDraftCreate::builder()
         .modality(types::DraftModality::Email)
-        .subject(Some("Following up on your quote".to_string()))
-        .body_html(Some("<p>Hi Diana</p>".to_string()))
-        .to_email(Some("diana@example.com".to_string()))
-        .folder(Some("Sales Follow-up".to_string()))
+        .subject("Following up on your quote")
+        .body_html("<p>Hi Diana</p>")
+        .to_email("diana@example.com")
+        .folder("Sales Follow-up")
         .try_into()
         .unwrap()
 }

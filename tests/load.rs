@@ -4,7 +4,7 @@
 //! of requests, a small seed, and a time limit on the whole run.
 #![cfg(all(feature = "sandbox", feature = "hockeystack", feature = "hyperrep"))]
 
-use std::{collections::HashSet, num::NonZeroU64, time::Duration};
+use std::{collections::HashSet, time::Duration};
 
 use futures_util::TryStreamExt;
 use revenue_agents::{
@@ -57,7 +57,7 @@ async fn sixty_four_concurrent_tasks_share_the_sandbox_without_losing_anything()
         .clone();
 
     // The truth each paginator must reproduce, read once in the largest pages.
-    let big = NonZeroU64::new(500).unwrap();
+    let big = 500;
     let all_sales: HashSet<String> = hr
         .list_sales()
         .organization_id(org.as_str())
@@ -104,7 +104,7 @@ async fn sixty_four_concurrent_tasks_share_the_sandbox_without_losing_anything()
             match i % 8 {
                 // Paginators with odd page sizes: each item exactly once.
                 0 | 1 => {
-                    let limit = NonZeroU64::new(7 + (i as u64 * 13) % 200).unwrap();
+                    let limit = 7 + (i as u64 * 13) % 200;
                     let ids: Vec<String> = hr
                         .list_sales()
                         .organization_id(org.as_str())
@@ -119,7 +119,7 @@ async fn sixty_four_concurrent_tasks_share_the_sandbox_without_losing_anything()
                     Ok(Done::Listed("sales", ids.len()))
                 }
                 2 => {
-                    let limit = NonZeroU64::new(3 + i as u64).unwrap();
+                    let limit = 3 + i as u64;
                     let ids: Vec<String> = hr
                         .list_contacts()
                         .organization_id(org.as_str())

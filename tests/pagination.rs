@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::num::NonZeroU64;
-
 use futures_util::{StreamExt, TryStreamExt};
 use httpmock::Method::GET;
 use revenue_agents::{ErrorKind, Paginated};
@@ -57,7 +55,7 @@ async fn hyperrep_sales_repeat_every_filter_on_every_page() {
     let sales: Vec<_> = client
         .list_sales()
         .organization_id(ORG)
-        .limit(NonZeroU64::new(2).unwrap())
+        .limit(2)
         .start_date(
             "2026-04-01T00:00:00Z"
                 .parse::<chrono::DateTime<chrono::Utc>>()

@@ -128,10 +128,7 @@ async fn a_post_that_failed_on_the_server_is_never_repeated() {
         .task_type(revenue_agents::hockeystack::types::TaskType::Call)
         .task_title("Call Sam")
         .assignee_id("u1")
-        .targets(
-            revenue_agents::hockeystack::types::TaskTargetsInput::builder()
-                .deal_id(Some("D".to_string())),
-        );
+        .targets(revenue_agents::hockeystack::types::TaskTargetsInput::builder().deal_id("D"));
     let result = client.create_task().body(body).send().await;
     assert!(result.is_err());
     assert_eq!(mock.calls_async().await, 1);

@@ -360,7 +360,7 @@ async fn hyperrep_pages_through_a_large_seed_without_loss_or_repeats() {
     let sales: Vec<_> = client
         .list_sales()
         .organization_id(org.as_str())
-        .limit(std::num::NonZeroU64::new(500).unwrap())
+        .limit(500)
         .items()
         .try_collect()
         .await
@@ -407,7 +407,7 @@ async fn hyperrep_validates_like_the_service() {
         client
             .list_contacts()
             .organization_id(org.as_str())
-            .limit(std::num::NonZeroU64::new(501).unwrap())
+            .limit(501)
             .send()
             .await,
     );
@@ -457,8 +457,8 @@ async fn hyperrep_validates_like_the_service() {
 
     let both = hyperrep::types::MessageDraftCreate::builder()
         .modality(hyperrep::types::DraftModality::Email)
-        .subject(Some("Hi".to_string()))
-        .to_email(Some("diana@example.com".to_string()))
+        .subject("Hi")
+        .to_email("diana@example.com")
         .autosend_draft(true)
         .add_notification(Some(true));
     let e = error(
@@ -472,9 +472,9 @@ async fn hyperrep_validates_like_the_service() {
     assert_eq!(e.kind(), &ErrorKind::BadRequest);
     let saved = hyperrep::types::MessageDraftCreate::builder()
         .modality(hyperrep::types::DraftModality::Email)
-        .subject(Some("Hi".to_string()))
-        .to_email(Some("diana@example.com".to_string()))
-        .folder(Some("Sales Follow-up".to_string()));
+        .subject("Hi")
+        .to_email("diana@example.com")
+        .folder("Sales Follow-up");
     let draft = client
         .create_message_draft()
         .organization_id(org.as_str())

@@ -14,7 +14,7 @@
 //!     let agents = client
 //!         .list_agents()
 //!         .organization_id(organization.organization_id.as_str())
-//!         .limit(std::num::NonZeroU64::new(50).unwrap())
+//!         .limit(50)
 //!         .send()
 //!         .await?;
 //!     println!("{}: {} agents on the first page", organization.name, agents.data.len());
