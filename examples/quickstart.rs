@@ -20,8 +20,13 @@ fn show(progress: ProgressStream, what: &'static str) -> tokio::task::JoinHandle
     tokio::spawn(async move {
         let mut progress = progress;
         while let Some(p) = progress.next().await {
+            let next = match p.next_delay {
+                Some(delay) => format!("next check in {:.1} s", delay.as_secs_f64()),
+                None => "done".to_owned(),
+            };
             println!(
-                "   … {what}: {} ({} checks, {:.1} s)",
+                "   … {what}, {}: {} ({} checks, {:.1} s, {next})",
+                p.phase,
                 p.state,
                 p.attempts,
                 p.elapsed.as_secs_f64()

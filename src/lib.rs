@@ -39,5 +39,5 @@ pub use error::{
 pub use headers::RateLimit;
 pub use open_enum::UnknownValue;
 pub use paginate::{Items, Page, Pages, Paginated};
-pub use poll::{PollPolicy, Progress, ProgressStream};
+pub use poll::{Phase, PollPolicy, Progress, ProgressStream};
 pub use retry::RetryPolicy;

@@ -116,23 +116,75 @@ impl PollPolicy {
     }
 }
 
-/// Where a wait stands, published after every check.
+/// What a wait is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Phase {
+    /// An agent's first provisioning run is under way (or the agent already existed).
+    Provisioning,
+    /// An earlier provisioning run failed and this one, number `run`, was started.
+    RestartingProvisioning {
+        /// Which run this is, the first counted as 1.
+        run: u32,
+    },
+    /// A message job is being answered.
+    WaitingForJob,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Phase::Provisioning => f.write_str("provisioning"),
+            Phase::RestartingProvisioning { run } => write!(f, "provisioning (run {run})"),
+            Phase::WaitingForJob => f.write_str("waiting for the reply"),
+        }
+    }
+}
+
+/// Where a wait stands, published after every check; the last one has `finished` set, so a
+/// progress bar can complete.
+///
+/// `state` is what the server reported (`initializing`, `pending`, `active`, `completed`, …),
+/// or `rate_limited`, `not_found` (an agent not visible yet), `timed_out` and `error` from the
+/// wait itself. HockeyStack's waits read it typed with `agent_status()` and `job_status()`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Progress {
-    /// The state the server reported (`initializing`, `pending`, …).
+    /// What the wait is doing.
+    pub phase: Phase,
+    /// The latest state, as reported.
     pub state: String,
     /// Time since the wait began.
     pub elapsed: Duration,
     /// Checks made so far.
     pub attempts: u32,
+    /// When the next check happens; `None` once the wait is over.
+    pub next_delay: Option<Duration>,
+    /// Whether this is the wait's last update (it succeeded, failed or gave up).
+    pub finished: bool,
 }
 
 /// The outcome of one check.
 pub(crate) enum Step<T> {
-    /// Finished: stop and return this.
-    Done(T),
+    /// Finished: stop and return this, reporting the final state.
+    Done(T, Status),
     /// Not yet; the state to report.
-    Pending(String),
+    Pending(Status),
+}
+
+/// What a check saw, for the progress report.
+pub(crate) struct Status {
+    pub(crate) phase: Phase,
+    pub(crate) state: String,
+}
+
+impl Status {
+    pub(crate) fn new(phase: Phase, state: impl Into<String>) -> Self {
+        Self {
+            phase,
+            state: state.into(),
+        }
+    }
 }
 
 /// How a wait ended without its value.
@@ -150,6 +202,7 @@ pub(crate) enum Stopped {
 pub(crate) async fn poll<T, F, Fut>(
     policy: &PollPolicy,
     first_delay: Duration,
+    phase: Phase,
     progress: &watch::Sender<Option<Progress>>,
     mut probe: F,
 ) -> Result<T, Stopped>
@@ -161,10 +214,22 @@ where
     let deadline = policy.deadline.map(|d| start + d);
     let mut delay = first_delay;
     let mut attempts = 0u32;
+    let mut phase = phase;
+    let publish = |phase: Phase, state: String, attempts, next_delay: Option<Duration>| {
+        progress.send_replace(Some(Progress {
+            phase,
+            state,
+            elapsed: start.elapsed(),
+            attempts,
+            next_delay,
+            finished: next_delay.is_none(),
+        }));
+    };
     loop {
         if let Some(deadline) = deadline {
             let now = Instant::now();
             if now >= deadline && attempts > 0 {
+                publish(phase, "timed_out".to_owned(), attempts, None);
                 return Err(Stopped::TimedOut {
                     elapsed: now - start,
                     attempts,
@@ -176,21 +241,26 @@ where
         tokio::time::sleep(delay).await;
         attempts += 1;
         let (state, floor) = match probe().await {
-            Ok(Step::Done(value)) => return Ok(value),
-            Ok(Step::Pending(state)) => (state, Duration::ZERO),
+            Ok(Step::Done(value, status)) => {
+                publish(status.phase, status.state, attempts, None);
+                return Ok(value);
+            }
+            Ok(Step::Pending(status)) => {
+                phase = status.phase;
+                (status.state, Duration::ZERO)
+            }
             Err(e) if matches!(e.kind(), ErrorKind::RateLimited { .. }) => (
                 "rate_limited".to_owned(),
                 e.retry_after().unwrap_or(Duration::ZERO),
             ),
-            Err(e) => return Err(Stopped::Failed(e)),
+            Err(e) => {
+                publish(phase, "error".to_owned(), attempts, None);
+                return Err(Stopped::Failed(e));
+            }
         };
-        progress.send_replace(Some(Progress {
-            state,
-            elapsed: start.elapsed(),
-            attempts,
-        }));
         let next = policy.delay_after(attempts);
         delay = if policy.jitter { jittered(next) } else { next }.max(floor);
+        publish(phase, state, attempts, Some(delay));
     }
 }
 
@@ -237,6 +307,17 @@ impl ProgressStream {
     }
 }
 
+impl ProgressStream {
+    /// The same updates, passed through `f`: a wait made of several waits (the one-call ask)
+    /// uses it so that only its very last update is marked finished.
+    pub(crate) fn map(self, f: impl FnMut(Progress) -> Progress + Send + 'static) -> Self {
+        use futures_util::StreamExt;
+        Self {
+            inner: Box::pin(self.inner.map(f)),
+        }
+    }
+}
+
 impl Stream for ProgressStream {
     type Item = Progress;
 
@@ -263,18 +344,24 @@ mod tests {
         let (tx, _rx) = watch::channel(None);
         let t = times.clone();
         let mut n = 0;
-        let result = poll(&policy, policy.min_delay, &tx, move || {
-            n += 1;
-            t.lock().unwrap().push(start.elapsed());
-            let k = n;
-            async move {
-                Ok(if k >= done_at {
-                    Step::Done(k)
-                } else {
-                    Step::Pending("pending".into())
-                })
-            }
-        })
+        let result = poll(
+            &policy,
+            policy.min_delay,
+            Phase::WaitingForJob,
+            &tx,
+            move || {
+                n += 1;
+                t.lock().unwrap().push(start.elapsed());
+                let k = n;
+                async move {
+                    Ok(if k >= done_at {
+                        Step::Done(k, Status::new(Phase::WaitingForJob, "completed"))
+                    } else {
+                        Step::Pending(Status::new(Phase::WaitingForJob, "pending"))
+                    })
+                }
+            },
+        )
         .await;
         let times = times.lock().unwrap().clone();
         (result, times)
@@ -309,21 +396,30 @@ mod tests {
         let t = times.clone();
         let mut n = 0;
         let policy = PollPolicy::new(Duration::from_secs(1), Duration::from_secs(5));
-        let result: Result<(), Stopped> = poll(&policy, Duration::ZERO, &tx, move || {
-            n += 1;
-            t.lock().unwrap().push(start.elapsed());
-            let k = n;
-            async move {
-                match k {
-                    1 => {
-                        let mut h = reqwest::header::HeaderMap::new();
-                        h.insert("retry-after", "30".parse().unwrap());
-                        Err(Error::from_status("HockeyStack", 429, &h, None, true))
+        let result: Result<(), Stopped> = poll(
+            &policy,
+            Duration::ZERO,
+            Phase::WaitingForJob,
+            &tx,
+            move || {
+                n += 1;
+                t.lock().unwrap().push(start.elapsed());
+                let k = n;
+                async move {
+                    match k {
+                        1 => {
+                            let mut h = reqwest::header::HeaderMap::new();
+                            h.insert("retry-after", "30".parse().unwrap());
+                            Err(Error::from_status("HockeyStack", 429, &h, None, true))
+                        }
+                        _ => Ok(Step::Done(
+                            (),
+                            Status::new(Phase::WaitingForJob, "completed"),
+                        )),
                     }
-                    _ => Ok(Step::Done(())),
                 }
-            }
-        })
+            },
+        )
         .await;
         assert!(result.is_ok());
         assert_eq!(*times.lock().unwrap(), secs(&[0.0, 30.0]));
@@ -332,8 +428,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_failing_check_stops_the_wait() {
         let (tx, _rx) = watch::channel(None);
-        let result: Result<(), Stopped> =
-            poll(&PollPolicy::message_jobs(), Duration::ZERO, &tx, || async {
+        let result: Result<(), Stopped> = poll(
+            &PollPolicy::message_jobs(),
+            Duration::ZERO,
+            Phase::WaitingForJob,
+            &tx,
+            || async {
                 Err(Error::from_status(
                     "HockeyStack",
                     401,
@@ -341,8 +441,9 @@ mod tests {
                     None,
                     true,
                 ))
-            })
-            .await;
+            },
+        )
+        .await;
         assert!(matches!(result, Err(Stopped::Failed(e)) if *e.kind() == ErrorKind::Unauthorized));
     }
 
@@ -354,28 +455,39 @@ mod tests {
         let collector = tokio::spawn(async move {
             let mut seen = Vec::new();
             while let Some(p) = stream.next().await {
-                seen.push((p.state, p.attempts));
+                seen.push((p.state, p.attempts, p.next_delay, p.finished));
             }
             seen
         });
         let mut n = 0;
         let policy = PollPolicy::new(Duration::from_secs(1), Duration::from_secs(1));
-        let _: Result<(), Stopped> = poll(&policy, Duration::ZERO, &tx, || {
-            n += 1;
-            let k = n;
-            async move {
-                Ok(if k == 3 {
-                    Step::Done(())
-                } else {
-                    Step::Pending(format!("s{k}"))
-                })
-            }
-        })
-        .await;
+        let _: Result<(), Stopped> =
+            poll(&policy, Duration::ZERO, Phase::WaitingForJob, &tx, || {
+                n += 1;
+                let k = n;
+                async move {
+                    let status = Status::new(Phase::WaitingForJob, format!("s{k}"));
+                    Ok(if k == 3 {
+                        Step::Done((), status)
+                    } else {
+                        Step::Pending(status)
+                    })
+                }
+            })
+            .await;
         drop(tx);
         let seen = collector.await.unwrap();
         // The watch keeps the latest value: every update is seen because checks are 1 s apart.
-        assert_eq!(seen, vec![("s1".to_string(), 1), ("s2".to_string(), 2)]);
+        // The last one reports the final state and that the wait is over.
+        let second = Some(Duration::from_secs(1));
+        assert_eq!(
+            seen,
+            vec![
+                ("s1".to_string(), 1, second, false),
+                ("s2".to_string(), 2, second, false),
+                ("s3".to_string(), 3, None, true),
+            ]
+        );
     }
 
     #[test]

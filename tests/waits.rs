@@ -83,18 +83,40 @@ async fn ask_deal_runs_the_whole_quickstart_flow() {
         .ask_deal("D-1", "What is the biggest risk?")
         .agent_policy(quick())
         .job_policy(quick());
-    let progress = tokio::spawn(ask.progress().map(|p| p.state).collect::<Vec<String>>());
+    let progress = tokio::spawn(ask.progress().collect::<Vec<revenue_agents::Progress>>());
     let reply = ask.await.unwrap();
     assert_eq!(reply.text(), "Silence from the champion.");
     assert_eq!(
         (reply.conversation_id.as_str(), reply.job_id.as_str()),
         ("c1", "j1")
     );
-    let states = progress.await.unwrap();
+    let updates = progress.await.unwrap();
+    let states: Vec<&str> = updates.iter().map(|p| p.state.as_str()).collect();
     assert!(
-        states.iter().any(|s| s == "initializing") && states.iter().any(|s| s == "pending"),
+        states.contains(&"initializing") && states.contains(&"pending"),
         "{states:?}"
     );
+    // Typed: the phase of each update, the status as the crate's enums.
+    assert!(
+        updates
+            .iter()
+            .any(|p| p.phase == revenue_agents::Phase::Provisioning
+                && p.agent_status()
+                    == Some(revenue_agents::hockeystack::AgentStatus::Initializing))
+    );
+    assert!(
+        updates
+            .iter()
+            .any(|p| p.phase == revenue_agents::Phase::WaitingForJob
+                && p.job_status() == Some(revenue_agents::hockeystack::MessageJobStatus::Pending))
+    );
+    // A progress bar can finish: the last update is the final state, with no next check.
+    let last = updates.last().unwrap();
+    assert_eq!(
+        (last.state.as_str(), last.finished, last.next_delay),
+        ("completed", true, None)
+    );
+    assert!(updates[..updates.len() - 1].iter().all(|p| !p.finished));
 
     assert_eq!(put.calls_async().await, 1);
     assert_eq!(

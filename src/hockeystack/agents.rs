@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use super::{AgentStatus, Client, types};
 use crate::{
     AgentRef, Error, ErrorKind, PollPolicy, Progress, ProgressStream, WaitSubject,
-    poll::{Step, Stopped, poll},
+    poll::{Phase, Status, Step, Stopped, poll},
 };
 
 /// The provisioning runs [`EnsureAgent`] starts at most, the first included.
@@ -205,32 +205,47 @@ where
         Err(e) if *e.kind() == ErrorKind::Conflict => Duration::ZERO,
         Err(e) => return Err(e),
     };
-    let outcome = poll(&policy, first_delay, progress, || {
+    // The phase of the run in progress: the first, or a restart after a failed one.
+    let phase = |runs: u32| match runs {
+        0 | 1 => Phase::Provisioning,
+        run => Phase::RestartingProvisioning { run },
+    };
+    let initial = phase(runs.load(Ordering::Relaxed));
+    let outcome = poll(&policy, first_delay, initial, progress, || {
         let runs = runs.clone();
         let start = &start;
         let fetch = &fetch;
         async move {
+            let current = phase(runs.load(Ordering::Relaxed));
             match fetch().await {
                 Ok(state) => match state.status() {
-                    AgentStatus::Active => Ok(Step::Done(Ok(state))),
+                    AgentStatus::Active => Ok(Step::Done(
+                        Ok(state),
+                        Status::new(current, AgentStatus::Active.as_str()),
+                    )),
                     AgentStatus::ProvisioningFailed => {
                         if runs.load(Ordering::Relaxed) >= max_runs {
-                            return Ok(Step::Done(Err(state.failure().map(str::to_owned))));
+                            let status =
+                                Status::new(current, AgentStatus::ProvisioningFailed.as_str());
+                            return Ok(Step::Done(Err(state.failure().map(str::to_owned)), status));
                         }
                         match start().await {
                             Ok(_) => {}
                             Err(e) if *e.kind() == ErrorKind::Conflict => {}
                             Err(e) => return Err(e),
                         }
-                        runs.fetch_add(1, Ordering::Relaxed);
-                        Ok(Step::Pending("provisioning_failed, restarted".to_owned()))
+                        let run = runs.fetch_add(1, Ordering::Relaxed) + 1;
+                        Ok(Step::Pending(Status::new(
+                            phase(run),
+                            AgentStatus::ProvisioningFailed.as_str(),
+                        )))
                     }
                     // `initializing`, or a status added after this crate: not ready yet.
-                    other => Ok(Step::Pending(other.as_str().to_owned())),
+                    other => Ok(Step::Pending(Status::new(current, other.as_str()))),
                 },
                 // Provisioning was just started: the agent may not be visible yet.
                 Err(e) if *e.kind() == ErrorKind::NotFound && runs.load(Ordering::Relaxed) > 0 => {
-                    Ok(Step::Pending("not_found".to_owned()))
+                    Ok(Step::Pending(Status::new(current, "not_found")))
                 }
                 Err(e) => Err(e),
             }

@@ -99,3 +99,32 @@ impl Default for CreditGroupBy {
         CreditGroupBy::Feature
     }
 }
+
+/// The states a wait reports about itself rather than from the server.
+const WAIT_STATES: &[&str] = &["rate_limited", "not_found", "timed_out", "error", "expired"];
+
+impl crate::Progress {
+    /// The agent's status, typed, when the wait is a provisioning one and the server reported
+    /// a status (not for the wait's own `rate_limited`, `not_found`, `timed_out` or `error`).
+    pub fn agent_status(&self) -> Option<AgentStatus> {
+        match self.phase {
+            crate::Phase::Provisioning | crate::Phase::RestartingProvisioning { .. }
+                if !WAIT_STATES.contains(&self.state.as_str()) =>
+            {
+                self.state.parse().ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// The job's status, typed, when the wait is for a message job and the server reported a
+    /// status.
+    pub fn job_status(&self) -> Option<MessageJobStatus> {
+        match self.phase {
+            crate::Phase::WaitingForJob if !WAIT_STATES.contains(&self.state.as_str()) => {
+                self.state.parse().ok()
+            }
+            _ => None,
+        }
+    }
+}

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use super::{Client, MessageJobStatus, MessageRole, types};
 use crate::{
     AgentRef, Error, ErrorKind, JobRef, PollPolicy, Progress, ProgressStream, WaitSubject,
-    poll::{Step, Stopped, poll},
+    poll::{Phase, Status, Step, Stopped, poll},
 };
 
 /// An agent's answer to one message.
@@ -111,39 +111,51 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<types::MessageJob, Error>>,
 {
-    let outcome = poll(policy, policy.min_delay, progress, || async {
-        match fetch().await {
-            Ok(found) => match found.status {
-                MessageJobStatus::Completed => match found.result {
-                    Some(result) => Ok(Step::Done(Ok(result.messages))),
-                    None => Ok(Step::Done(Err(Error::new(ErrorKind::InvalidResponse {
-                        reason: format!("{job} is completed but has no result"),
-                    })))),
+    let status = |state: &str| Status::new(Phase::WaitingForJob, state);
+    let outcome = poll(
+        policy,
+        policy.min_delay,
+        Phase::WaitingForJob,
+        progress,
+        || async {
+            match fetch().await {
+                Ok(found) => match found.status {
+                    MessageJobStatus::Completed => match found.result {
+                        Some(result) => Ok(Step::Done(Ok(result.messages), status("completed"))),
+                        None => Ok(Step::Done(
+                            Err(Error::new(ErrorKind::InvalidResponse {
+                                reason: format!("{job} is completed but has no result"),
+                            })),
+                            status("completed"),
+                        )),
+                    },
+                    MessageJobStatus::Failed => {
+                        let detail = found.error.unwrap_or_else(|| types::ErrorDetail {
+                            code: String::new(),
+                            category: String::new(),
+                            message: "no error details were given".to_owned(),
+                        });
+                        Ok(Step::Done(
+                            Err(Error::new(ErrorKind::JobFailed {
+                                job: job.clone(),
+                                code: detail.code,
+                                category: detail.category,
+                                message: detail.message,
+                            })),
+                            status("failed"),
+                        ))
+                    }
+                    // `pending`, or a status added after this crate: not finished.
+                    other => Ok(Step::Pending(status(other.as_str()))),
                 },
-                MessageJobStatus::Failed => {
-                    let detail = found.error.unwrap_or_else(|| types::ErrorDetail {
-                        code: String::new(),
-                        category: String::new(),
-                        message: "no error details were given".to_owned(),
-                    });
-                    Ok(Step::Done(Err(Error::new(ErrorKind::JobFailed {
-                        job: job.clone(),
-                        code: detail.code,
-                        category: detail.category,
-                        message: detail.message,
-                    }))))
-                }
-                // `pending`, or a status added after this crate: not finished.
-                other => Ok(Step::Pending(other.as_str().to_owned())),
-            },
-            Err(e) if *e.kind() == ErrorKind::NotFound => {
-                Ok(Step::Done(Err(Error::new(ErrorKind::JobExpired {
-                    job: job.clone(),
-                }))))
+                Err(e) if *e.kind() == ErrorKind::NotFound => Ok(Step::Done(
+                    Err(Error::new(ErrorKind::JobExpired { job: job.clone() })),
+                    status("expired"),
+                )),
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
-        }
-    })
+        },
+    )
     .await;
     match outcome {
         Ok(result) => result,
@@ -188,9 +200,16 @@ impl<'a> Ask<'a> {
         self
     }
 
-    /// The checks of both waits as they happen (agent states, then job states).
+    /// The checks of both waits as they happen (agent states, then job states). Only the
+    /// last update of the whole ask is marked `finished`: an agent that became active is a
+    /// step, not the end.
     pub fn progress(&self) -> ProgressStream {
-        ProgressStream::new(self.progress.subscribe())
+        ProgressStream::new(self.progress.subscribe()).map(|mut update| {
+            if update.phase != Phase::WaitingForJob && update.state == "active" {
+                update.finished = false;
+            }
+            update
+        })
     }
 }
 
