@@ -668,6 +668,19 @@ fn optional_fields_take_plain_values(file: &mut syn::File) {
             }
         }
     }
+    // Ids are usually at hand as a `String` field of an earlier answer: let a borrowed one fill
+    // a constrained parameter as a `&str` does (`.cid(&conversation.conversation_id)`).
+    for name in &from_str {
+        let ty: syn::Type = syn::parse_str(name).expect("a type");
+        items.push(syn::parse_quote! {
+            impl ::std::convert::TryFrom<&::std::string::String> for #ty {
+                type Error = <#ty as ::std::convert::TryFrom<&'static str>>::Error;
+                fn try_from(value: &::std::string::String) -> ::std::result::Result<Self, Self::Error> {
+                    <#ty as ::std::convert::TryFrom<&str>>::try_from(value.as_str())
+                }
+            }
+        });
+    }
     for local in locals {
         let ty: syn::Type = syn::parse_str(&local).expect("a type");
         items.push(syn::parse_quote! {

@@ -41,3 +41,37 @@ pub use open_enum::UnknownValue;
 pub use paginate::{Items, Page, Pages, Paginated};
 pub use poll::{Phase, PollPolicy, Progress, ProgressStream};
 pub use retry::RetryPolicy;
+
+/// What must stay out of users' reach; each block must fail to compile, for the reason given.
+///
+/// progenitor's own error type is not exported: every call fails with [`Error`].
+/// ```compile_fail,E0432
+/// use revenue_agents::hockeystack::Error;
+/// ```
+/// ```compile_fail,E0432
+/// use revenue_agents::hyperrep::ClientInfo;
+/// ```
+/// Clients come from `builder()`, `from_env()` or `from_credential()`, never from the
+/// generator's constructor.
+/// ```compile_fail,E0599
+/// let _ = revenue_agents::hockeystack::Client::new("https://example.com");
+/// ```
+/// The transport is private.
+/// ```compile_fail,E0603
+/// use revenue_agents::transport::Inner;
+/// ```
+/// Only the crate's list requests are [`Paginated`].
+/// ```compile_fail,E0277
+/// #[derive(Clone)]
+/// struct Mine;
+/// impl revenue_agents::Paginated for Mine {
+///     type Page = ();
+///     type Item = ();
+///     type Fetch = std::future::Ready<Result<(), revenue_agents::Error>>;
+///     fn with_cursor(self, _: String) -> Self { self }
+///     fn fetch(self) -> Self::Fetch { std::future::ready(Ok(())) }
+///     fn split(_: ()) -> (Vec<()>, revenue_agents::paginate::Continuation) { (Vec::new(), Default::default()) }
+/// }
+/// ```
+#[cfg(all(doctest, feature = "hockeystack", feature = "hyperrep"))]
+pub struct StaysHidden;
