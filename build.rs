@@ -262,6 +262,11 @@ fn own_the_send_calls(file: &mut syn::File, api: &Api) {
         for item in items {
             if let syn::Item::Impl(block) = item {
                 rewritten += rewrite_send(block, &envelope);
+                for item in &mut block.items {
+                    if let syn::ImplItem::Fn(setter) = item {
+                        explain_refused_parameter(setter);
+                    }
+                }
             }
         }
     }
@@ -341,6 +346,48 @@ fn own_the_client_surface(file: &mut syn::File, api: &Api) {
             }
         }
     });
+}
+
+/// progenitor's parameter setters drop the reason a value was refused ("conversion to `DealId`
+/// for deal_id failed"); keep it ("…: longer than 64 characters"), so the error names the
+/// field and the rule.
+fn explain_refused_parameter(setter: &mut syn::ImplItemFn) {
+    let body = quote::ToTokens::to_token_stream(&setter.block).to_string();
+    let Some(start) = body.find("map_err (| _ | \"conversion to") else {
+        return;
+    };
+    let message_start = start + "map_err (| _ | ".len();
+    let Some(end) = body[message_start..].find(" . to_string ())") else {
+        return;
+    };
+    let message = &body[message_start..message_start + end];
+    let rewritten = format!(
+        "{}map_err (| e | format ! (\"{{}}: {{}}\" , {message} , e)){}",
+        &body[..start],
+        &body[message_start + end + " . to_string ())".len()..]
+    );
+    setter.block = syn::parse_str(&rewritten).expect("the rewritten setter parses");
+    let Some(syn::GenericParam::Type(parameter)) = setter.sig.generics.params.first() else {
+        panic!("a parameter setter without its type parameter");
+    };
+    let parameter = parameter.ident.clone();
+    let target = setter
+        .sig
+        .generics
+        .where_clause
+        .as_ref()
+        .and_then(|w| w.predicates.first())
+        .and_then(|p| match p {
+            syn::WherePredicate::Type(t) => t.bounds.first().cloned(),
+            _ => None,
+        })
+        .expect("a TryInto bound");
+    setter
+        .sig
+        .generics
+        .make_where_clause()
+        .predicates
+        .push(syn::parse_quote!(<#parameter as #target>::Error: std::fmt::Display));
 }
 
 /// How a success status's body is read.

@@ -828,6 +828,10 @@ async fn bad_input_fails_before_sending_naming_the_field() {
 
     let why = reason(hs.get_deal_agent().deal_id("").send().await.map(drop));
     assert!(why.contains("deal_id"), "{why}");
+    // The field and the rule it broke.
+    let long = "9".repeat(65);
+    let why = reason(hs.get_deal_agent().deal_id(&long).send().await.map(drop));
+    assert!(why.contains("deal_id") && why.contains("64"), "{why}");
     let why = reason(
         hr.get_agent()
             .organization_id("org")
