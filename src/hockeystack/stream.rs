@@ -73,6 +73,17 @@ pub enum ToolArgs {
     None,
 }
 
+impl std::fmt::Display for ToolArgs {
+    /// Compact JSON, the raw text, or nothing.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ToolArgs::Json(value) => write!(f, "{value}"),
+            ToolArgs::Text(text) => f.write_str(text),
+            ToolArgs::None => Ok(()),
+        }
+    }
+}
+
 /// The typed events of one streamed reply; see [`Client::stream_deal_reply`].
 ///
 /// The stream ends after [`ReplyEvent::Done`]. A connection that closes, breaks off or stays
@@ -438,6 +449,16 @@ mod tests {
         );
         assert_eq!(args(r#"{"id":"t","args":null}"#), ToolArgs::None);
         assert_eq!(args(r#"{"id":"t"}"#), ToolArgs::None);
+    }
+
+    #[test]
+    fn tool_arguments_print_as_sent() {
+        assert_eq!(
+            ToolArgs::Json(serde_json::json!({"q": 1})).to_string(),
+            r#"{"q":1}"#
+        );
+        assert_eq!(ToolArgs::Text("{not json".into()).to_string(), "{not json");
+        assert_eq!(ToolArgs::None.to_string(), "");
     }
 
     #[test]
