@@ -262,9 +262,9 @@ fn own_the_send_calls(file: &mut syn::File, api: &Api) {
         for item in items {
             // A request builder that is never sent is a bug in the caller's code.
             if let syn::Item::Struct(builder) = item {
-                builder
-                    .attrs
-                    .push(syn::parse_quote!(#[must_use = "a request does nothing until it is sent"]));
+                builder.attrs.push(
+                    syn::parse_quote!(#[must_use = "a request does nothing until it is sent"]),
+                );
             }
             if let syn::Item::Impl(block) = item {
                 rewritten += rewrite_send(block, &envelope);

@@ -63,8 +63,27 @@ pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
+/// Variables both clients read, after their own credential and base URL variables.
+pub mod env {
+    /// Seconds (decimals allowed) to wait for a connection.
+    pub const CONNECT_TIMEOUT: &str = "REVENUE_AGENTS_CONNECT_TIMEOUT";
+    /// Seconds (decimals allowed) a response may stay silent.
+    pub const READ_TIMEOUT: &str = "REVENUE_AGENTS_READ_TIMEOUT";
+    /// How many times one request may be repeated (0 turns retries off).
+    pub const MAX_RETRIES: &str = "REVENUE_AGENTS_MAX_RETRIES";
+    /// The longest `Retry-After`, in seconds, that the transport waits for by itself.
+    pub const RETRY_MAX_WAIT: &str = "REVENUE_AGENTS_RETRY_MAX_WAIT";
+    /// Text appended to the user agent, for example your application's name and version.
+    pub const USER_AGENT_SUFFIX: &str = "REVENUE_AGENTS_USER_AGENT_SUFFIX";
+}
+
 /// Builds a client for one of the APIs. Get one from `hockeystack::Client::builder()` or
 /// `hyperrep::Client::builder()`.
+///
+/// Every setting comes from, in this order: the value given in code, then the environment
+/// (only when [`from_env`](Self::from_env) was called, whenever in the chain), then the
+/// default. The variables are the API's credential and base URL variables and those in
+/// [`env`]; an unusable value is an error naming its variable.
 ///
 /// ```
 /// # #[cfg(feature = "hockeystack")] {
@@ -81,9 +100,11 @@ pub(crate) mod sealed {
 pub struct ClientBuilder<A: Api> {
     credential: Option<Secret>,
     base_url: Option<String>,
-    connect_timeout: Duration,
-    read_timeout: Duration,
-    retry: RetryPolicy,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    user_agent_suffix: Option<String>,
+    read_environment: bool,
     api: PhantomData<fn() -> A>,
 }
 
@@ -96,6 +117,8 @@ impl<A: Api> fmt::Debug for ClientBuilder<A> {
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("retry", &self.retry)
+            .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("read_environment", &self.read_environment)
             .finish()
     }
 }
@@ -105,12 +128,24 @@ impl<A: Api> Default for ClientBuilder<A> {
         Self {
             credential: None,
             base_url: None,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            read_timeout: DEFAULT_READ_TIMEOUT,
-            retry: RetryPolicy::default(),
+            connect_timeout: None,
+            read_timeout: None,
+            retry: None,
+            user_agent_suffix: None,
+            read_environment: false,
             api: PhantomData,
         }
     }
+}
+
+/// The settings once code, environment and defaults are combined.
+struct Settings {
+    credential: Option<String>,
+    base_url: String,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    retry: RetryPolicy,
+    user_agent: String,
 }
 
 impl<A: Api> ClientBuilder<A> {
@@ -127,22 +162,17 @@ impl<A: Api> ClientBuilder<A> {
         self
     }
 
-    /// Fills in what the environment provides: the credential variable and the base URL
-    /// variable (see [`Api`]), where set and not empty. Values given in code before this call
-    /// are replaced; values given after it win.
+    /// Lets the environment fill in what the code did not set: the API's credential and base
+    /// URL variables and the shared ones in [`env`]. Where it is called in the chain does not
+    /// matter: a value given in code always wins.
     pub fn from_env(mut self) -> Self {
-        if let Some(credential) = non_empty_var(A::CREDENTIAL_VARIABLE) {
-            self = self.credential(credential);
-        }
-        if let Some(base_url) = non_empty_var(A::BASE_URL_VARIABLE) {
-            self = self.base_url(base_url);
-        }
+        self.read_environment = true;
         self
     }
 
     /// How long to wait for a connection. Default [`DEFAULT_CONNECT_TIMEOUT`].
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.connect_timeout = Some(timeout);
         self
     }
 
@@ -150,22 +180,31 @@ impl<A: Api> ClientBuilder<A> {
     /// [`DEFAULT_READ_TIMEOUT`]. There is deliberately no total timeout, which would cut long
     /// streamed replies.
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
-        self.read_timeout = timeout;
+        self.read_timeout = Some(timeout);
         self
     }
 
     /// How requests are repeated after a 429, a transient server failure or a failed
     /// connection. Default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns retries off.
+    /// A policy given here replaces the environment's retry settings as a whole.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Text appended to the user agent (`revenue-agents/<version> <suffix>`), so the API's
+    /// operators can tell your application's traffic apart.
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
         self
     }
 
     /// Builds the client. Fails before any request if no credential was given (naming the
-    /// environment variable that would provide it), or if the base URL cannot be used.
+    /// environment variable that would provide it), or if a setting cannot be used.
     pub fn build(self) -> Result<A::Client, Error> {
-        let credential = match &self.credential {
-            Some(Secret(c)) if !c.is_empty() => c.clone(),
+        let settings = self.settings()?;
+        let credential = match &settings.credential {
+            Some(c) if !c.is_empty() => c.clone(),
             _ => {
                 return Err(Error::new(ErrorKind::MissingCredentials {
                     api: A::NAME,
@@ -178,40 +217,142 @@ impl<A: Api> ClientBuilder<A> {
         value.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(A::AUTH_HEADER, value);
-        self.assemble(headers, Some(credential))
+        assemble::<A>(settings, headers, Some(credential))
     }
 
     /// Builds a client without a credential, for the operations that need none (HockeyStack's
     /// `health`). Any other operation fails with an error naming the credential variable,
     /// before a request is sent.
     pub fn build_without_credentials(self) -> Result<A::Client, Error> {
-        self.assemble(HeaderMap::new(), None)
+        let settings = self.settings()?;
+        assemble::<A>(settings, HeaderMap::new(), None)
     }
 
-    fn assemble(self, headers: HeaderMap, credential: Option<String>) -> Result<A::Client, Error> {
-        let base_url = checked_base_url(self.base_url.as_deref().unwrap_or(A::DEFAULT_BASE_URL))?;
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .default_headers(headers)
-            .connect_timeout(self.connect_timeout)
-            .read_timeout(self.read_timeout)
-            // Redirects are never followed: reqwest would carry a custom credential header
-            // (HyperRep's `X-API-KEY`) and a POST body to whatever host a redirect names. A 3xx
-            // answer becomes `ErrorKind::Redirected`, naming the target.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::new(ErrorKind::HttpClient).with_source(e))?;
-        let api = ApiInfo {
-            name: A::NAME,
-            credential_variable: A::CREDENTIAL_VARIABLE,
-            operations: A::OPERATIONS,
-            query_bounds: A::QUERY_BOUNDS,
-            public_operations: A::PUBLIC_OPERATIONS,
-            credits_on_503: A::CREDITS_ON_503,
+    /// Combines code, environment and defaults, in that order of precedence.
+    fn settings(self) -> Result<Settings, Error> {
+        let env = |name: &'static str| {
+            if self.read_environment {
+                non_empty_var(name)
+            } else {
+                None
+            }
         };
-        let inner = Inner::new(api, &base_url, credential, self.retry);
-        Ok(A::assemble(&base_url, http, inner))
+        let seconds = |name: &'static str| -> Result<Option<Duration>, Error> {
+            env(name)
+                .map(|raw| {
+                    raw.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+                        .map(Duration::from_secs_f64)
+                        .ok_or_else(|| {
+                            invalid_variable(
+                                name,
+                                format!("{raw:?} is not a positive number of seconds"),
+                            )
+                        })
+                })
+                .transpose()
+        };
+        let credential = match self.credential {
+            Some(Secret(c)) => Some(c),
+            None => env(A::CREDENTIAL_VARIABLE).map(|c| c.trim().to_owned()),
+        };
+        let base_url = match (self.base_url, env(A::BASE_URL_VARIABLE)) {
+            (Some(url), _) => checked_base_url(&url)?,
+            (None, Some(url)) => checked_base_url(&url).map_err(|e| match e.kind() {
+                ErrorKind::InvalidBaseUrl { reason } => {
+                    invalid_variable(A::BASE_URL_VARIABLE, reason.clone())
+                }
+                _ => e,
+            })?,
+            (None, None) => checked_base_url(A::DEFAULT_BASE_URL)?,
+        };
+        let connect_timeout = match self.connect_timeout {
+            Some(t) => t,
+            None => seconds(env::CONNECT_TIMEOUT)?.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        };
+        let read_timeout = match self.read_timeout {
+            Some(t) => t,
+            None => seconds(env::READ_TIMEOUT)?.unwrap_or(DEFAULT_READ_TIMEOUT),
+        };
+        let retry = match self.retry {
+            Some(policy) => policy,
+            None => {
+                let mut policy = RetryPolicy::default();
+                if let Some(raw) = env(env::MAX_RETRIES) {
+                    let retries = raw.trim().parse::<u32>().map_err(|_| {
+                        invalid_variable(env::MAX_RETRIES, format!("{raw:?} is not a whole number"))
+                    })?;
+                    policy = policy.max_retries(retries);
+                }
+                if let Some(wait) = seconds(env::RETRY_MAX_WAIT)? {
+                    policy = policy.max_wait(wait);
+                }
+                policy
+            }
+        };
+        let (suffix, suffix_source) = match self.user_agent_suffix {
+            Some(s) => (Some(s), "user_agent_suffix"),
+            None => (env(env::USER_AGENT_SUFFIX), env::USER_AGENT_SUFFIX),
+        };
+        let user_agent = match suffix.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => {
+                let agent = format!("{USER_AGENT} {s}");
+                if HeaderValue::from_str(&agent).is_err() {
+                    return Err(invalid_variable(
+                        suffix_source,
+                        "it contains characters that cannot be sent in an HTTP header",
+                    ));
+                }
+                agent
+            }
+            _ => USER_AGENT.to_owned(),
+        };
+        Ok(Settings {
+            credential,
+            base_url,
+            connect_timeout,
+            read_timeout,
+            retry,
+            user_agent,
+        })
     }
+}
+
+fn assemble<A: Api>(
+    settings: Settings,
+    headers: HeaderMap,
+    credential: Option<String>,
+) -> Result<A::Client, Error> {
+    let http = reqwest::Client::builder()
+        .user_agent(settings.user_agent)
+        .default_headers(headers)
+        .connect_timeout(settings.connect_timeout)
+        .read_timeout(settings.read_timeout)
+        // Redirects are never followed: reqwest would carry a custom credential header
+        // (HyperRep's `X-API-KEY`) and a POST body to whatever host a redirect names. A 3xx
+        // answer becomes `ErrorKind::Redirected`, naming the target.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::new(ErrorKind::HttpClient).with_source(e))?;
+    let api = ApiInfo {
+        name: A::NAME,
+        credential_variable: A::CREDENTIAL_VARIABLE,
+        operations: A::OPERATIONS,
+        query_bounds: A::QUERY_BOUNDS,
+        public_operations: A::PUBLIC_OPERATIONS,
+        credits_on_503: A::CREDITS_ON_503,
+    };
+    let inner = Inner::new(api, &settings.base_url, credential, settings.retry);
+    Ok(A::assemble(&settings.base_url, http, inner))
+}
+
+fn invalid_variable(variable: &'static str, reason: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidSetting {
+        setting: variable,
+        reason: reason.into(),
+    })
 }
 
 fn non_empty_var(name: &str) -> Option<String> {

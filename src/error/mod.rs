@@ -56,6 +56,13 @@ pub enum ErrorKind {
         /// The API the credential was for.
         api: &'static str,
     },
+    /// A setting cannot be used: an environment variable (named) or a builder setting.
+    InvalidSetting {
+        /// The environment variable, or the builder method, that gave the value.
+        setting: &'static str,
+        /// Why the value cannot be used. Never repeats a credential.
+        reason: String,
+    },
     /// The base URL cannot be used.
     InvalidBaseUrl {
         /// Why. Never contains the URL's user-info part.
@@ -432,6 +439,9 @@ impl fmt::Display for Error {
                 "the {api} credential contains characters that cannot be sent in an HTTP header"
             )?,
             ErrorKind::InvalidBaseUrl { reason } => write!(f, "invalid base URL: {reason}")?,
+            ErrorKind::InvalidSetting { setting, reason } => {
+                write!(f, "unusable value for {setting}: {reason}")?
+            }
             ErrorKind::InvalidRequest { reason } => write!(f, "request not sent: {reason}")?,
             ErrorKind::Unauthorized => write!(f, "{api} refused the credential")?,
             ErrorKind::NotFound => write!(f, "{api} found nothing at that path")?,
