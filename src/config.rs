@@ -83,7 +83,7 @@ pub mod env {
 /// Every setting comes from, in this order: the value given in code, then the environment
 /// (only when [`from_env`](Self::from_env) was called, whenever in the chain), then the
 /// default. The variables are the API's credential and base URL variables and those in
-/// [`env`]; an unusable value is an error naming its variable.
+/// [`env`](mod@crate::config::env); an unusable value is an error naming its variable.
 ///
 /// ```
 /// # #[cfg(feature = "hockeystack")] {
@@ -163,7 +163,7 @@ impl<A: Api> ClientBuilder<A> {
     }
 
     /// Lets the environment fill in what the code did not set: the API's credential and base
-    /// URL variables and the shared ones in [`env`]. Where it is called in the chain does not
+    /// URL variables and the shared ones in [`env`](mod@crate::config::env). Where it is called in the chain does not
     /// matter: a value given in code always wins.
     pub fn from_env(mut self) -> Self {
         self.read_environment = true;
