@@ -465,12 +465,13 @@ macro_rules! api_client {
             async fn exec(
                 &self,
                 request: reqwest::Request,
-                _info: &progenitor_client::OperationInfo,
+                info: &progenitor_client::OperationInfo,
             ) -> reqwest::Result<reqwest::Response> {
                 $crate::transport::execute(
                     progenitor_client::ClientInfo::inner(self),
                     progenitor_client::ClientInfo::client(self),
                     request,
+                    info.operation_id,
                 )
                 .await
             }

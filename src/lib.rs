@@ -22,6 +22,7 @@ mod poll;
 mod retry;
 #[cfg(feature = "hockeystack")]
 mod sse;
+mod trace;
 mod transport;
 
 #[cfg(feature = "hockeystack")]

@@ -216,6 +216,7 @@ where
     let mut attempts = 0u32;
     let mut phase = phase;
     let publish = |phase: Phase, state: String, attempts, next_delay: Option<Duration>| {
+        crate::trace::wait_step(phase, &state, attempts, next_delay);
         progress.send_replace(Some(Progress {
             phase,
             state,

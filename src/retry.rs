@@ -13,7 +13,17 @@ use std::{future::Future, time::Duration};
 
 use reqwest::{Method, StatusCode};
 
-use crate::poll::jittered;
+use crate::{poll::jittered, trace::RequestSpan};
+
+/// Why a request is repeated, in a few words for the trace.
+fn retry_reason(result: &reqwest::Result<reqwest::Response>) -> String {
+    match result {
+        Ok(response) => format!("status {}", response.status().as_u16()),
+        Err(e) if e.is_connect() => "connection failed".to_owned(),
+        Err(e) if e.is_timeout() => "timed out".to_owned(),
+        Err(_) => "transport error".to_owned(),
+    }
+}
 
 /// How the transport retries requests. The default retries up to 3 times.
 ///
@@ -160,6 +170,7 @@ pub(crate) async fn send_with_retries<F, Fut>(
     policy: &RetryPolicy,
     rules: ApiRules,
     method: &Method,
+    span: &RequestSpan,
     mut send: F,
     mut observe: impl FnMut(&reqwest::Response),
 ) -> reqwest::Result<reqwest::Response>
@@ -169,6 +180,7 @@ where
 {
     let mut retries_done = 0;
     loop {
+        span.attempt(retries_done + 1);
         let result = send().await;
         let outcome = match &result {
             Ok(response) => {
@@ -183,6 +195,7 @@ where
         match decide(policy, rules, method, outcome, retries_done) {
             Decision::Return => return result,
             Decision::RetryAfter(delay) => {
+                span.retry(&retry_reason(&result), delay);
                 drop(result);
                 tokio::time::sleep(delay).await;
                 retries_done += 1;
@@ -330,6 +343,7 @@ mod tests {
             &steady(),
             HS,
             &method,
+            &RequestSpan::none(),
             || {
                 let answers = answers.clone();
                 let times = times.clone();

@@ -16,6 +16,7 @@ use crate::{
     error::ApiError,
     headers::RateLimit,
     retry::{self, ApiRules, RetryPolicy},
+    trace::RequestSpan,
 };
 
 /// What the transport needs to know about an API.
@@ -136,20 +137,33 @@ pub(crate) async fn execute(
     inner: &Inner,
     http: &reqwest::Client,
     request: reqwest::Request,
+    operation: &'static str,
 ) -> reqwest::Result<reqwest::Response> {
     let method = request.method().clone();
+    let template = inner
+        .operations
+        .iter()
+        .find(|(id, _, _)| *id == operation)
+        .map_or("", |(_, _, template)| *template);
+    let span = RequestSpan::new(inner.api, operation, &method, template);
+    let observe = |response: &reqwest::Response| {
+        inner.observe(response);
+        span.response(response);
+    };
     if request.try_clone().is_none() {
-        let response = http.execute(request).await?;
-        inner.observe(&response);
+        span.attempt(1);
+        let response = span.instrument(http.execute(request)).await?;
+        observe(&response);
         return Ok(response);
     }
-    retry::send_with_retries(
+    span.instrument(retry::send_with_retries(
         &inner.retry,
         inner.rules,
         &method,
+        &span,
         || http.execute(request.try_clone().expect("checked above")),
-        |response| inner.observe(response),
-    )
+        observe,
+    ))
     .await
 }
 

@@ -326,7 +326,7 @@ async fn stream_reply(
         .build()
         .map_err(|e| Error::transport(API, e))?;
     transport::prepare(client.inner(), &mut request, operation).map_err(refuse)?;
-    let response = transport::execute(client.inner(), client.client(), request)
+    let response = transport::execute(client.inner(), client.client(), request, operation)
         .await
         .map_err(|e| Error::transport(API, e))?;
 

@@ -1,0 +1,116 @@
+//! What the crate tells `tracing` (feature `tracing`): one span per request, an event for each
+//! retry and for each step of a wait. Never a credential, a body, an id from the path (the
+//! span names the path template) or a query value: any of them may carry personal data.
+//! Without the feature every function here is an empty inline call.
+
+use std::{future::Future, time::Duration};
+
+/// The span of one request, across its attempts.
+#[derive(Clone)]
+pub(crate) struct RequestSpan {
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
+}
+
+impl RequestSpan {
+    /// A span named `request` with the API, the operation, the method and the path template.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(crate) fn new(
+        api: &'static str,
+        operation: &'static str,
+        method: &reqwest::Method,
+        template: &'static str,
+    ) -> Self {
+        Self {
+            #[cfg(feature = "tracing")]
+            span: tracing::info_span!(
+                "request",
+                api,
+                operation,
+                method = %method,
+                path = template,
+                attempt = tracing::field::Empty,
+                status = tracing::field::Empty,
+                request_id = tracing::field::Empty,
+            ),
+        }
+    }
+
+    /// A span that records nothing (for calls made outside an operation, and tests).
+    #[cfg(test)]
+    pub(crate) fn none() -> Self {
+        Self {
+            #[cfg(feature = "tracing")]
+            span: tracing::Span::none(),
+        }
+    }
+
+    /// Runs `future` inside the span.
+    pub(crate) fn instrument<F: Future>(&self, future: F) -> impl Future<Output = F::Output> {
+        #[cfg(feature = "tracing")]
+        {
+            tracing::Instrument::instrument(future, self.span.clone())
+        }
+        #[cfg(not(feature = "tracing"))]
+        {
+            future
+        }
+    }
+
+    /// Which attempt is under way, the first counted as 1.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(crate) fn attempt(&self, attempt: u32) {
+        #[cfg(feature = "tracing")]
+        self.span.record("attempt", attempt);
+    }
+
+    /// The answer's status and request id.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(crate) fn response(&self, response: &reqwest::Response) {
+        #[cfg(feature = "tracing")]
+        {
+            self.span.record("status", response.status().as_u16());
+            if let Some(id) = response
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+            {
+                self.span.record("request_id", id);
+            }
+        }
+    }
+
+    /// The request will be sent again after `delay`, for `reason`.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(crate) fn retry(&self, reason: &str, delay: Duration) {
+        #[cfg(feature = "tracing")]
+        self.span.in_scope(|| {
+            tracing::info!(
+                reason,
+                delay_ms = delay.as_millis() as u64,
+                "retrying the request"
+            )
+        });
+    }
+}
+
+/// One step of a wait: what the server said, and when the next check happens.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+pub(crate) fn wait_step(
+    phase: crate::Phase,
+    state: &str,
+    attempts: u32,
+    next_delay: Option<Duration>,
+) {
+    #[cfg(feature = "tracing")]
+    match next_delay {
+        Some(delay) => tracing::info!(
+            phase = %phase,
+            state,
+            attempts,
+            next_delay_ms = delay.as_millis() as u64,
+            "waiting"
+        ),
+        None => tracing::info!(phase = %phase, state, attempts, "wait over"),
+    }
+}

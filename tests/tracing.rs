@@ -1,0 +1,185 @@
+//! What the `tracing` feature shows: a span per request with the API, operation, method, path
+//! template, attempt, status and request id; an event per retry and per wait step; and never
+//! a credential, a path id or a query value.
+#![cfg(all(feature = "tracing", feature = "hockeystack"))]
+
+mod common;
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use common::{HS_TOKEN, hockeystack_client};
+use httpmock::{Method::GET, MockServer};
+use revenue_agents::{PollPolicy, RetryPolicy};
+use serde_json::json;
+use tracing_subscriber::fmt::{MakeWriter, format::FmtSpan};
+
+const BASE: &str = "/api/revenue-agents/v1";
+
+/// Collects everything the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_span_events(FmtSpan::CLOSE)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    (captured, guard)
+}
+
+#[tokio::test]
+async fn a_retried_request_shows_its_span_attempts_and_the_retry() {
+    let (captured, _guard) = capture();
+    let server = MockServer::start_async().await;
+    let client = hockeystack_client(
+        &server,
+        RetryPolicy::default()
+            .backoff(Duration::ZERO, Duration::ZERO)
+            .jitter(false),
+    );
+    let limited = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("{BASE}/deals/D-private-77/agent"));
+            then.status(429)
+                .header("retry-after", "0")
+                .header("x-request-id", "req-1")
+                .json_body(json!({"error": {"code": "rate_limit.exceeded", "category": "rate_limited", "message": "m"}}));
+        })
+        .await;
+    let error = client
+        .get_deal_agent()
+        .deal_id("D-private-77")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(429));
+    assert_eq!(limited.calls_async().await, 4);
+
+    let text = captured.text();
+    for part in [
+        "request",
+        "api=\"HockeyStack\"",
+        "operation=\"get_deal_agent\"",
+        "method=GET",
+        "path=\"/deals/{dealId}/agent\"",
+        "attempt=4",
+        "status=429",
+        "request_id=\"req-1\"",
+        "retrying the request",
+        "reason=\"status 429\"",
+        "delay_ms=0",
+    ] {
+        assert!(text.contains(part), "{part:?} missing from:\n{text}");
+    }
+    assert_eq!(text.matches("retrying the request").count(), 3, "{text}");
+    assert!(!text.contains(HS_TOKEN), "{text}");
+    assert!(
+        !text.contains("D-private-77"),
+        "a path id was traced:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn query_values_and_bodies_never_reach_the_trace() {
+    let (captured, _guard) = capture();
+    let server = MockServer::start_async().await;
+    let client = hockeystack_client(&server, RetryPolicy::none());
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("{BASE}/tasks"));
+            then.status(200).json_body(json!({
+                "tasks": [], "next_cursor": null, "secret_field": "personal@example.com"
+            }));
+        })
+        .await;
+    client
+        .list_tasks()
+        .cursor("cursor-with-personal-data")
+        .send()
+        .await
+        .unwrap();
+    let text = captured.text();
+    assert!(text.contains("operation=\"list_tasks\""), "{text}");
+    assert!(text.contains("status=200"), "{text}");
+    assert!(!text.contains("cursor-with-personal-data"), "{text}");
+    assert!(!text.contains("personal@example.com"), "{text}");
+}
+
+#[tokio::test]
+async fn every_wait_step_is_an_event_with_its_state_and_next_delay() {
+    let (captured, _guard) = capture();
+    let server = MockServer::start_async().await;
+    let client = hockeystack_client(&server, RetryPolicy::none());
+    let pending = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("{BASE}/deals/D/conversations/c/messages/jobs/j"));
+            then.status(200).json_body(json!({"status": "pending"}));
+        })
+        .await;
+    let wait = client
+        .wait_for_deal_job("D", "c", "j")
+        .policy(PollPolicy::new(
+            Duration::from_millis(1),
+            Duration::from_millis(1),
+        ));
+    let finish = async {
+        while pending.calls_async().await < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        pending.delete_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET)
+                    .path(format!("{BASE}/deals/D/conversations/c/messages/jobs/j"));
+                then.status(200).json_body(json!({
+                    "status": "completed",
+                    "result": {"messages": [{"role": "assistant", "content": "ok"}]}
+                }));
+            })
+            .await;
+    };
+    let (result, ()) = tokio::join!(wait.into_future(), finish);
+    result.unwrap();
+    let text = captured.text();
+    for part in [
+        "waiting",
+        "phase=waiting for the reply",
+        "state=\"pending\"",
+        "next_delay_ms=1",
+        "wait over",
+        "state=\"completed\"",
+    ] {
+        assert!(text.contains(part), "{part:?} missing from:\n{text}");
+    }
+}
