@@ -71,6 +71,10 @@ fn main() {
             .with_tag(TagStyle::Merged)
             .with_inner_type("crate::transport::Inner".parse().expect("valid tokens"))
             .with_hooks(HooksMode::Expected);
+        // Feature `schemars`: every generated type describes itself as JSON Schema.
+        if env::var_os("CARGO_FEATURE_SCHEMARS").is_some() {
+            settings.with_derive("schemars::JsonSchema");
+        }
         for name in api.open_enums {
             settings.with_replacement(
                 name,

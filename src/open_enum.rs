@@ -106,6 +106,29 @@ macro_rules! open_enum {
                 String::deserialize(deserializer).map(Self::from)
             }
         }
+
+        /// A string; the known values are listed as examples, since the server may send
+        /// others.
+        #[cfg(feature = "schemars")]
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> String {
+                stringify!($name).to_owned()
+            }
+
+            fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                let mut schema = ::schemars::schema::SchemaObject {
+                    instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                    ..Default::default()
+                };
+                let metadata = schema.metadata();
+                metadata.description = Some(format!(
+                    "One of {}, or a value added later.",
+                    [$($value),+].map(|v| format!("`{v}`")).join(", ")
+                ));
+                metadata.examples = vec![$(::serde_json::Value::from($value)),+];
+                schema.into()
+            }
+        }
     };
 }
 
@@ -148,6 +171,18 @@ mod tests {
         assert_eq!("red".parse::<Colour>().unwrap(), Colour::Red);
         assert_eq!(Colour::from(String::from("dark_blue")), Colour::DarkBlue);
         assert_eq!(Colour::KNOWN.len(), 2);
+    }
+
+    #[cfg(feature = "schemars")]
+    #[test]
+    fn the_schema_is_an_open_string_listing_the_known_values() {
+        let schema = serde_json::to_value(schemars::schema_for!(Colour)).unwrap();
+        assert_eq!(schema["type"], "string");
+        assert!(
+            schema.get("enum").is_none(),
+            "a closed enum would refuse new values"
+        );
+        assert_eq!(schema["examples"], serde_json::json!(["red", "dark_blue"]));
     }
 
     #[test]
