@@ -85,6 +85,17 @@ fn main() {
         let tokens = Generator::new(&settings)
             .generate_tokens(&spec)
             .unwrap_or_else(|e| panic!("progenitor failed on {spec_path}: {e}"));
+        // Feature `mock`: progenitor's typed httpmock extensions, over the same types.
+        if env::var_os("CARGO_FEATURE_MOCK").is_some() {
+            let mocks = Generator::new(&settings)
+                .httpmock(&spec, &format!("crate::{}", api.name))
+                .unwrap_or_else(|e| panic!("progenitor's mocks failed on {spec_path}: {e}"));
+            let file = syn::parse2(mocks).expect("progenitor emits valid Rust");
+            write_if_changed(
+                &Path::new(&out_dir).join(format!("{}_mock.rs", api.name)),
+                &prettyplease::unparse(&file),
+            );
+        }
         let mut file: syn::File = syn::parse2(tokens).expect("progenitor emits valid Rust");
         own_the_send_calls(&mut file, api);
         own_the_client_surface(&mut file, api);

@@ -32,6 +32,10 @@ pub mod hyperrep;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
+/// The `httpmock` version the typed mocks are written for (feature `mock`).
+#[cfg(feature = "mock")]
+pub use httpmock;
+
 pub use config::ClientBuilder;
 pub use error::{
     AgentRef, ApiErrorBody, Error, ErrorKind, JobRef, TransportCause, ValidationProblem,

@@ -38,6 +38,15 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/hockeystack.rs"));
 }
 
+/// Typed [`httpmock`] mocks of every HockeyStack operation (feature `mock`), over the same types
+/// the client uses: `server.get_task(|when, then| { ... })` after
+/// `use revenue_agents::hockeystack::mock::MockServerExt`. See the README's "Testing your code".
+#[cfg(feature = "mock")]
+#[allow(missing_docs, clippy::all)]
+pub mod mock {
+    include!(concat!(env!("OUT_DIR"), "/hockeystack_mock.rs"));
+}
+
 mod operations {
     include!(concat!(env!("OUT_DIR"), "/hockeystack_operations.rs"));
 }

@@ -34,6 +34,15 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/hyperrep.rs"));
 }
 
+/// Typed [`httpmock`] mocks of every HyperRep operation (feature `mock`), over the same types
+/// the client uses: `server.get_task(|when, then| { ... })` after
+/// `use revenue_agents::hyperrep::mock::MockServerExt`. See the README's "Testing your code".
+#[cfg(feature = "mock")]
+#[allow(missing_docs, clippy::all)]
+pub mod mock {
+    include!(concat!(env!("OUT_DIR"), "/hyperrep_mock.rs"));
+}
+
 mod operations {
     include!(concat!(env!("OUT_DIR"), "/hyperrep_operations.rs"));
 }
