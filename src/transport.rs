@@ -3,9 +3,13 @@
 //! generated clients through their `ClientHooks` impls, and by the hand-written calls.
 
 use std::{
+    collections::HashMap,
     fmt,
     sync::{Arc, Mutex},
+    time::Duration,
 };
+
+use tokio::time::Instant;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use progenitor_client::ResponseValue;
@@ -52,7 +56,13 @@ pub struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) rules: ApiRules,
     rate_limit: Arc<Mutex<Option<RateLimit>>>,
+    /// Resources a composite call found ready (HockeyStack agents), with when it saw them;
+    /// shared by the clones of one client.
+    known_ready: Arc<Mutex<HashMap<String, Instant>>>,
 }
+
+/// How long a resource seen ready is trusted without checking again.
+const READY_FOR: Duration = Duration::from_secs(10 * 60);
 
 /// A credential that never prints.
 #[derive(Clone)]
@@ -104,6 +114,35 @@ impl Inner {
                 credits_on_503: api.credits_on_503,
             },
             rate_limit: Arc::default(),
+            known_ready: Arc::default(),
+        }
+    }
+
+    /// Whether `key` was seen ready within [`READY_FOR`].
+    #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
+    pub(crate) fn is_known_ready(&self, key: &str) -> bool {
+        self.known_ready
+            .lock()
+            .map(|known| {
+                known
+                    .get(key)
+                    .is_some_and(|seen| seen.elapsed() < READY_FOR)
+            })
+            .unwrap_or(false)
+    }
+
+    #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
+    pub(crate) fn mark_ready(&self, key: String) {
+        if let Ok(mut known) = self.known_ready.lock() {
+            known.retain(|_, seen| seen.elapsed() < READY_FOR);
+            known.insert(key, Instant::now());
+        }
+    }
+
+    #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
+    pub(crate) fn forget_ready(&self, key: &str) {
+        if let Ok(mut known) = self.known_ready.lock() {
+            known.remove(key);
         }
     }
 

@@ -262,3 +262,129 @@ async fn a_wait_that_reaches_its_deadline_names_what_to_resume() {
     }
     assert!(error.is_timeout());
 }
+
+#[tokio::test]
+async fn asking_again_does_not_provision_again_until_the_agent_is_gone() {
+    let (server, client) = common::hockeystack().await;
+    let put = server
+        .mock_async(|when, then| {
+            when.method(PUT).path(format!("{BASE}/deals/D-2/agent"));
+            then.status(202)
+                .json_body(json!({"deal_id": "D-2", "status": "active", "agent_id": "agt"}));
+        })
+        .await;
+    let conversation = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("{BASE}/deals/D-2/conversations"));
+            then.status(201)
+                .json_body(json!({"conversation_id": "c2", "created_at": "2026-05-22T10:02:11Z"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("{BASE}/deals/D-2/conversations/c2/messages"));
+            then.status(202).json_body(json!({"job_id": "j2", "conversation_id": "c2", "status": "pending", "poll_url": "x"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!(
+                "{BASE}/deals/D-2/conversations/c2/messages/jobs/j2"
+            ));
+            then.status(200).json_body(json!({
+                "status": "completed",
+                "result": {"messages": [{"role": "assistant", "content": "Fine."}]}
+            }));
+        })
+        .await;
+
+    // Three questions, each in a new conversation, from the client and a clone of it.
+    for asker in [client.clone(), client.clone(), client] {
+        asker
+            .ask_deal("D-2", "Anything new?")
+            .agent_policy(quick())
+            .job_policy(quick())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        put.calls_async().await,
+        1,
+        "the agent was provisioned again"
+    );
+    assert_eq!(conversation.calls_async().await, 3);
+}
+
+#[tokio::test]
+async fn an_agent_removed_since_it_was_seen_is_provisioned_again() {
+    let (server, client) = common::hockeystack().await;
+    let put = server
+        .mock_async(|when, then| {
+            when.method(PUT).path(format!("{BASE}/deals/D-3/agent"));
+            then.status(202)
+                .json_body(json!({"deal_id": "D-3", "status": "active", "agent_id": "agt"}));
+        })
+        .await;
+    let mut conversation = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("{BASE}/deals/D-3/conversations"));
+            then.status(201)
+                .json_body(json!({"conversation_id": "c3", "created_at": "2026-05-22T10:02:11Z"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("{BASE}/deals/D-3/conversations/c3/messages"));
+            then.status(202).json_body(json!({"job_id": "j3", "conversation_id": "c3", "status": "pending", "poll_url": "x"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!(
+                "{BASE}/deals/D-3/conversations/c3/messages/jobs/j3"
+            ));
+            then.status(200).json_body(json!({
+                "status": "completed",
+                "result": {"messages": [{"role": "assistant", "content": "Fine."}]}
+            }));
+        })
+        .await;
+    let ask = || {
+        client
+            .ask_deal("D-3", "Anything new?")
+            .agent_policy(quick())
+            .job_policy(quick())
+    };
+    ask().await.unwrap();
+    assert_eq!(put.calls_async().await, 1);
+
+    // The agent is deleted: the next conversation is refused once with 404.
+    conversation.delete_async().await;
+    let gone = server
+        .mock_async(|when, then| {
+            when.method(POST).path(format!("{BASE}/deals/D-3/conversations"));
+            then.status(404).json_body(json!({"error": {"code": "resource.not_found", "category": "not_found", "message": "No agent."}}))
+                .up_to_n_times(1);
+        })
+        .await;
+    conversation = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("{BASE}/deals/D-3/conversations"));
+            then.status(201)
+                .json_body(json!({"conversation_id": "c3", "created_at": "2026-05-22T10:02:11Z"}));
+        })
+        .await;
+    ask().await.unwrap();
+    assert_eq!(gone.calls_async().await, 1);
+    assert_eq!(
+        put.calls_async().await,
+        2,
+        "the removed agent was not provisioned again"
+    );
+    assert_eq!(conversation.calls_async().await, 1);
+}

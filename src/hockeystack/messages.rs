@@ -227,33 +227,27 @@ async fn ask(ask: Ask<'_>) -> Result<Reply, Error> {
     let conversation_id = match ask.conversation_id {
         Some(id) => id,
         None => {
-            let conversation = match &ask.agent {
-                AgentRef::Deal(id) => {
-                    client
-                        .ensure_deal_agent(id.as_str())
-                        .policy(ask.agent_policy)
-                        .with_progress(ask.progress.clone())
-                        .await?;
-                    client
-                        .create_deal_conversation()
-                        .deal_id(id.as_str())
-                        .send()
-                        .await?
+            // An agent this client saw active recently is not provisioned again: that PUT would
+            // spend one of the 60 writes a minute on every question.
+            let key = ask.agent.to_string();
+            let known = client.inner.is_known_ready(&key);
+            if !known {
+                ensure_agent(client, &ask.agent, &ask.agent_policy, &ask.progress).await?;
+                client.inner.mark_ready(key.clone());
+            }
+            match open_conversation(client, &ask.agent).await {
+                Ok(id) => id,
+                // Removed or provisioning again since it was seen active: make sure once more.
+                Err(e)
+                    if known && matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Conflict) =>
+                {
+                    client.inner.forget_ready(&key);
+                    ensure_agent(client, &ask.agent, &ask.agent_policy, &ask.progress).await?;
+                    client.inner.mark_ready(key);
+                    open_conversation(client, &ask.agent).await?
                 }
-                AgentRef::Company(id) => {
-                    client
-                        .ensure_company_agent(id.as_str())
-                        .policy(ask.agent_policy)
-                        .with_progress(ask.progress.clone())
-                        .await?;
-                    client
-                        .create_company_conversation()
-                        .company_id(id.as_str())
-                        .send()
-                        .await?
-                }
-            };
-            conversation.into_inner().conversation_id
+                Err(e) => return Err(e),
+            }
         }
     };
     let body = types::SendMessageRequest::builder().message(ask.question);
@@ -293,6 +287,51 @@ async fn ask(ask: Ask<'_>) -> Result<Reply, Error> {
         job_id: job.job_id,
         messages,
     })
+}
+
+async fn ensure_agent(
+    client: &Client,
+    agent: &AgentRef,
+    policy: &PollPolicy,
+    progress: &watch::Sender<Option<Progress>>,
+) -> Result<(), Error> {
+    match agent {
+        AgentRef::Deal(id) => {
+            client
+                .ensure_deal_agent(id.as_str())
+                .policy(policy.clone())
+                .with_progress(progress.clone())
+                .await?;
+        }
+        AgentRef::Company(id) => {
+            client
+                .ensure_company_agent(id.as_str())
+                .policy(policy.clone())
+                .with_progress(progress.clone())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn open_conversation(client: &Client, agent: &AgentRef) -> Result<String, Error> {
+    let conversation = match agent {
+        AgentRef::Deal(id) => {
+            client
+                .create_deal_conversation()
+                .deal_id(id.as_str())
+                .send()
+                .await?
+        }
+        AgentRef::Company(id) => {
+            client
+                .create_company_conversation()
+                .company_id(id.as_str())
+                .send()
+                .await?
+        }
+    };
+    Ok(conversation.into_inner().conversation_id)
 }
 
 impl Client {
