@@ -167,17 +167,7 @@ fn adapt_for_progenitor(spec: &mut OpenAPI, api: &Api) {
         let ReferenceOr::Item(item) = item else {
             continue;
         };
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for op in operations.into_iter().flatten() {
+        for op in operations_mut(item) {
             if let Some(ReferenceOr::Reference { reference }) = &op.request_body
                 && reserved_bodies.contains(reference)
             {
@@ -214,6 +204,24 @@ fn adapt_for_progenitor(spec: &mut OpenAPI, api: &Api) {
             "{schema_name} has no property {property}"
         );
     }
+}
+
+/// Every operation of a path item, mutably (openapiv3 offers `iter()` only).
+fn operations_mut(
+    item: &mut openapiv3::PathItem,
+) -> impl Iterator<Item = &mut openapiv3::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn body_declares_nothing(body: &openapiv3::RequestBody, spec: &OpenAPI) -> bool {
@@ -662,17 +670,7 @@ fn unbounded_query_integers(spec: &mut OpenAPI) {
                 unbound(parameter);
             }
         }
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for op in operations.into_iter().flatten() {
+        for op in operations_mut(item) {
             for parameter in op.parameters.iter_mut() {
                 if let ReferenceOr::Item(parameter) = parameter {
                     unbound(parameter);
