@@ -290,7 +290,7 @@ fn route(
     body: &Bytes,
 ) -> Response {
     match (method.clone(), segments) {
-        (Method::GET, ["agents"]) => list(q, "agents", org.agents.clone()),
+        (Method::GET, ["agents"]) => list(q, "agents", &org.agents),
         (Method::GET, ["agents", a]) => match find(&org.agents, "agent_id", a) {
             Some(i) => json(StatusCode::OK, &org.agents[i]),
             None => detail(StatusCode::NOT_FOUND, "Agent not found"),
@@ -303,8 +303,7 @@ fn route(
                 .conversations
                 .iter()
                 .filter(|c| c.agent == agent)
-                .map(|c| (c.value.clone(), c.start))
-                .collect();
+                .map(|c| (&c.value, c.start));
             list_dated(q, &format!("agent-conversations-{a}"), items)
         }
         (Method::GET, ["agents", a, "sales"]) => {
@@ -315,8 +314,7 @@ fn route(
                 .sales
                 .iter()
                 .filter(|s| s.owner == agent)
-                .map(|s| (s.value.clone(), s.created))
-                .collect();
+                .map(|s| (&s.value, s.created));
             list_dated(q, &format!("agent-sales-{a}"), items)
         }
         (Method::GET, ["agents", a, "analytics", rest @ ..]) => {
@@ -340,11 +338,7 @@ fn route(
             }
         }
         (Method::GET, ["conversations"]) => {
-            let items = org
-                .conversations
-                .iter()
-                .map(|c| (c.value.clone(), c.start))
-                .collect();
+            let items = org.conversations.iter().map(|c| (&c.value, c.start));
             list_dated(q, "conversations", items)
         }
         (Method::GET, ["conversations", c]) => match conversation(org, c) {
@@ -355,10 +349,7 @@ fn route(
             let Some(i) = conversation(org, c) else {
                 return detail(StatusCode::NOT_FOUND, "Conversation not found");
             };
-            let items = org.messages[i]
-                .iter()
-                .map(|m| (m.value.clone(), m.sent_at))
-                .collect();
+            let items = org.messages[i].iter().map(|m| (&m.value, m.sent_at));
             list_dated(q, &format!("messages-{c}"), items)
         }
         (Method::GET, ["conversations", c, "messages", m]) => {
@@ -381,11 +372,10 @@ fn route(
                 .drafts
                 .iter()
                 .filter(|d| d.conversation == *c)
-                .map(|d| (d.value.clone(), d.created))
-                .collect();
+                .map(|d| (&d.value, d.created));
             list_dated(q, &format!("response-drafts-{c}"), items)
         }
-        (Method::GET, ["contacts"]) => list(q, "contacts", org.contacts.clone()),
+        (Method::GET, ["contacts"]) => list(q, "contacts", &org.contacts),
         (Method::POST, ["contacts"]) => create_contact(org, body),
         (Method::GET, ["contacts", c]) => match find(&org.contacts, "contact_id", c) {
             Some(i) => json(StatusCode::OK, &org.contacts[i]),
@@ -399,22 +389,17 @@ fn route(
                 .conversations
                 .iter()
                 .filter(|x| x.contact == contact)
-                .map(|x| (x.value.clone(), x.start))
-                .collect();
+                .map(|x| (&x.value, x.start));
             list_dated(q, &format!("contact-conversations-{c}"), items)
         }
-        (Method::GET, ["companies"]) => list(q, "companies", org.companies.clone()),
+        (Method::GET, ["companies"]) => list(q, "companies", &org.companies),
         (Method::POST, ["companies"]) => create_company(org, body),
         (Method::GET, ["companies", c]) => match find(&org.companies, "company_id", c) {
             Some(i) => json(StatusCode::OK, &org.companies[i]),
             None => detail(StatusCode::NOT_FOUND, "Company not found"),
         },
         (Method::GET, ["sales"]) => {
-            let items = org
-                .sales
-                .iter()
-                .map(|s| (s.value.clone(), s.created))
-                .collect();
+            let items = org.sales.iter().map(|s| (&s.value, s.created));
             list_dated(q, "sales", items)
         }
         (Method::GET, ["sales", s]) => match org.sales.iter().find(|x| x.value["sale_id"] == *s) {
@@ -501,19 +486,23 @@ fn date_param(q: &[(String, String)], name: &str) -> Result<Option<DateTime<Utc>
     }
 }
 
-fn list(q: &[(String, String)], collection: &str, items: Vec<Value>) -> Response {
+fn list<'a>(
+    q: &[(String, String)],
+    collection: &str,
+    items: impl IntoIterator<Item = &'a Value>,
+) -> Response {
     let (limit, offset) = match paging(q, collection) {
         Ok(p) => p,
         Err(r) => return r,
     };
-    page(collection, items, limit, offset)
+    page(collection, items.into_iter(), limit, offset)
 }
 
 /// A list filtered by the optional `[start_date, end_date)` window on each item's date.
-fn list_dated(
+fn list_dated<'a>(
     q: &[(String, String)],
     collection: &str,
-    items: Vec<(Value, DateTime<Utc>)>,
+    items: impl IntoIterator<Item = (&'a Value, DateTime<Utc>)>,
 ) -> Response {
     let (limit, offset) = match paging(q, collection) {
         Ok(p) => p,
@@ -533,16 +522,23 @@ fn list_dated(
     }
     let items = items
         .into_iter()
-        .filter(|(_, at)| from.is_none_or(|f| *at >= f) && to.is_none_or(|t| *at < t))
-        .map(|(v, _)| v)
-        .collect();
+        .filter(move |(_, at)| from.is_none_or(|f| *at >= f) && to.is_none_or(|t| *at < t))
+        .map(|(v, _)| v);
     page(collection, items, limit, offset)
 }
 
-fn page(collection: &str, items: Vec<Value>, limit: usize, offset: usize) -> Response {
-    let total = items.len();
-    let data: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
-    let next = (offset + limit < total).then(|| cursor_for(collection, offset + limit));
+/// One page of a list: only the page's items are copied, and the walk stops one item after
+/// the page, so a page costs its offset and size, not the whole collection.
+fn page<'a>(
+    collection: &str,
+    items: impl Iterator<Item = &'a Value>,
+    limit: usize,
+    offset: usize,
+) -> Response {
+    let mut rest = items.skip(offset);
+    let data: Vec<&Value> = rest.by_ref().take(limit).collect();
+    let more = rest.next().is_some();
+    let next = more.then(|| cursor_for(collection, offset + limit));
     let cursor = (offset > 0).then(|| cursor_for(collection, offset));
     json(
         StatusCode::OK,
