@@ -77,6 +77,10 @@ async fn main() {
         sandbox.hyperrep_url(),
         sandbox.hyperrep_key()
     );
+    println!(
+        "Controls:    http://{}/__sandbox/faults (POST a rule, DELETE) and /__sandbox/requests (GET, DELETE)",
+        sandbox.addr()
+    );
     println!("Ctrl-C stops it.");
     let _ = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;

@@ -23,16 +23,22 @@
 //!   with `broken-` fails every run;
 //! - a message containing `#fail` produces a failed job;
 //! - the timings, retention windows, rate limits, credit cap and seed sizes are in
-//!   [`SandboxConfig`].
+//!   [`SandboxConfig`];
+//! - [`Sandbox::inject`] scripts faults (429, 5xx, the credit cap, a stall, a body cut off)
+//!   for the next N requests or for a route, and [`Sandbox::requests`] reads back what was
+//!   received. The binary offers the same under `/__sandbox/` on its loopback port.
 
 // Handlers return `Result<_, Response>` so that `?` turns a refusal into its answer; a
 // response is built once per request, so its size does not matter here.
 #![allow(clippy::result_large_err)]
 
+mod faults;
 mod hockeystack;
 mod hyperrep;
 
-use std::{collections::VecDeque, net::SocketAddr, time::Duration};
+pub use faults::{Fault, FaultRule, ReceivedRequest};
+
+use std::{collections::VecDeque, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -129,6 +135,7 @@ impl Default for SandboxConfig {
 pub struct Sandbox {
     addr: SocketAddr,
     config: SandboxConfig,
+    script: Arc<faults::Script>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -138,9 +145,15 @@ impl Sandbox {
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
+        let script = Arc::new(faults::Script::default());
         let app = Router::new()
             .merge(hockeystack::router(config.clone()))
-            .merge(hyperrep::router(config.clone()));
+            .merge(hyperrep::router(config.clone()))
+            .merge(faults::admin(script.clone()))
+            .layer(axum::middleware::from_fn_with_state(
+                script.clone(),
+                faults::layer,
+            ));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -152,6 +165,7 @@ impl Sandbox {
         Ok(Sandbox {
             addr,
             config,
+            script,
             stop: Some(stop),
             task: Some(task),
         })
@@ -200,6 +214,37 @@ impl Sandbox {
             .base_url(self.hyperrep_url())
             .build()
             .expect("the sandbox's URL and key are valid")
+    }
+
+    /// Scripts a fault: the matching requests get it instead of the API's answer.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// use revenue_agents::sandbox::{Fault, FaultRule, Sandbox, SandboxConfig};
+    ///
+    /// let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+    /// // The next request is rate limited for 2 seconds.
+    /// sandbox.inject(FaultRule::new(Fault::RateLimited { retry_after_secs: 2 }).times(1));
+    /// # Ok(()) }
+    /// ```
+    pub fn inject(&self, rule: FaultRule) {
+        self.script.inject(rule);
+    }
+
+    /// Removes every scripted fault.
+    pub fn clear_faults(&self) {
+        self.script.clear_faults();
+    }
+
+    /// Every request received so far (the latest 10 000), oldest first; credentials are
+    /// never recorded.
+    pub fn requests(&self) -> Vec<ReceivedRequest> {
+        self.script.requests()
+    }
+
+    /// Empties the request log.
+    pub fn clear_requests(&self) {
+        self.script.clear_requests();
     }
 
     /// Stops the server and waits until it has stopped.

@@ -1,0 +1,289 @@
+//! The sandbox as a test fixture: faults scripted into it reach the crate's client as the
+//! right typed outcome, and the request log shows what was received, without credentials.
+#![cfg(all(feature = "sandbox", feature = "hockeystack", feature = "hyperrep"))]
+
+use std::time::Duration;
+
+use futures_util::{StreamExt, TryStreamExt};
+use revenue_agents::{
+    ErrorKind, Paginated, PollPolicy, RetryPolicy, TransportCause, hockeystack,
+    sandbox::{Fault, FaultRule, Sandbox, SandboxConfig},
+};
+
+fn fast() -> SandboxConfig {
+    SandboxConfig {
+        provisioning_time: Duration::from_millis(50),
+        job_time: Duration::from_millis(30),
+        stream_chunk_delay: Duration::from_millis(1),
+        ..SandboxConfig::default()
+    }
+}
+
+fn quick() -> PollPolicy {
+    PollPolicy::new(Duration::from_millis(10), Duration::from_millis(20))
+        .deadline(Duration::from_secs(10))
+}
+
+fn impatient(sandbox: &Sandbox, read_timeout: Duration) -> hockeystack::Client {
+    hockeystack::Client::builder()
+        .credential(sandbox.hockeystack_token())
+        .base_url(sandbox.hockeystack_url())
+        .retry_policy(RetryPolicy::none())
+        .read_timeout(read_timeout)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_scripted_429_is_rate_limited_with_its_delay_or_retried_away() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    sandbox.inject(
+        FaultRule::new(Fault::RateLimited {
+            retry_after_secs: 7,
+        })
+        .times(1),
+    );
+    let error = impatient(&sandbox, Duration::from_secs(5))
+        .me()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.kind(),
+        &ErrorKind::RateLimited {
+            retry_after: Some(Duration::from_secs(7))
+        }
+    );
+
+    // With retries on, a 429 with Retry-After: 0 is invisible to the caller.
+    sandbox.inject(
+        FaultRule::new(Fault::RateLimited {
+            retry_after_secs: 0,
+        })
+        .times(1),
+    );
+    sandbox.clear_requests();
+    let organizations = sandbox.hyperrep_client().list_organizations().send().await;
+    assert!(organizations.is_ok());
+    let seen = sandbox.requests();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].fault.is_some() && seen[1].fault.is_none());
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn server_errors_and_the_credit_cap_are_typed_and_retried_only_where_safe() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let hs = sandbox.hockeystack_client();
+    // A 502 on a GET is retried and passes; on a POST it is reported.
+    sandbox.inject(FaultRule::new(Fault::ServerError { status: 502 }).times(1));
+    hs.me().send().await.unwrap();
+    sandbox.inject(
+        FaultRule::new(Fault::ServerError { status: 502 })
+            .method("POST")
+            .times(1),
+    );
+    let error = hs
+        .create_deal_conversation()
+        .deal_id("9001234567")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.kind(), error.status()),
+        (&ErrorKind::Server, Some(502))
+    );
+
+    sandbox.inject(
+        FaultRule::new(Fault::CreditsExhausted)
+            .path_prefix("/api/revenue-agents/v1/deals/9001234567/agent")
+            .times(1),
+    );
+    let error = hs
+        .init_deal_agent()
+        .deal_id("9001234567")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), &ErrorKind::CreditsExhausted);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stall_is_a_read_timeout() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    sandbox.inject(FaultRule::new(Fault::Stall { millis: 2_000 }).times(1));
+    let error = impatient(&sandbox, Duration::from_millis(200))
+        .list_tasks()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.kind(),
+        &ErrorKind::Transport {
+            cause: TransportCause::ReadTimeout
+        }
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_cut_page_and_a_cut_reply_are_errors_that_say_where_to_resume() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let hr = sandbox.hyperrep_client();
+    let org = hr.list_organizations().send().await.unwrap().data[0]
+        .organization_id
+        .clone();
+    // The second page of sales is cut off after 100 bytes.
+    let first = hr
+        .list_sales()
+        .organization_id(&org)
+        .limit(10)
+        .send()
+        .await
+        .unwrap();
+    let second = first.pagination.next_cursor.clone().unwrap();
+    sandbox.inject(
+        FaultRule::new(Fault::CutBody { after_bytes: 100 })
+            .path_prefix(format!("/api/v2/organizations/{org}/sales"))
+            .times(1),
+    );
+    let results: Vec<_> = hr
+        .list_sales()
+        .organization_id(&org)
+        .limit(10)
+        .items_from(second.clone())
+        .collect()
+        .await;
+    let error = results
+        .last()
+        .unwrap()
+        .as_ref()
+        .expect_err("a cut page must not end the list cleanly");
+    assert_eq!(error.resume_cursor(), Some(second.as_str()));
+    assert!(
+        matches!(error.kind(), ErrorKind::Transport { .. }),
+        "{error:?}"
+    );
+    // Resuming from the cursor loses nothing.
+    let rest: Vec<_> = hr
+        .list_sales()
+        .organization_id(&org)
+        .limit(10)
+        .items_from(second)
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(!rest.is_empty());
+
+    // A streamed reply cut after its first event.
+    let hs = sandbox.hockeystack_client();
+    let reply = hs
+        .ask_deal("9001234567", "Warm up")
+        .agent_policy(quick())
+        .job_policy(quick())
+        .await
+        .unwrap();
+    sandbox.inject(
+        FaultRule::new(Fault::CutBody { after_bytes: 40 })
+            .method("POST")
+            .times(1),
+    );
+    let mut stream = hs
+        .stream_deal_reply("9001234567", &reply.conversation_id, "And now?")
+        .await
+        .unwrap();
+    let outcome = loop {
+        match stream.next().await {
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => break Some(e),
+            None => break None,
+        }
+    };
+    let error = outcome.expect("a cut reply must not end cleanly");
+    assert!(
+        matches!(error.kind(), ErrorKind::StreamInterrupted { conversation_id, .. } if *conversation_id == reply.conversation_id),
+        "{error:?}"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_request_log_shows_what_was_sent_without_credentials() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let hs = sandbox.hockeystack_client();
+    hs.create_deal_conversation()
+        .deal_id("9001234567")
+        .send()
+        .await
+        .ok();
+    hs.list_tasks().limit(5).send().await.unwrap();
+    let log = sandbox.requests();
+    let list = log.iter().find(|r| r.path.ends_with("/tasks")).unwrap();
+    assert_eq!(
+        (list.method.as_str(), list.query.as_str()),
+        ("GET", "limit=5")
+    );
+    assert!(list.had_credential);
+    let text = format!("{log:?}");
+    assert!(!text.contains(sandbox.hockeystack_token()), "{text}");
+    sandbox.clear_requests();
+    assert!(sandbox.requests().is_empty());
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_admin_routes_script_and_read_back_over_http() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let admin = format!("http://{}/__sandbox", sandbox.addr());
+    let http = reqwest::Client::new();
+    let added = http
+        .post(format!("{admin}/faults"))
+        .body(r#"{"fault": {"kind": "server_error", "status": 503}, "path_prefix": "/api/v2", "times": 1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 204);
+    let refused = http
+        .post(format!("{admin}/faults"))
+        .body(r#"{"fault": {"kind": "explode"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+
+    let hr = hyperrep_without_retries(&sandbox);
+    let error = hr.list_organizations().send().await.unwrap_err();
+    assert_eq!(
+        (error.kind(), error.status()),
+        (&ErrorKind::Server, Some(503))
+    );
+    let log: serde_json::Value = http
+        .get(format!("{admin}/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log[0]["path"], "/api/v2/organizations");
+    assert_eq!(log[0]["fault"]["kind"], "server_error");
+    assert_eq!(
+        http.delete(format!("{admin}/faults"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    sandbox.shutdown().await;
+}
+
+fn hyperrep_without_retries(sandbox: &Sandbox) -> revenue_agents::hyperrep::Client {
+    revenue_agents::hyperrep::Client::builder()
+        .credential(sandbox.hyperrep_key())
+        .base_url(sandbox.hyperrep_url())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
