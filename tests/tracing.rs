@@ -140,37 +140,34 @@ async fn every_wait_step_is_an_event_with_its_state_and_next_delay() {
     let (captured, _guard) = capture();
     let server = MockServer::start_async().await;
     let client = hockeystack_client(&server, RetryPolicy::none());
-    let pending = server
+    // The first matching mock with calls left answers: twice pending, then completed.
+    server
         .mock_async(|when, then| {
             when.method(GET)
                 .path(format!("{BASE}/deals/D/conversations/c/messages/jobs/j"));
-            then.status(200).json_body(json!({"status": "pending"}));
+            then.status(200)
+                .json_body(json!({"status": "pending"}))
+                .up_to_n_times(2);
         })
         .await;
-    let wait = client
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("{BASE}/deals/D/conversations/c/messages/jobs/j"));
+            then.status(200).json_body(json!({
+                "status": "completed",
+                "result": {"messages": [{"role": "assistant", "content": "ok"}]}
+            }));
+        })
+        .await;
+    client
         .wait_for_deal_job("D", "c", "j")
         .policy(PollPolicy::new(
             Duration::from_millis(1),
             Duration::from_millis(1),
-        ));
-    let finish = async {
-        while pending.calls_async().await < 2 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        pending.delete_async().await;
-        server
-            .mock_async(|when, then| {
-                when.method(GET)
-                    .path(format!("{BASE}/deals/D/conversations/c/messages/jobs/j"));
-                then.status(200).json_body(json!({
-                    "status": "completed",
-                    "result": {"messages": [{"role": "assistant", "content": "ok"}]}
-                }));
-            })
-            .await;
-    };
-    let (result, ()) = tokio::join!(wait.into_future(), finish);
-    result.unwrap();
+        ))
+        .await
+        .unwrap();
     let text = captured.text();
     for part in [
         "waiting",
