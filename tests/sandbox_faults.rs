@@ -287,3 +287,87 @@ fn hyperrep_without_retries(sandbox: &Sandbox) -> revenue_agents::hyperrep::Clie
         .build()
         .unwrap()
 }
+
+/// The vendors' own examples, sent as their pages show them: the quickstart's message body
+/// names its field `content` (the reference says `message`), and generated clients send
+/// offsets without a colon (`+0000`).
+#[tokio::test]
+async fn the_vendors_examples_run_unchanged() {
+    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let http = reqwest::Client::new();
+    let hs = sandbox.hockeystack_url();
+    let token = format!("Bearer {}", sandbox.hockeystack_token());
+    sandbox
+        .hockeystack_client()
+        .ensure_deal_agent("9001234567")
+        .policy(quick())
+        .await
+        .unwrap();
+    let conversation: serde_json::Value = http
+        .post(format!("{hs}/deals/9001234567/conversations"))
+        .header("authorization", &token)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cid = conversation["conversation_id"].as_str().unwrap();
+    for body in [
+        r#"{"content": "What is the single biggest risk on this deal right now?"}"#,
+        r#"{"message": "What is the single biggest risk on this deal right now?"}"#,
+    ] {
+        let accepted = http
+            .post(format!(
+                "{hs}/deals/9001234567/conversations/{cid}/messages"
+            ))
+            .header("authorization", &token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(accepted.status(), 202, "{body}");
+    }
+    let streamed = http
+        .post(format!(
+            "{hs}/deals/9001234567/conversations/{cid}/messages"
+        ))
+        .header("authorization", &token)
+        .header("accept", "text/event-stream")
+        .header("content-type", "application/json")
+        .body(r#"{"content": "And the next step?", "stream": true}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(streamed.status(), 200);
+    assert!(streamed.text().await.unwrap().contains("event: done"));
+
+    let org = sandbox
+        .hyperrep_client()
+        .list_organizations()
+        .send()
+        .await
+        .unwrap()
+        .data[0]
+        .organization_id
+        .clone();
+    let sales = http
+        .get(format!(
+            "{}/api/v2/organizations/{org}/sales",
+            sandbox.hyperrep_url()
+        ))
+        .header("x-api-key", sandbox.hyperrep_key())
+        .query(&[
+            ("start_date", "2026-04-01T00:00:00+0000"),
+            ("end_date", "2026-04-30T23:59:59.000+0000"),
+            ("limit", "25"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sales.status(), 200);
+    sandbox.shutdown().await;
+}

@@ -753,9 +753,11 @@ async fn send_message(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let Some(text) = body
-        .get("message")
-        .and_then(Value::as_str)
+    // The reference pages name the field `message`, the quickstart's curl example `content`:
+    // both are accepted, `message` first.
+    let Some(text) = ["message", "content"]
+        .iter()
+        .find_map(|name| body.get(*name).and_then(Value::as_str))
         .map(str::to_owned)
     else {
         return bad_request("`message` is required.");
@@ -999,7 +1001,7 @@ fn create_task(hs: &Hs, body: &Bytes) -> Response {
     };
     let due_date = match body.get("due_date") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if DateTime::parse_from_rfc3339(s).is_ok() => Some(s.clone()),
+        Some(Value::String(s)) if super::timestamp(s).is_some() => Some(s.clone()),
         _ => return bad_request("`due_date` must be an RFC 3339 date-time."),
     };
     let draft = match body.get("draft") {
@@ -1217,7 +1219,7 @@ fn window(query: &[(String, String)]) -> Result<(DateTime<Utc>, DateTime<Utc>), 
         match query_value(query, name) {
             None => Ok(None),
             Some(v) => {
-                if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+                if let Some(t) = super::timestamp(v) {
                     return Ok(Some(t.with_timezone(&Utc)));
                 }
                 chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")

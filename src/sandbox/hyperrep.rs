@@ -474,15 +474,13 @@ fn paging(q: &[(String, String)], collection: &str) -> Result<(usize, usize), Re
 fn date_param(q: &[(String, String)], name: &str) -> Result<Option<DateTime<Utc>>, Response> {
     match query_value(q, name) {
         None => Ok(None),
-        Some(v) => DateTime::parse_from_rfc3339(v)
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|_| {
-                invalid(
-                    &["query", name],
-                    "invalid datetime format",
-                    "value_error.datetime",
-                )
-            }),
+        Some(v) => super::timestamp(v).map(Some).ok_or_else(|| {
+            invalid(
+                &["query", name],
+                "invalid datetime format",
+                "value_error.datetime",
+            )
+        }),
     }
 }
 

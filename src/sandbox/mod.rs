@@ -316,6 +316,16 @@ pub(crate) fn path_segments(rest: &str) -> Vec<String> {
         .collect()
 }
 
+/// A timestamp as real servers accept it: RFC 3339 (`2026-04-01T00:00:00Z`,
+/// `…+02:00`), and the same with an offset without a colon (`…+0000`), which some generated
+/// clients send.
+pub(crate) fn timestamp(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 /// Opaque-looking cursors that name their collection, so that a cursor from another list is
 /// refused as the real services do.
 pub(crate) fn cursor_for(collection: &str, offset: usize) -> String {
@@ -375,6 +385,15 @@ mod tests {
         );
         assert_eq!(path_segments("/deals//agent"), ["deals", "", "agent"]);
         assert!(path_segments("").is_empty() && path_segments("/").is_empty());
+    }
+
+    #[test]
+    fn timestamps_take_the_forms_real_servers_accept() {
+        let utc = timestamp("2026-04-01T00:00:00Z").unwrap();
+        assert_eq!(timestamp("2026-04-01T02:00:00+02:00"), Some(utc));
+        assert_eq!(timestamp("2026-04-01T00:00:00+0000"), Some(utc));
+        assert_eq!(timestamp("2026-04-01T00:00:00.000+0000"), Some(utc));
+        assert_eq!(timestamp("yesterday"), None);
     }
 
     #[test]
