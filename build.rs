@@ -474,6 +474,27 @@ fn rewrite_send(block: &mut syn::ItemImpl, envelope: &syn::Type) -> usize {
         let body = body.expect("an operation without a success status");
         *function.block.stmts.last_mut().expect("checked") =
             syn::Stmt::Expr(syn::parse_quote!(Ok(response)), None);
+        // progenitor adds an `api-version` header that neither API asked for.
+        function.block.stmts.retain(|statement| {
+            !quote::ToTokens::to_token_stream(statement)
+                .to_string()
+                .contains("\"api-version\"")
+        });
+        let tokens = quote::ToTokens::to_token_stream(&function.block).to_string();
+        if !tokens.contains("header_map . append") {
+            // No header parameter is left: no header map to build and merge.
+            let trimmed = tokens
+                .replace(
+                    "let mut header_map = :: reqwest :: header :: HeaderMap :: with_capacity (1usize) ;",
+                    "",
+                )
+                .replace(". headers (header_map)", "");
+            assert!(
+                !trimmed.contains("header_map"),
+                "unexpected header handling: {trimmed}"
+            );
+            function.block = syn::parse_str(&trimmed).expect("the trimmed body parses");
+        }
         function.sig.ident = syn::Ident::new("dispatch", function.sig.ident.span());
         function.sig.output = syn::parse_quote!(-> Result<reqwest::Response, Error<#error>>);
         function.vis = syn::Visibility::Inherited;

@@ -213,9 +213,6 @@ pub(crate) fn prepare(
     request: &mut reqwest::Request,
     operation_id: &str,
 ) -> Result<(), String> {
-    // progenitor adds the spec's version as a header that neither API asked for.
-    request.headers_mut().remove("api-version");
-
     if inner.credential.is_none() && !inner.public_operations.contains(&operation_id) {
         return Err(format!(
             "{operation_id} needs a {} credential: set {} or pass one to the client builder",
