@@ -442,7 +442,6 @@ fn rewrite_send(block: &mut syn::ItemImpl, envelope: &syn::Type) -> usize {
         else {
             panic!("a generated send() no longer ends with its status match");
         };
-        let mut codes = Vec::new();
         let mut body = None;
         for arm in &status_match.arms {
             let syn::Pat::Lit(syn::PatLit {
@@ -469,7 +468,6 @@ fn rewrite_send(block: &mut syn::ItemImpl, envelope: &syn::Type) -> usize {
                 "an operation mixes JSON and empty success bodies"
             );
             body = Some(kind);
-            codes.push(code);
         }
         let body = body.expect("an operation without a success status");
         *function.block.stmts.last_mut().expect("checked") =
@@ -515,10 +513,10 @@ fn rewrite_send(block: &mut syn::ItemImpl, envelope: &syn::Type) -> usize {
         }
         let finish: syn::Expr = match body {
             SuccessBody::Json => syn::parse_quote!(
-                crate::transport::finish_json::<#success, #envelope, _>(inner, answer, &[#(#codes),*]).await
+                crate::transport::finish_json::<#success, #envelope, _>(inner, answer).await
             ),
             SuccessBody::Empty => syn::parse_quote!(
-                crate::transport::finish_empty::<#envelope, _>(inner, answer, &[#(#codes),*]).await
+                crate::transport::finish_empty::<#envelope, _>(inner, answer).await
             ),
         };
         added.push(syn::parse_quote! {

@@ -306,11 +306,12 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<String, String> {
 /// The largest error body read; the rest is not needed to explain the failure.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// Finishes a generated call whose success statuses carry a JSON body.
+/// Finishes a generated call whose success statuses carry a JSON body. Any 2xx counts as
+/// success, not only the statuses the spec lists: a service that answers 200 where the spec
+/// says 201 has still done the work, and its body is decoded like the documented one.
 pub(crate) async fn finish_json<T, B, E>(
     inner: &Inner,
     dispatched: Result<reqwest::Response, progenitor_client::Error<E>>,
-    success: &[u16],
 ) -> Result<ResponseValue<T>, Error>
 where
     T: DeserializeOwned,
@@ -318,7 +319,7 @@ where
 {
     let response = dispatched.map_err(|e| before_response(inner, e))?;
     let status = response.status();
-    if !success.contains(&status.as_u16()) {
+    if !status.is_success() {
         return Err(error_from_response::<B>(inner, response).await);
     }
     let headers = response.headers().clone();
@@ -338,19 +339,18 @@ where
     }
 }
 
-/// Finishes a generated call whose success statuses carry no body.
+/// Finishes a generated call whose success statuses carry no body; any 2xx counts.
 // Only HockeyStack has operations that answer without a body.
 #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
 pub(crate) async fn finish_empty<B, E>(
     inner: &Inner,
     dispatched: Result<reqwest::Response, progenitor_client::Error<E>>,
-    success: &[u16],
 ) -> Result<ResponseValue<()>, Error>
 where
     B: ApiError + DeserializeOwned,
 {
     let response = dispatched.map_err(|e| before_response(inner, e))?;
-    if !success.contains(&response.status().as_u16()) {
+    if !response.status().is_success() {
         return Err(error_from_response::<B>(inner, response).await);
     }
     Ok(ResponseValue::empty(response))

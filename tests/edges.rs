@@ -872,3 +872,34 @@ async fn no_request_carries_a_credential_anywhere_but_its_header() {
         assert_eq!(request.method, "GET");
     }
 }
+
+#[tokio::test]
+async fn an_undocumented_success_status_with_a_readable_body_is_a_success() {
+    // PUT agent is documented as 202; a service answering 200 has still done the work.
+    let server =
+        Server::start(|_, _| json(200, r#"{"deal_id": "D-1", "status": "initializing"}"#)).await;
+    let state = server
+        .hockeystack(Duration::from_secs(5))
+        .init_deal_agent()
+        .deal_id("D-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(state.status(), reqwest::StatusCode::OK);
+    assert_eq!(state.status, hockeystack::AgentStatus::Initializing);
+    // A redirect stays an error (see above), and so does a 2xx whose body is not the
+    // documented one.
+    let garbage = Server::start(|_, _| json(200, r#"{"unexpected": true}"#)).await;
+    let error = garbage
+        .hockeystack(Duration::from_secs(5))
+        .init_deal_agent()
+        .deal_id("D-1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::Decode { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.status(), Some(200));
+}
