@@ -1,5 +1,7 @@
-//! Throughput and memory of the crate's paginator against a hand-written reqwest loop, on
-//! the same loopback server, in one run; plus what the default wait policies cost.
+//! Throughput and memory of the crate's paginator against a hand-written reqwest loop, and
+//! the cost of one plain call against the same request made with raw reqwest, sequentially
+//! and 64 at a time, on the same loopback server, in one run; plus what the default wait
+//! policies cost.
 //!
 //! `cargo bench --bench pagination` (optionally `-- ITEMS`, default 100000). Prints ratios:
 //! above 1.0 means the crate is faster.
@@ -59,6 +61,7 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 const PAGE: usize = 200;
+const AGENT: &str = r#"{"deal_id":"D-1","status":"active","agent_id":"agt_01","created_at":"2026-05-22T10:05:00Z"}"#;
 const TOKEN: &str = "hsr_live_bench_token";
 
 /// Pre-rendered task pages: page `i` answers cursor `p{i}` (the first page, no cursor).
@@ -116,7 +119,12 @@ async fn serve(listener: TcpListener, pages: Arc<Vec<Vec<u8>>>) {
                     .find_map(|kv| kv.strip_prefix("cursor=p"))
                     .and_then(|n| n.parse::<usize>().ok())
                     .unwrap_or(0);
-                let body = &pages[page];
+                // A single agent for `GET /deals/{id}/agent`; task pages otherwise.
+                let body = if target.ends_with("/agent") {
+                    AGENT.as_bytes()
+                } else {
+                    &pages[page]
+                };
                 let mut answer = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
                     body.len()
@@ -184,6 +192,37 @@ async fn hand_written(http: &reqwest::Client, base: &str, consumer: Consumer) ->
             None => return count,
         }
     }
+}
+
+/// `n` plain calls through the crate, `parallel` at a time.
+async fn crate_calls(client: &hockeystack::Client, n: usize, parallel: usize) -> usize {
+    let one = |_| async {
+        for _ in 0..n / parallel {
+            black_box(client.get_deal_agent().deal_id("D-1").send().await.unwrap());
+        }
+    };
+    futures_util::future::join_all((0..parallel).map(one)).await;
+    n / parallel * parallel
+}
+
+/// The same calls with raw reqwest: the same header, the same typed decode.
+async fn raw_calls(http: &reqwest::Client, base: &str, n: usize, parallel: usize) -> usize {
+    let one = |_| async {
+        for _ in 0..n / parallel {
+            let agent: hockeystack::types::AgentState = http
+                .get(format!("{base}/deals/D-1/agent"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            black_box(agent);
+        }
+    };
+    futures_util::future::join_all((0..parallel).map(one)).await;
+    n / parallel * parallel
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -254,6 +293,25 @@ fn main() {
                 our_mem as f64 / 1048576.0,
                 their_mem as f64 / 1048576.0,
                 our_mem as f64 / their_mem.max(1) as f64
+            );
+        }
+        let calls = 6_400;
+        println!("plain calls: GET /deals/{{id}}/agent, {calls} per run, median of 5 runs");
+        for parallel in [1, 64] {
+            crate_calls(&crate_client, calls, parallel).await;
+            raw_calls(&http, &base, calls, parallel).await;
+            let (mut ours, mut theirs) = (vec![], vec![]);
+            for _ in 0..5 {
+                ours.push(measure(crate_calls(&crate_client, calls, parallel)).await.0);
+                theirs.push(measure(raw_calls(&http, &base, calls, parallel)).await.0);
+            }
+            let (ours, theirs) = (median(ours), median(theirs));
+            println!(
+                "  {:32} crate {:>7.1} µs/call   raw reqwest {:>7.1} µs/call   ratio {:.3}",
+                if parallel == 1 { "sequential".to_owned() } else { format!("{parallel} at a time") },
+                1e6 / ours,
+                1e6 / theirs,
+                ours / theirs
             );
         }
         let (_, mem_small) = measure(crate_stream(&crate_small, Consumer::Idle)).await;
