@@ -3,33 +3,21 @@
 //! written the way the README tells users to write it, against the sandbox.
 #![cfg(all(feature = "sandbox", feature = "hockeystack", feature = "hyperrep"))]
 
-use std::time::Duration;
+mod common;
+
+use common::{fast_sandbox, quick_waits};
 
 use futures_util::{StreamExt, TryStreamExt};
 use revenue_agents::{
-    Error, ErrorKind, Paginated, Phase, PollPolicy,
+    Error, ErrorKind, Paginated, Phase,
     hockeystack::{self, AgentStatus, TaskStatus, types as hs},
     hyperrep::{self, types as hr},
-    sandbox::{Sandbox, SandboxConfig},
+    sandbox::Sandbox,
 };
-
-fn fast() -> SandboxConfig {
-    SandboxConfig {
-        provisioning_time: Duration::from_millis(100),
-        job_time: Duration::from_millis(50),
-        stream_chunk_delay: Duration::from_millis(1),
-        ..SandboxConfig::default()
-    }
-}
-
-fn quick() -> PollPolicy {
-    PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40))
-        .deadline(Duration::from_secs(10))
-}
 
 #[tokio::test]
 async fn the_kind_of_a_failed_generated_call_is_read_straight_from_send() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let hs = sandbox.hockeystack_client();
     let hr = sandbox.hyperrep_client();
 
@@ -67,7 +55,7 @@ async fn first_task_title(client: &hockeystack::Client) -> Result<Option<String>
     let tasks: Vec<hs::Task> = client.list_tasks().items().try_collect().await?;
     client
         .ensure_deal_agent("9001234567")
-        .policy(quick())
+        .policy(quick_waits())
         .await?;
     Ok(tasks.into_iter().next().and_then(|t| t.task_title))
 }
@@ -80,7 +68,7 @@ async fn boxed(client: &hockeystack::Client) -> Result<(), Box<dyn std::error::E
 
 #[tokio::test]
 async fn question_mark_and_downcasts_reach_the_one_error_type() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = sandbox.hockeystack_client();
     first_task_title(&client).await.unwrap();
 
@@ -94,7 +82,7 @@ async fn question_mark_and_downcasts_reach_the_one_error_type() {
 
 #[tokio::test]
 async fn a_task_is_created_from_string_literals_and_closed() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = sandbox.hockeystack_client();
     let task = client
         .create_task()
@@ -136,7 +124,7 @@ async fn a_task_is_created_from_string_literals_and_closed() {
 
 #[tokio::test]
 async fn a_missing_required_field_is_named_before_anything_is_sent() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = sandbox.hockeystack_client();
     let e = client
         .create_task()
@@ -156,11 +144,11 @@ async fn a_missing_required_field_is_named_before_anything_is_sent() {
 
 #[tokio::test]
 async fn a_message_goes_out_with_a_nested_body_and_its_job_is_waited_for() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = sandbox.hockeystack_client();
     client
         .ensure_deal_agent("9001234567")
-        .policy(quick())
+        .policy(quick_waits())
         .await
         .unwrap();
     let conversation = client
@@ -180,7 +168,7 @@ async fn a_message_goes_out_with_a_nested_body_and_its_job_is_waited_for() {
         .unwrap();
     let messages = client
         .wait_for_deal_job("9001234567", &job.conversation_id, &job.job_id)
-        .policy(quick())
+        .policy(quick_waits())
         .await
         .unwrap();
     assert!(!messages.is_empty());
@@ -189,10 +177,10 @@ async fn a_message_goes_out_with_a_nested_body_and_its_job_is_waited_for() {
 
 #[tokio::test]
 async fn a_provisioning_progress_bar_sees_every_phase_and_the_final_state() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = sandbox.hockeystack_client();
     // `fail-` deals fail their first run in the sandbox, so the wait restarts once.
-    let wait = client.ensure_deal_agent("fail-42").policy(quick());
+    let wait = client.ensure_deal_agent("fail-42").policy(quick_waits());
     let bar = tokio::spawn(wait.progress().collect::<Vec<_>>());
     let agent = wait.await.unwrap();
     assert_eq!(agent.status, AgentStatus::Active);
@@ -212,7 +200,7 @@ async fn a_provisioning_progress_bar_sees_every_phase_and_the_final_state() {
 
 #[tokio::test]
 async fn a_hyperrep_listing_reads_like_the_docs() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = sandbox.hyperrep_client();
     let organization = &client.list_organizations().send().await.unwrap().data[0];
     let since = chrono::Utc::now() - chrono::Duration::days(30);

@@ -1,29 +1,18 @@
 //! The sandbox behaves like the services, driven through the crate's own clients.
 #![cfg(all(feature = "sandbox", feature = "hockeystack", feature = "hyperrep"))]
 
+mod common;
+
+use common::{fast_sandbox, quick_waits};
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
 use revenue_agents::{
-    ErrorKind, Paginated, PollPolicy, RetryPolicy,
+    ErrorKind, Paginated, RetryPolicy,
     hockeystack::{self, AgentStatus, ReplyEvent, TaskStatus, types},
     hyperrep,
     sandbox::{Sandbox, SandboxConfig, SeedSizes},
 };
-
-fn fast() -> SandboxConfig {
-    SandboxConfig {
-        provisioning_time: Duration::from_millis(100),
-        job_time: Duration::from_millis(50),
-        stream_chunk_delay: Duration::from_millis(1),
-        ..SandboxConfig::default()
-    }
-}
-
-fn quick() -> PollPolicy {
-    PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40))
-        .deadline(Duration::from_secs(10))
-}
 
 fn hs(sandbox: &Sandbox) -> hockeystack::Client {
     hockeystack::Client::builder()
@@ -42,7 +31,7 @@ fn error<T: std::fmt::Debug>(
 
 #[tokio::test]
 async fn wrong_credentials_get_the_documented_answers() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let wrong = hockeystack::Client::builder()
         .credential("hsr_live_wrong")
         .base_url(sandbox.hockeystack_url())
@@ -70,7 +59,7 @@ async fn wrong_credentials_get_the_documented_answers() {
 
 #[tokio::test]
 async fn an_agent_provisions_over_time_and_a_second_put_conflicts() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = hs(&sandbox);
     assert_eq!(
         error(client.get_deal_agent().deal_id("D-1").send().await).kind(),
@@ -89,7 +78,7 @@ async fn an_agent_provisions_over_time_and_a_second_put_conflicts() {
     );
     let active = client
         .ensure_deal_agent("D-1")
-        .policy(quick())
+        .policy(quick_waits())
         .await
         .unwrap();
     assert_eq!(active.status, AgentStatus::Active);
@@ -98,19 +87,19 @@ async fn an_agent_provisions_over_time_and_a_second_put_conflicts() {
 
 #[tokio::test]
 async fn provisioning_failures_are_retried_and_reported() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = hs(&sandbox);
     // `fail-` fails its first run only: ensure restarts it and succeeds.
     let agent = client
         .ensure_company_agent("fail-acme")
-        .policy(quick())
+        .policy(quick_waits())
         .await
         .unwrap();
     assert_eq!(agent.status, AgentStatus::Active);
     // `broken-` fails every run.
     let e = client
         .ensure_deal_agent("broken-1")
-        .policy(quick())
+        .policy(quick_waits())
         .max_provisioning_runs(2)
         .await
         .unwrap_err();
@@ -131,14 +120,14 @@ async fn provisioning_failures_are_retried_and_reported() {
 async fn jobs_complete_fail_and_expire() {
     let config = SandboxConfig {
         finished_retention: Duration::from_millis(300),
-        ..fast()
+        ..fast_sandbox()
     };
     let sandbox = Sandbox::start(config).await.unwrap();
     let client = hs(&sandbox);
     let reply = client
         .ask_deal("D-2", "What is the biggest risk?")
-        .agent_policy(quick())
-        .job_policy(quick())
+        .agent_policy(quick_waits())
+        .job_policy(quick_waits())
         .await
         .unwrap();
     assert!(
@@ -150,7 +139,7 @@ async fn jobs_complete_fail_and_expire() {
     let failed = client
         .ask_deal("D-2", "#fail please")
         .conversation(reply.conversation_id.as_str())
-        .job_policy(quick())
+        .job_policy(quick_waits())
         .await;
     assert!(matches!(
         failed.unwrap_err().kind(),
@@ -160,7 +149,7 @@ async fn jobs_complete_fail_and_expire() {
     tokio::time::sleep(Duration::from_millis(400)).await; // past the retention window
     let e = client
         .wait_for_deal_job("D-2", reply.conversation_id.as_str(), reply.job_id.as_str())
-        .policy(quick())
+        .policy(quick_waits())
         .await
         .unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::JobExpired { .. }), "{e:?}");
@@ -186,11 +175,11 @@ async fn jobs_complete_fail_and_expire() {
 
 #[tokio::test]
 async fn a_streamed_reply_has_deltas_a_tool_pair_and_done() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = hs(&sandbox);
     client
         .ensure_deal_agent("D-3")
-        .policy(quick())
+        .policy(quick_waits())
         .await
         .unwrap();
     let conversation = client
@@ -229,7 +218,7 @@ async fn a_streamed_reply_has_deltas_a_tool_pair_and_done() {
 
 #[tokio::test]
 async fn tasks_follow_their_state_machine() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = hs(&sandbox);
     let seeded = client.list_tasks().send().await.unwrap();
     let id = seeded.tasks[0].task_id;
@@ -287,7 +276,7 @@ async fn credits_run_out_with_a_503() {
     let config = SandboxConfig {
         included_credits: 30.0,
         on_demand_credit_limit: Some(0.0),
-        ..fast()
+        ..fast_sandbox()
     };
     let sandbox = Sandbox::start(config).await.unwrap();
     let client = hs(&sandbox);
@@ -309,7 +298,7 @@ async fn credits_run_out_with_a_503() {
 async fn the_write_pool_answers_429_with_retry_after_and_headers() {
     let config = SandboxConfig {
         write_limit: 2,
-        ..fast()
+        ..fast_sandbox()
     };
     let sandbox = Sandbox::start(config).await.unwrap();
     let client = hs(&sandbox);
@@ -344,7 +333,7 @@ async fn hyperrep_pages_through_a_large_seed_without_loss_or_repeats() {
             sales: 2_345,
             ..SeedSizes::default()
         },
-        ..fast()
+        ..fast_sandbox()
     };
     let sandbox = Sandbox::start(config).await.unwrap();
     let client = sandbox.hyperrep_client();
@@ -392,7 +381,7 @@ async fn hyperrep_pages_through_a_large_seed_without_loss_or_repeats() {
 
 #[tokio::test]
 async fn hyperrep_validates_like_the_service() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = sandbox.hyperrep_client();
     let org = client
         .list_organizations()

@@ -2,27 +2,16 @@
 //! right typed outcome, and the request log shows what was received, without credentials.
 #![cfg(all(feature = "sandbox", feature = "hockeystack", feature = "hyperrep"))]
 
+mod common;
+
+use common::{fast_sandbox, quick_waits};
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
 use revenue_agents::{
-    ErrorKind, Paginated, PollPolicy, RetryPolicy, TransportCause, hockeystack,
-    sandbox::{Fault, FaultRule, Sandbox, SandboxConfig},
+    ErrorKind, Paginated, RetryPolicy, TransportCause, hockeystack,
+    sandbox::{Fault, FaultRule, Sandbox},
 };
-
-fn fast() -> SandboxConfig {
-    SandboxConfig {
-        provisioning_time: Duration::from_millis(50),
-        job_time: Duration::from_millis(30),
-        stream_chunk_delay: Duration::from_millis(1),
-        ..SandboxConfig::default()
-    }
-}
-
-fn quick() -> PollPolicy {
-    PollPolicy::new(Duration::from_millis(10), Duration::from_millis(20))
-        .deadline(Duration::from_secs(10))
-}
 
 fn impatient(sandbox: &Sandbox, read_timeout: Duration) -> hockeystack::Client {
     hockeystack::Client::builder()
@@ -36,7 +25,7 @@ fn impatient(sandbox: &Sandbox, read_timeout: Duration) -> hockeystack::Client {
 
 #[tokio::test]
 async fn a_scripted_429_is_rate_limited_with_its_delay_or_retried_away() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     sandbox.inject(
         FaultRule::new(Fault::RateLimited {
             retry_after_secs: 7,
@@ -73,7 +62,7 @@ async fn a_scripted_429_is_rate_limited_with_its_delay_or_retried_away() {
 
 #[tokio::test]
 async fn server_errors_and_the_credit_cap_are_typed_and_retried_only_where_safe() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let hs = sandbox.hockeystack_client();
     // A 502 on a GET is retried and passes; on a POST it is reported.
     sandbox.inject(FaultRule::new(Fault::ServerError { status: 502 }).times(1));
@@ -111,7 +100,7 @@ async fn server_errors_and_the_credit_cap_are_typed_and_retried_only_where_safe(
 
 #[tokio::test]
 async fn a_stall_is_a_read_timeout() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     sandbox.inject(FaultRule::new(Fault::Stall { millis: 2_000 }).times(1));
     let error = impatient(&sandbox, Duration::from_millis(200))
         .list_tasks()
@@ -129,7 +118,7 @@ async fn a_stall_is_a_read_timeout() {
 
 #[tokio::test]
 async fn a_cut_page_and_a_cut_reply_are_errors_that_say_where_to_resume() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let hr = sandbox.hyperrep_client();
     let org = hr.list_organizations().send().await.unwrap().data[0]
         .organization_id
@@ -180,8 +169,8 @@ async fn a_cut_page_and_a_cut_reply_are_errors_that_say_where_to_resume() {
     let hs = sandbox.hockeystack_client();
     let reply = hs
         .ask_deal("9001234567", "Warm up")
-        .agent_policy(quick())
-        .job_policy(quick())
+        .agent_policy(quick_waits())
+        .job_policy(quick_waits())
         .await
         .unwrap();
     sandbox.inject(
@@ -210,7 +199,7 @@ async fn a_cut_page_and_a_cut_reply_are_errors_that_say_where_to_resume() {
 
 #[tokio::test]
 async fn the_request_log_shows_what_was_sent_without_credentials() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let hs = sandbox.hockeystack_client();
     hs.create_deal_conversation()
         .deal_id("9001234567")
@@ -234,7 +223,7 @@ async fn the_request_log_shows_what_was_sent_without_credentials() {
 
 #[tokio::test]
 async fn the_admin_routes_script_and_read_back_over_http() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let admin = format!("http://{}/__sandbox", sandbox.addr());
     let http = reqwest::Client::new();
     let added = http
@@ -293,14 +282,14 @@ fn hyperrep_without_retries(sandbox: &Sandbox) -> revenue_agents::hyperrep::Clie
 /// offsets without a colon (`+0000`).
 #[tokio::test]
 async fn the_vendors_examples_run_unchanged() {
-    let sandbox = Sandbox::start(fast()).await.unwrap();
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let http = reqwest::Client::new();
     let hs = sandbox.hockeystack_url();
     let token = format!("Bearer {}", sandbox.hockeystack_token());
     sandbox
         .hockeystack_client()
         .ensure_deal_agent("9001234567")
-        .policy(quick())
+        .policy(quick_waits())
         .await
         .unwrap();
     let conversation: serde_json::Value = http

@@ -281,24 +281,7 @@ async fn asking_again_does_not_provision_again_until_the_agent_is_gone() {
                 .json_body(json!({"conversation_id": "c2", "created_at": "2026-05-22T10:02:11Z"}));
         })
         .await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path(format!("{BASE}/deals/D-2/conversations/c2/messages"));
-            then.status(202).json_body(json!({"job_id": "j2", "conversation_id": "c2", "status": "pending", "poll_url": "x"}));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!(
-                "{BASE}/deals/D-2/conversations/c2/messages/jobs/j2"
-            ));
-            then.status(200).json_body(json!({
-                "status": "completed",
-                "result": {"messages": [{"role": "assistant", "content": "Fine."}]}
-            }));
-        })
-        .await;
+    answer_messages(&server, "D-2", "c2", "j2").await;
 
     // Three questions, each in a new conversation, from the client and a clone of it.
     for asker in [client.clone(), client.clone(), client] {
@@ -335,24 +318,7 @@ async fn an_agent_removed_since_it_was_seen_is_provisioned_again() {
                 .json_body(json!({"conversation_id": "c3", "created_at": "2026-05-22T10:02:11Z"}));
         })
         .await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path(format!("{BASE}/deals/D-3/conversations/c3/messages"));
-            then.status(202).json_body(json!({"job_id": "j3", "conversation_id": "c3", "status": "pending", "poll_url": "x"}));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!(
-                "{BASE}/deals/D-3/conversations/c3/messages/jobs/j3"
-            ));
-            then.status(200).json_body(json!({
-                "status": "completed",
-                "result": {"messages": [{"role": "assistant", "content": "Fine."}]}
-            }));
-        })
-        .await;
+    answer_messages(&server, "D-3", "c3", "j3").await;
     let ask = || {
         client
             .ask_deal("D-3", "Anything new?")
@@ -387,4 +353,26 @@ async fn an_agent_removed_since_it_was_seen_is_provisioned_again() {
         "the removed agent was not provisioned again"
     );
     assert_eq!(conversation.calls_async().await, 1);
+}
+
+/// Accepts every message to the conversation and answers its job at once.
+async fn answer_messages(server: &httpmock::MockServer, deal: &str, cid: &str, job: &str) {
+    let messages = format!("{BASE}/deals/{deal}/conversations/{cid}/messages");
+    let accepted =
+        json!({"job_id": job, "conversation_id": cid, "status": "pending", "poll_url": "x"});
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path(messages.clone());
+            then.status(202).json_body(accepted);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("{messages}/jobs/{job}"));
+            then.status(200).json_body(json!({
+                "status": "completed",
+                "result": {"messages": [{"role": "assistant", "content": "Fine."}]}
+            }));
+        })
+        .await;
 }

@@ -74,3 +74,22 @@ pub async fn hyperrep() -> (MockServer, revenue_agents::hyperrep::Client) {
         .expect("client builds");
     (server, client)
 }
+
+/// A sandbox whose provisioning, jobs and streams take milliseconds.
+#[cfg(feature = "sandbox")]
+pub fn fast_sandbox() -> revenue_agents::sandbox::SandboxConfig {
+    use std::time::Duration;
+    revenue_agents::sandbox::SandboxConfig {
+        provisioning_time: Duration::from_millis(100),
+        job_time: Duration::from_millis(50),
+        stream_chunk_delay: Duration::from_millis(1),
+        ..revenue_agents::sandbox::SandboxConfig::default()
+    }
+}
+
+/// Waits paced for such a sandbox: checks every 20 to 40 ms, for at most 10 s.
+pub fn quick_waits() -> revenue_agents::PollPolicy {
+    use std::time::Duration;
+    revenue_agents::PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40))
+        .deadline(Duration::from_secs(10))
+}
