@@ -1,6 +1,6 @@
 //! The HyperRep half of the sandbox: `/api/v2/…`, over a seeded organization.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use axum::{
     Router,
@@ -19,7 +19,7 @@ pub(super) fn router(config: SandboxConfig) -> Router {
     let org = Org::seeded(&config.seed, Utc::now());
     let state = Arc::new(Hr {
         key: config.hyperrep_key,
-        org: Mutex::new(org),
+        org: RwLock::new(org),
     });
     Router::new()
         .route("/api/v2/organizations", any(handle))
@@ -29,7 +29,7 @@ pub(super) fn router(config: SandboxConfig) -> Router {
 
 struct Hr {
     key: String,
-    org: Mutex<Org>,
+    org: RwLock<Org>,
 }
 
 pub(super) const ORG_ID: &str = "gAAAAABsandboxOrganization-_Acme=";
@@ -278,17 +278,29 @@ async fn handle(
     if segments[0] != ORG_ID {
         return detail(StatusCode::NOT_FOUND, "Invalid organization_id");
     }
-    let mut org = hr.org.lock().expect("sandbox state");
-    route(&mut org, &method, &segments[1..], &query, &body)
+    // Reads share the organization; only the creating calls take it alone.
+    if method == Method::POST {
+        let mut org = hr.org.write().expect("sandbox state");
+        return create(&mut org, &segments[1..], &body);
+    }
+    let org = hr.org.read().expect("sandbox state");
+    route(&org, &method, &segments[1..], &query)
 }
 
-fn route(
-    org: &mut Org,
-    method: &Method,
-    segments: &[&str],
-    q: &[(String, String)],
-    body: &Bytes,
-) -> Response {
+/// The calls that create something.
+fn create(org: &mut Org, segments: &[&str], body: &Bytes) -> Response {
+    match segments {
+        ["conversations", c, "response-drafts"] => create_response_draft(org, c, body),
+        ["contacts"] => create_contact(org, body),
+        ["companies"] => create_company(org, body),
+        ["message-drafts"] => create_message_draft(org, body, false),
+        ["messages-drafts"] => create_message_draft(org, body, true),
+        _ => route(org, &Method::POST, segments, &[]),
+    }
+}
+
+/// Every call that only reads.
+fn route(org: &Org, method: &Method, segments: &[&str], q: &[(String, String)]) -> Response {
     match (method.clone(), segments) {
         (Method::GET, ["agents"]) => list(q, "agents", &org.agents),
         (Method::GET, ["agents", a]) => match find(&org.agents, "agent_id", a) {
@@ -361,9 +373,6 @@ fn route(
                 None => detail(StatusCode::NOT_FOUND, "Message not found"),
             }
         }
-        (Method::POST, ["conversations", c, "response-drafts"]) => {
-            create_response_draft(org, c, body)
-        }
         (Method::GET, ["conversations", c, "response-drafts"]) => {
             if conversation(org, c).is_none() {
                 return detail(StatusCode::NOT_FOUND, "Conversation not found");
@@ -376,7 +385,6 @@ fn route(
             list_dated(q, &format!("response-drafts-{c}"), items)
         }
         (Method::GET, ["contacts"]) => list(q, "contacts", &org.contacts),
-        (Method::POST, ["contacts"]) => create_contact(org, body),
         (Method::GET, ["contacts", c]) => match find(&org.contacts, "contact_id", c) {
             Some(i) => json(StatusCode::OK, &org.contacts[i]),
             None => detail(StatusCode::NOT_FOUND, "Invalid contact_id"),
@@ -393,7 +401,6 @@ fn route(
             list_dated(q, &format!("contact-conversations-{c}"), items)
         }
         (Method::GET, ["companies"]) => list(q, "companies", &org.companies),
-        (Method::POST, ["companies"]) => create_company(org, body),
         (Method::GET, ["companies", c]) => match find(&org.companies, "company_id", c) {
             Some(i) => json(StatusCode::OK, &org.companies[i]),
             None => detail(StatusCode::NOT_FOUND, "Company not found"),
@@ -406,8 +413,6 @@ fn route(
             Some(x) => json(StatusCode::OK, &x.value),
             None => detail(StatusCode::NOT_FOUND, "Sale not found"),
         },
-        (Method::POST, ["message-drafts"]) => create_message_draft(org, body, false),
-        (Method::POST, ["messages-drafts"]) => create_message_draft(org, body, true),
         (Method::GET, ["analytics", "conversations", rest @ ..]) => {
             let (from, to) = match analytics_window(q) {
                 Ok(w) => w,
