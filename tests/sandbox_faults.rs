@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::{StreamExt, TryStreamExt};
 use revenue_agents::{
     ErrorKind, Paginated, RetryPolicy, TransportCause, hockeystack,
-    sandbox::{Fault, FaultRule, Sandbox},
+    sandbox::{Fault, FaultRule, Sandbox, SandboxConfig},
 };
 
 fn impatient(sandbox: &Sandbox, read_timeout: Duration) -> hockeystack::Client {
@@ -358,5 +358,30 @@ async fn the_vendors_examples_run_unchanged() {
         .await
         .unwrap();
     assert_eq!(sales.status(), 200);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn zero_durations_make_provisioning_and_jobs_instant() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        provisioning_time: Duration::ZERO,
+        job_time: Duration::ZERO,
+        stream_chunk_delay: Duration::ZERO,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = sandbox.hockeystack_client();
+    let wait = client.ensure_deal_agent("9001234567").policy(quick_waits());
+    let progress = tokio::spawn(wait.progress().collect::<Vec<_>>());
+    wait.await.unwrap();
+    // Active on the first check, or straight from the PUT.
+    assert!(progress.await.unwrap().len() <= 1);
+    let reply = client
+        .ask_deal("9001234567", "Anything?")
+        .job_policy(quick_waits())
+        .await
+        .unwrap();
+    assert!(!reply.text().is_empty());
     sandbox.shutdown().await;
 }

@@ -6,7 +6,23 @@ use std::time::Duration;
 use revenue_agents::sandbox::{Sandbox, SandboxConfig};
 
 const USAGE: &str = "usage: revenue-agents-sandbox [--port N] [--provisioning-seconds S] [--job-seconds S] \
-                     [--read-limit N] [--write-limit N] [--sales N]";
+                     [--read-limit N] [--write-limit N] [--sales N] [--hyperrep-seed FILE.json]";
+
+/// Seconds as a duration: a finite, non-negative number (0 makes it instant).
+fn seconds(arg: &str, text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{arg}: {text:?} is not a number of seconds"))
+}
+
+/// A rate limit: at least one request a minute.
+fn limit(arg: &str, text: &str) -> Result<u32, String> {
+    text.parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{arg}: {text:?} is not a positive whole number"))
+}
 
 fn parse_args() -> Result<SandboxConfig, String> {
     let mut config = SandboxConfig::default();
@@ -22,21 +38,18 @@ fn parse_args() -> Result<SandboxConfig, String> {
                     .parse()
                     .map_err(|e| format!("--port: {e}"))?
             }
-            "--provisioning-seconds" => {
-                config.provisioning_time = Duration::from_secs_f64(
-                    value(&arg)?.parse().map_err(|e| format!("{arg}: {e}"))?,
-                )
-            }
-            "--job-seconds" => {
-                config.job_time = Duration::from_secs_f64(
-                    value(&arg)?.parse().map_err(|e| format!("{arg}: {e}"))?,
-                )
-            }
-            "--read-limit" => {
-                config.read_limit = value(&arg)?.parse().map_err(|e| format!("{arg}: {e}"))?
-            }
-            "--write-limit" => {
-                config.write_limit = value(&arg)?.parse().map_err(|e| format!("{arg}: {e}"))?
+            "--provisioning-seconds" => config.provisioning_time = seconds(&arg, &value(&arg)?)?,
+            "--job-seconds" => config.job_time = seconds(&arg, &value(&arg)?)?,
+            "--read-limit" => config.read_limit = limit(&arg, &value(&arg)?)?,
+            "--write-limit" => config.write_limit = limit(&arg, &value(&arg)?)?,
+            "--hyperrep-seed" => {
+                let path = value(&arg)?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{arg}: cannot read {path}: {e}"))?;
+                config.hyperrep_seed = Some(
+                    serde_json::from_str(&text)
+                        .map_err(|e| format!("{arg}: {path} is not a HyperRep seed: {e}"))?,
+                );
             }
             "--sales" => {
                 config.seed.sales = value(&arg)?.parse().map_err(|e| format!("{arg}: {e}"))?

@@ -1,6 +1,9 @@
 //! The HyperRep half of the sandbox: `/api/v2/…`, over a seeded organization.
 
-use std::sync::{Arc, RwLock};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, RwLock},
+};
 
 use axum::{
     Router,
@@ -15,16 +18,19 @@ use serde_json::{Value, json};
 
 use super::{SandboxConfig, SeedSizes, cursor_for, json, offset_from, query_pairs, query_value};
 
-pub(super) fn router(config: SandboxConfig) -> Router {
-    let org = Org::seeded(&config.seed, Utc::now());
+pub(super) fn router(config: SandboxConfig) -> Result<Router, String> {
+    let org = match &config.hyperrep_seed {
+        Some(seed) => Org::from_seed(seed)?,
+        None => Org::seeded(&config.seed, Utc::now()),
+    };
     let state = Arc::new(Hr {
         key: config.hyperrep_key,
         org: RwLock::new(org),
     });
-    Router::new()
+    Ok(Router::new()
         .route("/api/v2/organizations", any(handle))
         .route("/api/v2/organizations/{*rest}", any(handle))
-        .with_state(state)
+        .with_state(state))
 }
 
 struct Hr {
@@ -89,7 +95,160 @@ const LAST: &[&str] = &[
 ];
 const MODALITIES: &[&str] = &["email", "text", "call", "live_chat", "form"];
 
+/// The string field `name` of a seed record, or why the record is unusable.
+fn field<'a>(record: &'a Value, kind: &str, index: usize, name: &str) -> Result<&'a str, String> {
+    record[name]
+        .as_str()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("{kind} #{index} has no `{name}` string (every {kind} needs one)"))
+}
+
+/// A timestamp field of a seed record.
+fn when_field(record: &Value, kind: &str, id: &str, name: &str) -> Result<DateTime<Utc>, String> {
+    let text = record[name]
+        .as_str()
+        .ok_or_else(|| format!("{kind} {id} has no `{name}` timestamp"))?;
+    super::timestamp(text)
+        .ok_or_else(|| format!("{kind} {id}: `{name}` {text:?} is not a timestamp"))
+}
+
+/// Checks that ids are unique within a kind and returns the position of each.
+fn index(records: &[Value], kind: &str, key: &str) -> Result<HashMap<String, usize>, String> {
+    let mut positions = HashMap::new();
+    for (i, record) in records.iter().enumerate() {
+        if !record.is_object() {
+            return Err(format!("{kind} #{i} is not a JSON object"));
+        }
+        let id = field(record, kind, i, key)?;
+        if positions.insert(id.to_owned(), i).is_some() {
+            return Err(format!("{kind} {id} appears twice"));
+        }
+    }
+    Ok(positions)
+}
+
+/// Where `record[name]` points in `positions`, when it names anything.
+fn reference(
+    record: &Value,
+    kind: &str,
+    id: &str,
+    name: &str,
+    target: &str,
+    positions: &HashMap<String, usize>,
+) -> Result<Option<usize>, String> {
+    match record[name].as_str() {
+        None => Ok(None),
+        Some(other) => {
+            positions.get(other).copied().map(Some).ok_or_else(|| {
+                format!("{kind} {id} names {target} {other}, which is not in the seed")
+            })
+        }
+    }
+}
+
 impl Org {
+    /// An organization of the caller's own records, checked for duplicate ids and for
+    /// references to records that are not there.
+    fn from_seed(seed: &super::HyperRepSeed) -> Result<Org, String> {
+        let agents = index(&seed.agents, "agent", "agent_id")?;
+        let contacts = index(&seed.contacts, "contact", "contact_id")?;
+        let companies = index(&seed.companies, "company", "company_id")?;
+        index(&seed.sales, "sale", "sale_id")?;
+        index(&seed.conversations, "conversation", "conversation_id")?;
+        for (i, contact) in seed.contacts.iter().enumerate() {
+            let id = field(contact, "contact", i, "contact_id")?;
+            reference(contact, "contact", id, "company_id", "company", &companies)?;
+        }
+        let mut conversations = Vec::new();
+        let mut messages = Vec::new();
+        for (i, record) in seed.conversations.iter().enumerate() {
+            let id = field(record, "conversation", i, "conversation_id")?.to_owned();
+            let agent = reference(record, "conversation", &id, "agent_id", "agent", &agents)?
+                .ok_or_else(|| format!("conversation {id} has no `agent_id`"))?;
+            let contact = reference(
+                record,
+                "conversation",
+                &id,
+                "contact_id",
+                "contact",
+                &contacts,
+            )?
+            .ok_or_else(|| format!("conversation {id} has no `contact_id`"))?;
+            let start = when_field(record, "conversation", &id, "start_at")?;
+            let mut value = record.clone();
+            let thread = value
+                .as_object_mut()
+                .and_then(|o| o.remove("messages"))
+                .unwrap_or(Value::Array(Vec::new()));
+            let Value::Array(thread) = thread else {
+                return Err(format!("conversation {id}: `messages` is not a list"));
+            };
+            let mut seen = HashSet::new();
+            let mut thread = thread
+                .into_iter()
+                .enumerate()
+                .map(|(m, mut message)| {
+                    let message_id = field(&message, "message", m, "message_id")?.to_owned();
+                    if !seen.insert(message_id.clone()) {
+                        return Err(format!(
+                            "message {message_id} appears twice in conversation {id}"
+                        ));
+                    }
+                    let sent_at = when_field(&message, "message", &message_id, "sent_at")?;
+                    let sender = reference(
+                        &message,
+                        "message",
+                        &message_id,
+                        "agent_id",
+                        "agent",
+                        &agents,
+                    )?;
+                    message["conversation_id"] = json!(id);
+                    Ok(Msg {
+                        inbound: message["message_direction"] != "sent",
+                        value: message,
+                        sent_at,
+                        agent: sender,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            thread.sort_by_key(|m| m.sent_at);
+            conversations.push(Conversation {
+                value,
+                agent,
+                contact,
+                start,
+            });
+            messages.push(thread);
+        }
+        let sales = seed
+            .sales
+            .iter()
+            .enumerate()
+            .map(|(i, record)| {
+                let id = field(record, "sale", i, "sale_id")?;
+                let owner = reference(record, "sale", id, "owner_id", "agent", &agents)?
+                    .ok_or_else(|| format!("sale {id} has no `owner_id`"))?;
+                reference(record, "sale", id, "company_id", "company", &companies)?;
+                Ok(Sale {
+                    value: record.clone(),
+                    owner,
+                    created: when_field(record, "sale", id, "created_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Org {
+            agents: seed.agents.clone(),
+            companies: seed.companies.clone(),
+            contacts: seed.contacts.clone(),
+            conversations,
+            messages,
+            sales,
+            drafts: Vec::new(),
+            counter: 0,
+        })
+    }
+
     /// A deterministic organization: the same sizes give the same data, with timestamps over
     /// the 90 days before `now`.
     fn seeded(sizes: &SeedSizes, now: DateTime<Utc>) -> Org {

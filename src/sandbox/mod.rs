@@ -77,6 +77,49 @@ pub struct SandboxConfig {
     pub on_demand_credit_limit: Option<f64>,
     /// Sizes of the seeded HyperRep organization.
     pub seed: SeedSizes,
+    /// Your own HyperRep organization instead of the generated one; `seed` is then unused.
+    pub hyperrep_seed: Option<HyperRepSeed>,
+}
+
+/// A HyperRep organization of your own, each record as the API returns it (JSON objects with
+/// at least the fields named below). [`Sandbox::start`] refuses a seed that contradicts itself
+/// (a duplicate id, a reference to a record that is not there, a missing id or timestamp)
+/// with an error naming the record.
+///
+/// ```
+/// use revenue_agents::sandbox::HyperRepSeed;
+/// use serde_json::json;
+///
+/// let seed = HyperRepSeed {
+///     agents: vec![json!({"agent_id": "a-1", "name": "Dana"})],
+///     contacts: vec![json!({"contact_id": "c-1", "name": "Lee", "created_at": "2026-05-01T09:00:00Z"})],
+///     conversations: vec![json!({
+///         "conversation_id": "v-1", "agent_id": "a-1", "contact_id": "c-1",
+///         "start_at": "2026-05-02T09:00:00Z", "last_activity_at": "2026-05-02T09:30:00Z",
+///         "folder": "Inbox", "is_read": false,
+///         "messages": [{"message_id": "m-1", "sent_at": "2026-05-02T09:00:00Z", "content": "Hello"}]
+///     })],
+///     sales: vec![json!({"sale_id": "s-1", "owner_id": "a-1", "created_at": "2026-05-03T10:00:00Z"})],
+///     ..HyperRepSeed::default()
+/// };
+/// # let _ = seed;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct HyperRepSeed {
+    /// Agents: `agent_id`.
+    pub agents: Vec<serde_json::Value>,
+    /// Contacts: `contact_id`; `company_id`, when present, must name a seeded company.
+    pub contacts: Vec<serde_json::Value>,
+    /// Companies: `company_id`.
+    pub companies: Vec<serde_json::Value>,
+    /// Conversations: `conversation_id`, `agent_id`, `contact_id`, `start_at`, and their
+    /// `messages` (each with `message_id` and `sent_at`; `agent_id`, when present, must name a
+    /// seeded agent).
+    pub conversations: Vec<serde_json::Value>,
+    /// Sales: `sale_id`, `owner_id` (a seeded agent), `created_at`; `company_id`, when
+    /// present, must name a seeded company.
+    pub sales: Vec<serde_json::Value>,
 }
 
 /// Sizes of the seeded HyperRep organization. The data is deterministic for given sizes; its
@@ -126,6 +169,7 @@ impl Default for SandboxConfig {
             included_credits: 10_000.0,
             on_demand_credit_limit: Some(2_500.0),
             seed: SeedSizes::default(),
+            hyperrep_seed: None,
         }
     }
 }
@@ -141,14 +185,21 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Starts the sandbox on loopback.
+    /// Starts the sandbox on loopback. A seed that contradicts itself is refused with an
+    /// `InvalidInput` error naming the record.
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let hyperrep = hyperrep::router(config.clone()).map_err(|problem| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("unusable HyperRep seed: {problem}"),
+            )
+        })?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let script = Arc::new(faults::Script::default());
         let app = Router::new()
             .merge(hockeystack::router(config.clone()))
-            .merge(hyperrep::router(config.clone()))
+            .merge(hyperrep)
             .merge(faults::admin(script.clone()))
             .layer(axum::middleware::from_fn_with_state(
                 script.clone(),
@@ -360,8 +411,11 @@ impl Window {
             self.hits.pop_front();
         }
         if self.hits.len() >= limit as usize {
-            let oldest = *self.hits.front().expect("limit > 0 when full");
-            return Err(minute - now.duration_since(oldest));
+            // A limit of 0 refuses everything for a whole window.
+            let Some(oldest) = self.hits.front() else {
+                return Err(minute);
+            };
+            return Err(minute - now.duration_since(*oldest));
         }
         self.hits.push_back(now);
         Ok(limit - self.hits.len() as u32)
@@ -415,5 +469,6 @@ mod tests {
             Err(Duration::from_secs(40))
         );
         assert_eq!(w.take(2, t0 + Duration::from_secs(60)), Ok(0));
+        assert_eq!(Window::default().take(0, t0), Err(Duration::from_secs(60)));
     }
 }
