@@ -15,37 +15,46 @@ struct Api {
     name: &'static str,
     /// Cargo feature that enables it.
     feature: &'static str,
-    /// Component schemas whose closed string enums are replaced by hand-written open enums, so
-    /// that a value the server adds later decodes instead of failing the whole response.
-    open_enums: &'static [&'static str],
     /// Request-body properties the generated builders must not offer, as (schema, property).
     hidden_request_properties: &'static [(&'static str, &'static str)],
+    /// Request-body properties the generated builders insist on although the contract lets
+    /// another property stand in for them, as (schema, property).
+    required_request_properties: &'static [(&'static str, &'static str)],
+    /// Error bodies to fold into the API's `ErrorEnvelope`, whose properties then take either
+    /// form: progenitor allows one error type per operation, and the crate reads every error
+    /// answer through one type.
+    folded_error_bodies: &'static [&'static str],
 }
 
 const APIS: &[Api] = &[
     Api {
         name: "hockeystack",
         feature: "HOCKEYSTACK",
-        open_enums: &[
-            "AgentStatus",
-            "MessageJobStatus",
-            "MessageRole",
-            "TaskStatus",
-            "TaskPriority",
-            "CreditGroupBy",
-            "RateLimitPool",
+        hidden_request_properties: &[
+            // `stream: true` switches the answer to `text/event-stream`, which the generated
+            // method cannot decode; streaming has its own hand-written call.
+            ("SendMessageRequest", "stream"),
+            // The quickstart's name for `message`; one spelling is enough in Rust, and the
+            // builder then refuses a message without text before anything is sent.
+            ("SendMessageRequest", "content"),
         ],
-        // `stream: true` switches the answer to `text/event-stream`, which the generated
-        // method cannot decode; streaming has its own hand-written call.
-        hidden_request_properties: &[("SendMessageRequest", "stream")],
+        required_request_properties: &[("SendMessageRequest", "message")],
+        folded_error_bodies: &[],
     },
     Api {
         name: "hyperrep",
         feature: "HYPERREP",
-        open_enums: &[],
         hidden_request_properties: &[],
+        required_request_properties: &[],
+        folded_error_bodies: &["ValidationErrorEnvelope"],
     },
 ];
+
+/// The extension that lists the values an open string set has today (Zalando's convention,
+/// which readers and several generators recognise). Each such component schema becomes the
+/// crate's hand-written open enum of the same name, so that a value the server adds later
+/// decodes instead of failing the whole response.
+const OPEN_ENUM_EXTENSION: &str = "x-extensible-enum";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -62,7 +71,13 @@ fn main() {
             .unwrap_or_else(|e| panic!("{spec_path} is not a valid OpenAPI 3.0 document: {e}"));
 
         // Read from the contract as written, before progenitor's adaptations.
-        let operations = format!("{}{}", operation_paths(&spec), query_bounds(&spec));
+        let open_enums = open_enums(&spec);
+        let operations = format!(
+            "{}{}{}",
+            operation_paths(&spec),
+            query_bounds(&spec),
+            known_values(&open_enums)
+        );
         adapt_for_progenitor(&mut spec, api);
 
         let mut settings = GenerationSettings::new();
@@ -75,7 +90,7 @@ fn main() {
         if env::var_os("CARGO_FEATURE_SCHEMARS").is_some() {
             settings.with_derive("schemars::JsonSchema");
         }
-        for name in api.open_enums {
+        for (name, _) in &open_enums {
             settings.with_replacement(
                 name,
                 format!("crate::{}::{name}", api.name),
@@ -139,12 +154,58 @@ fn operation_paths(spec: &OpenAPI) -> String {
     )
 }
 
+/// Every component schema with an `x-extensible-enum`, and the values it lists.
+fn open_enums(spec: &OpenAPI) -> Vec<(String, Vec<String>)> {
+    let Some(components) = spec.components.as_ref() else {
+        return Vec::new();
+    };
+    components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| {
+            let values = schema
+                .as_item()?
+                .schema_data
+                .extensions
+                .get(OPEN_ENUM_EXTENSION)?;
+            let values = values
+                .as_array()
+                .and_then(|values| {
+                    values
+                        .iter()
+                        .map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_else(|| {
+                    panic!("{name}: {OPEN_ENUM_EXTENSION} is not a list of strings")
+                });
+            Some((name.clone(), values))
+        })
+        .collect()
+}
+
+/// The values each open enum's schema lists, so that a test can hold the hand-written enums
+/// to the contract.
+fn known_values(open_enums: &[(String, Vec<String>)]) -> String {
+    let rows: String = open_enums
+        .iter()
+        .map(|(name, values)| format!("    ({name:?}, &{values:?}),\n"))
+        .collect();
+    format!(
+        "/// Every open value set of the spec as (schema, values listed in `{OPEN_ENUM_EXTENSION}`).\n\
+         #[allow(dead_code)]\n\
+         pub(crate) const KNOWN_VALUES: &[(&str, &[&str])] = &[\n{rows}];\n"
+    )
+}
+
 /// Adjusts the parsed document where progenitor cannot take the contract as written:
 ///
-/// - A response may carry only one body type. The message POSTs answer either a JSON job (202)
-///   or a `text/event-stream` (200); the stream is served by a hand-written call, so the
-///   generated method keeps the JSON answer only.
-/// - Request properties that would make the generated method's answer undecodable are hidden.
+/// - Request properties that would make the generated method's answer undecodable, or that
+///   only repeat another property under a second name, are hidden; a property the contract
+///   lets another stand in for is required again.
+/// - Error bodies listed in `folded_error_bodies` become part of `ErrorEnvelope`.
+/// - A property schema with no type admits any JSON value, `null` included; progenitor only
+///   makes such a field an `Option` when it is marked `nullable`, so it is.
 /// - Integer query parameters lose their bounds: progenitor would type a `minimum: 1` as
 ///   `NonZeroU64`, which a plain `.limit(50)` cannot fill, and it checks no maximum anyway. The
 ///   transport checks both bounds from the spec's own table before sending (`query_bounds`).
@@ -173,21 +234,9 @@ fn adapt_for_progenitor(spec: &mut OpenAPI, api: &Api) {
             {
                 op.request_body = None;
             }
-            op.responses.responses.retain(|_, response| {
-                let ReferenceOr::Reference { reference } = response else {
-                    return !is_event_stream(response.as_item().expect("item"));
-                };
-                let name = reference.rsplit('/').next().unwrap_or_default();
-                let Some(components) = spec.components.as_ref() else {
-                    return true;
-                };
-                match components.responses.get(name) {
-                    Some(ReferenceOr::Item(r)) => !is_event_stream(r),
-                    _ => true,
-                }
-            });
         }
     }
+    fold_error_bodies(spec, api.folded_error_bodies);
     let Some(components) = spec.components.as_mut() else {
         return;
     };
@@ -203,6 +252,101 @@ fn adapt_for_progenitor(spec: &mut OpenAPI, api: &Api) {
             object.properties.shift_remove(*property).is_some(),
             "{schema_name} has no property {property}"
         );
+    }
+    for (schema_name, property) in api.required_request_properties {
+        let Some(ReferenceOr::Item(schema)) = components.schemas.get_mut(*schema_name) else {
+            panic!("{schema_name} is not a component schema");
+        };
+        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &mut schema.schema_kind
+        else {
+            panic!("{schema_name} is not an object schema");
+        };
+        assert!(
+            object.properties.contains_key(*property),
+            "{schema_name} has no property {property}"
+        );
+        object.required.push((*property).to_owned());
+    }
+    for schema in components.schemas.values_mut() {
+        let ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
+        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &mut schema.schema_kind
+        else {
+            continue;
+        };
+        for property in object.properties.values_mut() {
+            if let ReferenceOr::Item(property) = property
+                && matches!(property.schema_kind, openapiv3::SchemaKind::Any(_))
+            {
+                property.schema_data.nullable = true;
+            }
+        }
+    }
+}
+
+/// See [`adapt_for_progenitor`]: each folded schema's properties join `ErrorEnvelope`'s as
+/// `oneOf` alternatives, and every reference to the folded schema points at `ErrorEnvelope`.
+fn fold_error_bodies(spec: &mut OpenAPI, folded: &[&str]) {
+    const ENVELOPE: &str = "ErrorEnvelope";
+    let Some(components) = spec.components.as_mut() else {
+        return;
+    };
+    for name in folded {
+        let Some(ReferenceOr::Item(schema)) = components.schemas.shift_remove(*name) else {
+            panic!("{name} is not a component schema");
+        };
+        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(extra)) = schema.schema_kind else {
+            panic!("{name} is not an object schema");
+        };
+        let Some(ReferenceOr::Item(envelope)) = components.schemas.get_mut(ENVELOPE) else {
+            panic!("{ENVELOPE} is not a component schema");
+        };
+        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(envelope)) =
+            &mut envelope.schema_kind
+        else {
+            panic!("{ENVELOPE} is not an object schema");
+        };
+        for (property, alternative) in extra.properties {
+            let merged = match envelope.properties.shift_remove(&property) {
+                None => alternative,
+                Some(existing) => {
+                    let description = existing
+                        .as_item()
+                        .and_then(|s| s.schema_data.description.clone());
+                    let unbox = |s: ReferenceOr<Box<openapiv3::Schema>>| match s {
+                        ReferenceOr::Item(s) => ReferenceOr::Item(*s),
+                        ReferenceOr::Reference { reference } => {
+                            ReferenceOr::Reference { reference }
+                        }
+                    };
+                    ReferenceOr::Item(Box::new(openapiv3::Schema {
+                        schema_data: openapiv3::SchemaData {
+                            description,
+                            ..Default::default()
+                        },
+                        schema_kind: openapiv3::SchemaKind::OneOf {
+                            one_of: vec![unbox(existing), unbox(alternative)],
+                        },
+                    }))
+                }
+            };
+            envelope.properties.insert(property, merged);
+        }
+        let from = format!("#/components/schemas/{name}");
+        let to = format!("#/components/schemas/{ENVELOPE}");
+        for response in components.responses.values_mut() {
+            let ReferenceOr::Item(response) = response else {
+                continue;
+            };
+            for media in response.content.values_mut() {
+                if let Some(ReferenceOr::Reference { reference }) = &mut media.schema
+                    && *reference == from
+                {
+                    reference.clone_from(&to);
+                }
+            }
+        }
     }
 }
 
@@ -245,14 +389,6 @@ fn body_declares_nothing(body: &openapiv3::RequestBody, spec: &OpenAPI) -> bool 
     })
 }
 
-fn is_event_stream(response: &openapiv3::Response) -> bool {
-    !response.content.is_empty()
-        && response
-            .content
-            .keys()
-            .all(|media_type| media_type == "text/event-stream")
-}
-
 /// Keeps the file's timestamp when nothing changed, so that a no-op build stays a no-op.
 fn write_if_changed(path: &Path, contents: &str) {
     if fs::read_to_string(path).ok().as_deref() != Some(contents) {
@@ -271,8 +407,9 @@ fn write_if_changed(path: &Path, contents: &str) {
 /// - every path parameter goes through `crate::transport::path_segment`, which encodes it as
 ///   exactly one segment or refuses it (empty, `.`, `..`) naming the parameter.
 fn own_the_send_calls(file: &mut syn::File, api: &Api) {
+    // Each API module names the body its errors carry (`ErrorBody`).
     let envelope: syn::Type =
-        syn::parse_str(&format!("crate::{}::types::ErrorEnvelope", api.name)).expect("a path");
+        syn::parse_str(&format!("crate::{}::ErrorBody", api.name)).expect("a path");
     let mut rewritten = 0;
     for item in &mut file.items {
         let syn::Item::Mod(module) = item else {

@@ -70,6 +70,9 @@ crate::config::api_client! {
     credits_on_503: true,
 }
 
+/// The body of HockeyStack's error answers.
+pub(crate) type ErrorBody = types::ErrorEnvelope;
+
 impl crate::error::ApiError for types::ErrorEnvelope {
     fn body(&self) -> crate::ApiErrorBody {
         crate::ApiErrorBody {

@@ -332,11 +332,9 @@ async fn stream_reply(
 
     let status = response.status();
     if !status.is_success() {
-        return Err(transport::error_from_response::<types::ErrorEnvelope>(
-            client.inner(),
-            response,
-        )
-        .await);
+        return Err(
+            transport::error_from_response::<super::ErrorBody>(client.inner(), response).await,
+        );
     }
     let content_type = response
         .headers()

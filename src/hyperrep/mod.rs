@@ -66,6 +66,11 @@ crate::config::api_client! {
     credits_on_503: false,
 }
 
+/// The body of HyperRep's error answers. The spec gives a validation failure its own body
+/// (`ValidationErrorEnvelope`); for the crate both are one type whose `detail` is either form,
+/// since the status alone does not promise the form (see `build.rs`).
+pub(crate) type ErrorBody = types::ErrorEnvelope;
+
 impl crate::error::ApiError for types::ErrorEnvelope {
     fn body(&self) -> crate::ApiErrorBody {
         match &self.detail {

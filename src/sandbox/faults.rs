@@ -48,6 +48,14 @@ pub enum Fault {
         /// How many bytes of the body are sent.
         after_bytes: usize,
     },
+    /// This status and JSON body instead of the API's answer: for answers the sandbox's own
+    /// world never produces, such as a value newly added to an open set or a documented null.
+    Respond {
+        /// The status to answer with.
+        status: u16,
+        /// The JSON body to send.
+        body: serde_json::Value,
+    },
 }
 
 /// A scripted fault: which requests it applies to and how many times.
@@ -238,6 +246,10 @@ pub(crate) async fn layer(
             "credits.limit_exceeded",
             "credits_exhausted",
             "The monthly credit limit has been reached.",
+        ),
+        Some(Fault::Respond { status, body }) => super::json(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            &body,
         ),
         Some(Fault::Stall { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await;

@@ -38,7 +38,11 @@ struct Hr {
     org: RwLock<Org>,
 }
 
-pub(super) const ORG_ID: &str = "gAAAAABsandboxOrganization-_Acme=";
+/// The organization, and below the first agent, carry the ids of HyperRep's own documentation
+/// examples, so that its curl examples run against the sandbox as printed.
+pub(super) const ORG_ID: &str =
+    "gAAAAABexampleOrganizationIdReturnedByApi7mN4qP2xLs9dV5kTr8cY1hJ6uW3";
+const DOCUMENTED_AGENT_ID: &str = "gAAAAABexampleAgentIdReturnedByApi5qN8xLm3sV6kRt2cY9hJ4uW1dF7";
 
 struct Conversation {
     value: Value,
@@ -260,7 +264,8 @@ impl Org {
         let agents: Vec<Value> = (0..sizes.agents.max(1))
             .map(|i| {
                 let name = format!("{} {}", FIRST[i % FIRST.len()], LAST[(i / FIRST.len() + i) % LAST.len()]);
-                json!({"agent_id": id("agent", i), "name": name, "email": format!("agent{i}@example.com")})
+                let agent_id = if i == 0 { DOCUMENTED_AGENT_ID.to_owned() } else { id("agent", i) };
+                json!({"agent_id": agent_id, "name": name, "email": format!("agent{i}@example.com")})
             })
             .collect();
         let companies: Vec<Value> = (0..sizes.companies.max(1))
@@ -435,7 +440,8 @@ async fn handle(
         };
     }
     if segments[0] != ORG_ID {
-        return detail(StatusCode::NOT_FOUND, "Invalid organization_id");
+        // HyperRep words this as a rejected value; the spec lists it under 400.
+        return detail(StatusCode::BAD_REQUEST, "Invalid organization_id");
     }
     // Reads share the organization; only the creating calls take it alone.
     if method == Method::POST {
@@ -546,11 +552,11 @@ fn route(org: &Org, method: &Method, segments: &[&str], q: &[(String, String)]) 
         (Method::GET, ["contacts"]) => list(q, "contacts", &org.contacts),
         (Method::GET, ["contacts", c]) => match find(&org.contacts, "contact_id", c) {
             Some(i) => json(StatusCode::OK, &org.contacts[i]),
-            None => detail(StatusCode::NOT_FOUND, "Invalid contact_id"),
+            None => detail(StatusCode::BAD_REQUEST, "Invalid contact_id"),
         },
         (Method::GET, ["contacts", c, "conversations"]) => {
             let Some(contact) = find(&org.contacts, "contact_id", c) else {
-                return detail(StatusCode::NOT_FOUND, "Invalid contact_id");
+                return detail(StatusCode::BAD_REQUEST, "Invalid contact_id");
             };
             let items = org
                 .conversations
