@@ -24,6 +24,10 @@ struct Api {
     /// form: progenitor allows one error type per operation, and the crate reads every error
     /// answer through one type.
     folded_error_bodies: &'static [&'static str],
+    /// Component schemas progenitor sees inline at each property that refers to them: named
+    /// in the spec because a generator for another language needs the name, they stay the
+    /// plain maps they were in the crate's types.
+    inlined_schemas: &'static [&'static str],
 }
 
 const APIS: &[Api] = &[
@@ -40,6 +44,7 @@ const APIS: &[Api] = &[
         ],
         required_request_properties: &[("SendMessageRequest", "message")],
         folded_error_bodies: &[],
+        inlined_schemas: &[],
     },
     Api {
         name: "hyperrep",
@@ -47,6 +52,8 @@ const APIS: &[Api] = &[
         hidden_request_properties: &[],
         required_request_properties: &[],
         folded_error_bodies: &["ValidationErrorEnvelope"],
+        // openapi-python-client cannot model this map inline in a nullable schema.
+        inlined_schemas: &["QuoteAgentOverrides"],
     },
 ];
 
@@ -55,6 +62,11 @@ const APIS: &[Api] = &[
 /// crate's hand-written open enum of the same name, so that a value the server adds later
 /// decodes instead of failing the whole response.
 const OPEN_ENUM_EXTENSION: &str = "x-extensible-enum";
+
+/// Marks a component that is another one or null (`x-nullable-of: SaleStatus`). OpenAPI 3.0.3
+/// lets `nullable` admit null only in the schema that declares it, so a property that may be
+/// null needs a schema of its own when the shape is also used where null is not allowed.
+const NULLABLE_OF_EXTENSION: &str = "x-nullable-of";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -163,11 +175,12 @@ fn open_enums(spec: &OpenAPI) -> Vec<(String, Vec<String>)> {
         .schemas
         .iter()
         .filter_map(|(name, schema)| {
-            let values = schema
-                .as_item()?
-                .schema_data
-                .extensions
-                .get(OPEN_ENUM_EXTENSION)?;
+            let data = &schema.as_item()?.schema_data;
+            // A nullable twin stands for its original, which carries the enum.
+            if data.extensions.contains_key(NULLABLE_OF_EXTENSION) {
+                return None;
+            }
+            let values = data.extensions.get(OPEN_ENUM_EXTENSION)?;
             let values = values
                 .as_array()
                 .and_then(|values| {
@@ -203,7 +216,11 @@ fn known_values(open_enums: &[(String, Vec<String>)]) -> String {
 /// - Request properties that would make the generated method's answer undecodable, or that
 ///   only repeat another property under a second name, are hidden; a property the contract
 ///   lets another stand in for is required again.
-/// - Error bodies listed in `folded_error_bodies` become part of `ErrorEnvelope`.
+/// - Nullable components become progenitor's form of an optional field: the component loses
+///   `nullable`, and each property that refers to it (or to an `x-nullable-of` twin, which is
+///   dropped) becomes `nullable` + `allOf: [the component]`, an `Option` in Rust.
+/// - Error bodies listed in `folded_error_bodies` become part of `ErrorEnvelope`, and the
+///   schemas listed in `inlined_schemas` are written out where they are used.
 /// - A property schema with no type admits any JSON value, `null` included; progenitor only
 ///   makes such a field an `Option` when it is marked `nullable`, so it is.
 /// - Integer query parameters lose their bounds: progenitor would type a `minimum: 1` as
@@ -237,6 +254,8 @@ fn adapt_for_progenitor(spec: &mut OpenAPI, api: &Api) {
         }
     }
     fold_error_bodies(spec, api.folded_error_bodies);
+    inline_schemas(spec, api.inlined_schemas);
+    nullable_components_as_optional_fields(spec);
     let Some(components) = spec.components.as_mut() else {
         return;
     };
@@ -348,6 +367,133 @@ fn fold_error_bodies(spec: &mut OpenAPI, folded: &[&str]) {
             }
         }
     }
+}
+
+/// See [`Api::inlined_schemas`].
+fn inline_schemas(spec: &mut OpenAPI, names: &[&str]) {
+    let Some(components) = spec.components.as_mut() else {
+        return;
+    };
+    for name in names {
+        let Some(ReferenceOr::Item(inlined)) = components.schemas.shift_remove(*name) else {
+            panic!("{name} is not a component schema");
+        };
+        let reference = format!("#/components/schemas/{name}");
+        let mut uses = 0;
+        for schema in components.schemas.values_mut() {
+            let ReferenceOr::Item(schema) = schema else {
+                continue;
+            };
+            let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) =
+                &mut schema.schema_kind
+            else {
+                continue;
+            };
+            for property in object.properties.values_mut() {
+                if matches!(property, ReferenceOr::Reference { reference: r } if *r == reference) {
+                    *property = ReferenceOr::Item(Box::new(inlined.clone()));
+                    uses += 1;
+                }
+            }
+        }
+        assert!(uses > 0, "{name} is referenced by no property");
+    }
+}
+
+/// See [`adapt_for_progenitor`].
+fn nullable_components_as_optional_fields(spec: &mut OpenAPI) {
+    let Some(components) = spec.components.as_mut() else {
+        return;
+    };
+    // name -> the component a reference to it should point at
+    let mut optional: std::collections::BTreeMap<String, String> = Default::default();
+    let twins: Vec<(String, String)> = components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| {
+            let original = schema
+                .as_item()?
+                .schema_data
+                .extensions
+                .get(NULLABLE_OF_EXTENSION)?;
+            let original = original
+                .as_str()
+                .unwrap_or_else(|| panic!("{name}: {NULLABLE_OF_EXTENSION} is not a schema name"));
+            Some((name.clone(), original.to_owned()))
+        })
+        .collect();
+    for (twin, original) in twins {
+        let ReferenceOr::Item(twin_schema) =
+            components.schemas.shift_remove(&twin).expect("listed")
+        else {
+            unreachable!("twins are items");
+        };
+        let Some(ReferenceOr::Item(original_schema)) = components.schemas.get(&original) else {
+            panic!("{twin} is {NULLABLE_OF_EXTENSION} {original}, which is not a component schema");
+        };
+        assert!(
+            same_shape(&twin_schema, original_schema),
+            "{twin} must have the shape of {original}, of which it is the nullable twin"
+        );
+        optional.insert(twin, original);
+    }
+    for (name, schema) in components.schemas.iter_mut() {
+        if let ReferenceOr::Item(schema) = schema
+            && schema.schema_data.nullable
+        {
+            schema.schema_data.nullable = false;
+            optional.insert(name.clone(), name.clone());
+        }
+    }
+    let descriptions: std::collections::BTreeMap<String, Option<String>> = optional
+        .values()
+        .map(|name| {
+            let description = components.schemas[name]
+                .as_item()
+                .and_then(|s| s.schema_data.description.clone());
+            (name.clone(), description)
+        })
+        .collect();
+    for schema in components.schemas.values_mut() {
+        let ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
+        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &mut schema.schema_kind
+        else {
+            continue;
+        };
+        for property in object.properties.values_mut() {
+            let ReferenceOr::Reference { reference } = property else {
+                continue;
+            };
+            let Some(target) = reference
+                .strip_prefix("#/components/schemas/")
+                .and_then(|name| optional.get(name))
+            else {
+                continue;
+            };
+            *property = ReferenceOr::Item(Box::new(openapiv3::Schema {
+                schema_data: openapiv3::SchemaData {
+                    nullable: true,
+                    description: descriptions[target].clone(),
+                    ..Default::default()
+                },
+                schema_kind: openapiv3::SchemaKind::AllOf {
+                    all_of: vec![ReferenceOr::Reference {
+                        reference: format!("#/components/schemas/{target}"),
+                    }],
+                },
+            }));
+        }
+    }
+}
+
+/// Whether two schemas describe the same values, apart from `nullable`, their descriptions,
+/// examples and extensions.
+fn same_shape(a: &openapiv3::Schema, b: &openapiv3::Schema) -> bool {
+    a.schema_kind == b.schema_kind
+        && a.schema_data.extensions.get(OPEN_ENUM_EXTENSION)
+            == b.schema_data.extensions.get(OPEN_ENUM_EXTENSION)
 }
 
 /// Every operation of a path item, mutably (openapiv3 offers `iter()` only).

@@ -89,6 +89,13 @@ macro_rules! open_enum {
             }
         }
 
+        // An optional request field of this type takes the value itself.
+        impl $crate::optional::OptionalValue<$name> for $name {
+            fn into_optional(self) -> ::std::result::Result<Option<$name>, String> {
+                Ok(Some(self))
+            }
+        }
+
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())

@@ -385,3 +385,79 @@ async fn zero_durations_make_provisioning_and_jobs_instant() {
     assert!(!reply.text().is_empty());
     sandbox.shutdown().await;
 }
+
+/// A canned answer lets a test send what the sandbox's own world never produces: here a value
+/// added to an open set and a documented null, matched by a path whose id is percent-encoded
+/// on the wire.
+#[tokio::test]
+async fn a_canned_answer_reaches_the_client_and_new_values_decode() {
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
+    sandbox.inject(
+        FaultRule::new(Fault::Respond {
+            status: 200,
+            body: serde_json::json!({
+                "tasks": [{
+                    "task_id": "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e01",
+                    "status": "snoozed",
+                    "priority": null,
+                    "created_at": "2026-05-22T10:00:00Z"
+                }],
+                "next_cursor": null
+            }),
+        })
+        .method("GET")
+        .path_prefix("/api/revenue-agents/v1/tasks")
+        .times(1),
+    );
+    let page = sandbox
+        .hockeystack_client()
+        .list_tasks()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.tasks[0].status.to_string(), "snoozed");
+    assert!(matches!(
+        page.tasks[0].status,
+        hockeystack::TaskStatus::Unknown(_)
+    ));
+    assert_eq!(page.tasks[0].priority, None);
+
+    let hyperrep = sandbox.hyperrep_client();
+    let organization = hyperrep
+        .list_organizations()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data[0]
+        .organization_id
+        .clone();
+    sandbox.inject(
+        FaultRule::new(Fault::Respond {
+            status: 404,
+            body: serde_json::json!({"detail": "Sale not found"}),
+        })
+        .path_prefix(format!("/api/v2/organizations/{organization}/sales/a=b"))
+        .times(1),
+    );
+    let error = hyperrep
+        .get_sale()
+        .organization_id(&organization)
+        .sale_id("a=b")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), &ErrorKind::NotFound);
+    assert_eq!(
+        sandbox
+            .requests()
+            .last()
+            .unwrap()
+            .fault
+            .as_ref()
+            .map(|f| matches!(f, Fault::Respond { .. })),
+        Some(true)
+    );
+    sandbox.shutdown().await;
+}

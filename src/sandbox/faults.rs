@@ -67,7 +67,8 @@ pub struct FaultRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// Only requests whose path starts with this (for example
-    /// `/api/revenue-agents/v1/deals/9001234567`); any path when absent.
+    /// `/api/revenue-agents/v1/deals/9001234567`), as sent or percent-decoded, so an id can be
+    /// written as it is; any path when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path_prefix: Option<String>,
     /// How many requests it answers before it is used up; every matching request when absent.
@@ -104,13 +105,13 @@ impl FaultRule {
         self
     }
 
-    fn matches(&self, method: &str, path: &str) -> bool {
+    fn matches(&self, method: &str, path: &str, decoded_path: &str) -> bool {
         self.times != Some(0)
             && self.method.as_deref().is_none_or(|m| m == method)
             && self
                 .path_prefix
                 .as_deref()
-                .is_none_or(|p| path.starts_with(p))
+                .is_none_or(|p| path.starts_with(p) || decoded_path.starts_with(p))
     }
 }
 
@@ -171,8 +172,11 @@ impl Script {
 
     /// The fault for a request, using up one of its rule's turns.
     fn take(&self, method: &str, path: &str) -> Option<Fault> {
+        let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
         let mut rules = self.rules.lock().ok()?;
-        let rule = rules.iter_mut().find(|r| r.matches(method, path))?;
+        let rule = rules
+            .iter_mut()
+            .find(|r| r.matches(method, path, &decoded))?;
         if let Some(times) = &mut rule.times {
             *times -= 1;
         }
