@@ -18,6 +18,12 @@
 //!
 //! Status-like enums ([`AgentStatus`], [`MessageJobStatus`], [`TaskStatus`], …) are open: a
 //! value HockeyStack adds later decodes as `Unknown` instead of failing the response.
+//!
+//! A message's text is sent as `message`, the name HockeyStack's API reference uses; its
+//! quickstart spells the same field `content`. The spec lists both and the sandbox accepts
+//! both; the crate offers the reference's spelling only
+//! ([`types::builder::SendMessageRequest::message`]), and refuses a message without text
+//! before it is sent.
 
 mod agents;
 mod enums;

@@ -1001,7 +1001,12 @@ fn create_task(hs: &Hs, body: &Bytes) -> Response {
     };
     let due_date = match body.get("due_date") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if super::timestamp(s).is_some() => Some(s.clone()),
+        // Stored in one spelling, so that the task reads back as a spec date-time whatever
+        // form the caller wrote.
+        Some(Value::String(s)) => match super::timestamp(s) {
+            Some(t) => Some(timestamp(t)),
+            None => return bad_request("`due_date` must be an RFC 3339 date-time."),
+        },
         _ => return bad_request("`due_date` must be an RFC 3339 date-time."),
     };
     let draft = match body.get("draft") {
@@ -1218,18 +1223,9 @@ fn window(query: &[(String, String)]) -> Result<(DateTime<Utc>, DateTime<Utc>), 
     let parse = |name: &str| -> Result<Option<DateTime<Utc>>, Response> {
         match query_value(query, name) {
             None => Ok(None),
-            Some(v) => {
-                if let Some(t) = super::timestamp(v) {
-                    return Ok(Some(t.with_timezone(&Utc)));
-                }
-                chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                    .map(|d| Some(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc()))
-                    .map_err(|_| {
-                        bad_request(&format!(
-                            "`{name}` must be a date or an RFC 3339 timestamp."
-                        ))
-                    })
-            }
+            Some(v) => super::timestamp(v).map(Some).ok_or_else(|| {
+                bad_request(&format!("`{name}` must be a date or an RFC 3339 timestamp."))
+            }),
         }
     };
     let to = parse("to")?.unwrap_or_else(Utc::now);

@@ -367,14 +367,53 @@ pub(crate) fn path_segments(rest: &str) -> Vec<String> {
         .collect()
 }
 
-/// A timestamp as real servers accept it: RFC 3339 (`2026-04-01T00:00:00Z`,
-/// `…+02:00`), and the same with an offset without a colon (`…+0000`), which some generated
-/// clients send.
+/// A timestamp in the forms the services' frameworks accept, since clients in other languages
+/// write date-times in all of them:
+/// - RFC 3339 (`2026-04-01T00:00:00Z`, `…+02:00`), with `t`/`z` in lower case, a space instead
+///   of `T`, fractions of a second, no seconds, and offsets as `+0200` or `+02`;
+/// - no offset at all (`2026-04-01T00:00:00`), read as UTC;
+/// - a date alone (`2026-04-01`), read as midnight UTC;
+/// - Unix time in seconds or milliseconds (`1775001600`, `1775001600000`).
 pub(crate) fn timestamp(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
-        .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if !text.is_empty() && text.len() <= 13 && text.bytes().all(|b| b.is_ascii_digit()) {
+        let n: i64 = text.parse().ok()?;
+        // Ten digits or fewer are seconds (until 2286); more are milliseconds.
+        return if text.len() <= 10 {
+            Utc.timestamp_opt(n, 0).single()
+        } else {
+            Utc.timestamp_millis_opt(n).single()
+        };
+    }
+    if text.len() == 10 {
+        let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+        return Some(day.and_hms_opt(0, 0, 0)?.and_utc());
+    }
+    // One spelling for the rest: `T` between date and time, `Z` for UTC.
+    let mut normal = text.to_owned();
+    if normal.len() > 10 && matches!(normal.as_bytes()[10], b' ' | b't') {
+        normal.replace_range(10..11, "T");
+    }
+    if normal.ends_with('z') {
+        normal.replace_range(normal.len() - 1.., "Z");
+    }
+    if let Some(naive) = normal.strip_suffix('Z') {
+        normal = format!("{naive}+00:00");
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z"] {
+        if let Ok(t) = DateTime::parse_from_str(&normal, format) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(&normal, format) {
+            return Some(t.and_utc());
+        }
+    }
+    None
 }
 
 /// Opaque-looking cursors that name their collection, so that a cursor from another list is
@@ -447,7 +486,28 @@ mod tests {
         assert_eq!(timestamp("2026-04-01T02:00:00+02:00"), Some(utc));
         assert_eq!(timestamp("2026-04-01T00:00:00+0000"), Some(utc));
         assert_eq!(timestamp("2026-04-01T00:00:00.000+0000"), Some(utc));
-        assert_eq!(timestamp("yesterday"), None);
+        assert_eq!(timestamp("2026-04-01T02:00:00+02"), Some(utc));
+        assert_eq!(timestamp("2026-04-01t00:00:00z"), Some(utc));
+        assert_eq!(timestamp("2026-04-01 00:00:00Z"), Some(utc));
+        assert_eq!(timestamp("2026-04-01T00:00Z"), Some(utc));
+        assert_eq!(timestamp("2026-04-01T00:00:00"), Some(utc));
+        assert_eq!(
+            timestamp("2026-04-01T00:00:00.250"),
+            Some(utc + chrono::Duration::milliseconds(250))
+        );
+        assert_eq!(timestamp("2026-04-01"), Some(utc));
+        assert_eq!(timestamp("1775001600"), Some(utc));
+        assert_eq!(timestamp("1775001600000"), Some(utc));
+        for wrong in [
+            "yesterday",
+            "",
+            "2026-13-01",
+            "2026-04-01T25:00:00Z",
+            "2026-04-01T00:00:00+2500",
+            "12345678901234",
+        ] {
+            assert_eq!(timestamp(wrong), None, "{wrong:?}");
+        }
     }
 
     #[test]
