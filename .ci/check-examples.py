@@ -1,4 +1,5 @@
-"""Validates every example in an OpenAPI 3.0 document against the schema it illustrates.
+"""Validates every example in an OpenAPI 3.0 document against the schema it illustrates, and
+checks that every schema and property is described.
 
 openapi-spec-validator checks the document's structure but not its examples. Other teams copy
 our examples into their tests, so an example that contradicts its schema is a defect.
@@ -48,9 +49,21 @@ def main(path):
                 if "value" in example:
                     check(f"{pointer}/examples/{name}", schema_pointer, example["value"])
 
+    # Readers and generated docstrings rely on descriptions: every component schema and every
+    # property that is not a bare reference (whose target describes itself) carries one.
+    undocumented = [f"{pointer}: no description" for pointer, node in walk(spec, "#")
+                    if pointer.startswith("#/components/schemas/") and pointer.count("/") == 3
+                    and not node.get("description")]
+    for pointer, node in walk(spec, "#"):
+        for name, prop in (node.get("properties") or {}).items():
+            if isinstance(prop, dict) and "$ref" not in prop and not prop.get("description"):
+                undocumented.append(f"{pointer}/properties/{name}: no description")
+    failures += undocumented
+
     for failure in failures:
         print(failure)
-    print(f"{path}: {checked} examples checked, {len(failures)} invalid")
+    print(f"{path}: {checked} examples checked, {len(failures) - len(undocumented)} invalid; "
+          f"{len(undocumented)} schemas or properties without a description")
     return 1 if failures else 0
 
 
