@@ -1224,7 +1224,9 @@ fn window(query: &[(String, String)]) -> Result<(DateTime<Utc>, DateTime<Utc>), 
         match query_value(query, name) {
             None => Ok(None),
             Some(v) => super::timestamp(v).map(Some).ok_or_else(|| {
-                bad_request(&format!("`{name}` must be a date or an RFC 3339 timestamp."))
+                bad_request(&format!(
+                    "`{name}` must be a date or an RFC 3339 timestamp."
+                ))
             }),
         }
     };
