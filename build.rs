@@ -96,7 +96,12 @@ fn main() {
         settings
             .with_interface(InterfaceStyle::Builder)
             .with_tag(TagStyle::Merged)
-            .with_inner_type("crate::transport::Inner".parse().expect("valid tokens"))
+            // Shared, so that a builder owning a clone of its client costs no copy of it.
+            .with_inner_type(
+                "std::sync::Arc<crate::transport::Inner>"
+                    .parse()
+                    .expect("valid tokens"),
+            )
             .with_hooks(HooksMode::Expected);
         // Feature `schemars`: every generated type describes itself as JSON Schema.
         if env::var_os("CARGO_FEATURE_SCHEMARS").is_some() {
@@ -571,8 +576,10 @@ fn own_the_send_calls(file: &mut syn::File, api: &Api) {
                 builder.attrs.push(
                     syn::parse_quote!(#[must_use = "a request does nothing until it is sent"]),
                 );
+                own_the_client(builder);
             }
             if let syn::Item::Impl(block) = item {
+                own_the_client_in_impl(block);
                 rewritten += rewrite_send(block, &envelope);
                 for item in &mut block.items {
                     if let syn::ImplItem::Fn(setter) = item {
@@ -583,6 +590,49 @@ fn own_the_send_calls(file: &mut syn::File, api: &Api) {
         }
     }
     assert!(rewritten > 0, "no generated send() was found to rewrite");
+}
+
+/// A builder holds a clone of its client instead of borrowing it (a `String` and two reference
+/// counts), so that a request, and the paginator made from it, is `'static`: it can be returned,
+/// stored, and moved into `tokio::spawn`.
+fn own_the_client(builder: &mut syn::ItemStruct) {
+    builder.generics = syn::Generics::default();
+    let syn::Fields::Named(fields) = &mut builder.fields else {
+        panic!("builder {} has unnamed fields", builder.ident);
+    };
+    let client = fields
+        .named
+        .iter_mut()
+        .find(|f| f.ident.as_ref().is_some_and(|i| i == "client"))
+        .unwrap_or_else(|| panic!("builder {} has no client field", builder.ident));
+    client.ty = syn::parse_quote!(super::Client);
+}
+
+/// See [`own_the_client`]: the builder's `impl` loses its lifetime, and `new` clones the client.
+fn own_the_client_in_impl(block: &mut syn::ItemImpl) {
+    if block.generics.lifetimes().next().is_none() {
+        return;
+    }
+    block.generics = syn::Generics::default();
+    let syn::Type::Path(self_ty) = &mut *block.self_ty else {
+        panic!("a builder impl for an unnamed type");
+    };
+    self_ty.path.segments.last_mut().expect("a name").arguments = syn::PathArguments::None;
+    for item in &mut block.items {
+        if let syn::ImplItem::Fn(function) = item
+            && function.sig.ident == "new"
+        {
+            let text = quote::ToTokens::to_token_stream(&*function).to_string();
+            let owned = text
+                .replace(
+                    "client : & 'a super :: Client",
+                    "client : & super :: Client",
+                )
+                .replace("client : client ,", "client : client . clone () ,");
+            assert!(owned != text, "unexpected builder constructor: {text}");
+            *function = syn::parse_str(&owned).expect("the constructor still parses");
+        }
+    }
 }
 
 /// Keeps progenitor's plumbing out of the public API:
@@ -625,6 +675,14 @@ fn own_the_client_surface(file: &mut syn::File, api: &Api) {
                 }
                 syn::ImplItem::Fn(function) if function.sig.ident == "new_with_client" => {
                     function.vis = syn::parse_quote!(pub(crate));
+                    true
+                }
+                syn::ImplItem::Fn(function) => {
+                    // Builders own their client (see `own_the_client`): no borrow to name.
+                    let output = quote::ToTokens::to_token_stream(&function.sig.output)
+                        .to_string()
+                        .replace("< '_ >", "");
+                    function.sig.output = syn::parse_str(&output).expect("a return type");
                     true
                 }
                 _ => true,
@@ -796,10 +854,10 @@ fn rewrite_send(block: &mut syn::ItemImpl, envelope: &syn::Type) -> usize {
         }
         let finish: syn::Expr = match body {
             SuccessBody::Json => syn::parse_quote!(
-                crate::transport::finish_json::<#success, #envelope, _>(inner, answer).await
+                crate::transport::finish_json::<#success, #envelope, _>(&inner, answer).await
             ),
             SuccessBody::Empty => syn::parse_quote!(
-                crate::transport::finish_empty::<#envelope, _>(inner, answer).await
+                crate::transport::finish_empty::<#envelope, _>(&inner, answer).await
             ),
         };
         added.push(syn::parse_quote! {
@@ -808,7 +866,8 @@ fn rewrite_send(block: &mut syn::ItemImpl, envelope: &syn::Type) -> usize {
             /// Fails with [`revenue_agents::Error`](crate::Error), whose
             /// [`kind`](crate::Error::kind) says what went wrong.
             pub async fn send(self) -> Result<ResponseValue<#success>, crate::Error> {
-                let inner = progenitor_client::ClientInfo::inner(self.client);
+                let inner =
+                    ::std::sync::Arc::clone(progenitor_client::ClientInfo::inner(&self.client));
                 let answer = self.dispatch().await;
                 #finish
             }

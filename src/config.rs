@@ -444,11 +444,11 @@ macro_rules! api_client {
                 http: reqwest::Client,
                 inner: $crate::transport::Inner,
             ) -> $client {
-                $client::new_with_client(base_url, http, inner)
+                $client::new_with_client(base_url, http, ::std::sync::Arc::new(inner))
             }
         }
 
-        impl progenitor_client::ClientHooks<$crate::transport::Inner> for $client {
+        impl progenitor_client::ClientHooks<::std::sync::Arc<$crate::transport::Inner>> for $client {
             async fn pre<E>(
                 &self,
                 request: &mut reqwest::Request,

@@ -1,11 +1,17 @@
 //! One cursor paginator for every list operation of both APIs.
 //!
 //! A list request (the generated builder, with its filters set) becomes a stream of pages or of
-//! items. Every page repeats the builder's filters, only the cursor changes. The next page is
-//! requested as soon as the current one arrives, and its download advances each time the
-//! stream is polled, so a consumer that works on items meanwhile does not wait for the network
-//! afterwards. A server that repeats a cursor, or says there is more without a cursor, ends the
-//! stream with an error instead of looping; any error names the cursor to resume from.
+//! items. Every page repeats the builder's filters, only the cursor changes. The streams own
+//! their request (and through it a handle on the client), so they are `Send + 'static`: they
+//! can be returned, stored, and moved into `tokio::spawn`.
+//!
+//! By default the next page is fetched on a background task while the caller works on the
+//! current one (one page ahead, [`Pages::prefetch`] to change or turn off), so a consumer that
+//! spends time on each page does not also wait for the network. The order is the server's,
+//! and nothing is lost or repeated when an error, a cancel or a drop comes mid-way: pages are
+//! handed out in order, an error comes after the pages before it, and dropping the stream stops
+//! the background task. A server that repeats a cursor, or says there is more without a cursor,
+//! ends the stream with an error instead of looping; any error names the cursor to resume from.
 
 use std::{
     collections::{HashSet, VecDeque},
@@ -13,7 +19,7 @@ use std::{
     task::{Context, Poll},
 };
 
-use futures_core::Stream;
+use futures_core::{Stream, future::BoxFuture};
 
 use crate::{Error, ErrorKind};
 
@@ -30,8 +36,7 @@ pub struct Continuation {
 /// A list request that can be continued page after page: every list builder of both APIs.
 /// Only the crate implements it.
 ///
-/// The streams hold the request (and so borrow the client it came from); they are `Send`, so
-/// a task that owns a client can list inside `tokio::spawn`.
+/// The streams own the request, so they can outlive the code that made them:
 ///
 /// ```no_run
 /// # #[cfg(feature = "hockeystack")]
@@ -39,23 +44,30 @@ pub struct Continuation {
 /// use futures_util::TryStreamExt;
 /// use revenue_agents::Paginated;
 ///
-/// let mut tasks = client.list_tasks().items();
-/// while let Some(task) = tasks.try_next().await? {
-///     println!("{} {}", task.task_id, task.status);
-/// }
+/// let tasks = client.list_tasks().limit(100).items();
+/// let count = tokio::spawn(async move {
+///     let mut tasks = tasks;
+///     let mut n = 0;
+///     while let Some(task) = tasks.try_next().await? {
+///         println!("{} {}", task.task_id, task.status);
+///         n += 1;
+///     }
+///     Ok::<_, revenue_agents::Error>(n)
+/// });
+/// println!("{} tasks", count.await.expect("the task ran")?);
 /// # Ok(()) }
 /// ```
-pub trait Paginated: Clone + Send + Sized + sealed::Sealed {
+pub trait Paginated: Clone + Send + Sized + 'static + sealed::Sealed {
     /// One page as the API returns it.
     #[doc(hidden)]
-    type Page: Send;
+    type Page: Send + 'static;
     /// One element of a page.
-    type Item: Send;
+    type Item: Send + 'static;
     /// The request in flight. An associated type rather than a boxed future with the trait's
     /// own lifetime: that keeps the streams `Send` inside `tokio::spawn`, where the compiler
     /// otherwise cannot prove it for every lifetime.
     #[doc(hidden)]
-    type Fetch: Future<Output = Result<Self::Page, Error>> + Send + Unpin;
+    type Fetch: Future<Output = Result<Self::Page, Error>> + Send + Unpin + 'static;
 
     /// The same request, asking for the page at `cursor`.
     #[doc(hidden)]
@@ -80,21 +92,13 @@ pub trait Paginated: Clone + Send + Sized + sealed::Sealed {
 
     /// The list as a stream of items, page after page.
     fn items(self) -> Items<Self> {
-        Items {
-            pages: Pages::new(self, None),
-            buffer: VecDeque::new(),
-            handed_out: 0,
-        }
+        Items::new(Pages::new(self, None))
     }
 
     /// The list as a stream of items, starting at a saved cursor; see
     /// [`pages_from`](Self::pages_from).
     fn items_from(self, cursor: impl Into<String>) -> Items<Self> {
-        Items {
-            pages: Pages::new(self, Some(cursor.into())),
-            buffer: VecDeque::new(),
-            handed_out: 0,
-        }
+        Items::new(Pages::new(self, Some(cursor.into())))
     }
 }
 
@@ -114,79 +118,50 @@ pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
-/// A page request's outcome, with the cursor that asked for it.
-type Fetched<P> = (Option<String>, Result<P, Error>);
+/// How many pages the streams fetch ahead of the caller unless told otherwise.
+pub const DEFAULT_PREFETCH: usize = 1;
 
-/// A stream of pages; see [`Paginated::pages`].
-#[must_use = "streams do nothing unless polled"]
-pub struct Pages<R: Paginated> {
+/// Walks a list page by page: sends each request, checks what the page says about the rest,
+/// and remembers every cursor so that a loop is caught.
+struct Walker<R: Paginated> {
     template: R,
-    /// The cursor of the first request, until it is sent.
-    start: Option<Option<String>>,
-    in_flight: Option<(Option<String>, R::Fetch)>,
-    /// A finished prefetch waiting to be handed out.
-    ready: Option<Fetched<R::Page>>,
+    /// The cursor of the next request (`Some(None)`: the first page); `None` when finished.
+    next: Option<Option<String>>,
     /// An error to report after the page that revealed it.
     deferred: Option<Error>,
     seen: HashSet<String>,
-    done: bool,
 }
 
-impl<R: Paginated> Pages<R> {
+type PageResult<T> = Result<Page<T>, Error>;
+
+impl<R: Paginated> Walker<R> {
     fn new(template: R, start: Option<String>) -> Self {
+        let mut seen = HashSet::new();
+        if let Some(cursor) = &start {
+            seen.insert(cursor.clone());
+        }
         Self {
             template,
-            start: Some(start),
-            in_flight: None,
-            ready: None,
+            next: Some(start),
             deferred: None,
-            seen: HashSet::new(),
-            done: false,
+            seen,
         }
     }
 
-    fn send(&mut self, cursor: Option<String>) {
+    /// The next page, or `None` once the list (or an error) has ended it.
+    async fn next_page(&mut self) -> Option<PageResult<R::Item>> {
+        if let Some(error) = self.deferred.take() {
+            self.next = None;
+            return Some(Err(error));
+        }
+        let cursor = self.next.take()?;
         let request = match &cursor {
             Some(c) => self.template.clone().with_cursor(c.clone()),
             None => self.template.clone(),
         };
-        self.in_flight = Some((cursor, request.fetch()));
-    }
-
-    /// Advances the prefetch without waiting for it.
-    fn drive(&mut self, cx: &mut Context<'_>) {
-        if let Some((cursor, fetch)) = &mut self.in_flight
-            && let Poll::Ready(result) = Pin::new(fetch).poll(cx)
-        {
-            self.ready = Some((cursor.take(), result));
-            self.in_flight = None;
-        }
-    }
-
-    fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Page<R::Item>, Error>>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        if let Some(error) = self.deferred.take() {
-            self.done = true;
-            return Poll::Ready(Some(Err(error)));
-        }
-        if let Some(start) = self.start.take() {
-            if let Some(cursor) = &start {
-                self.seen.insert(cursor.clone());
-            }
-            self.send(start);
-        }
-        self.drive(cx);
-        let Some((cursor, result)) = self.ready.take() else {
-            return Poll::Pending;
-        };
-        let page = match result {
+        let page = match request.fetch().await {
             Ok(page) => page,
-            Err(error) => {
-                self.done = true;
-                return Poll::Ready(Some(Err(error.with_resume_cursor(cursor))));
-            }
+            Err(error) => return Some(Err(error.with_resume_cursor(cursor))),
         };
         let (items, continuation) = R::split(page);
         let next = match (continuation.next_cursor, continuation.has_more) {
@@ -208,20 +183,145 @@ impl<R: Paginated> Pages<R> {
                 }
             }
         };
-        match &next {
-            Some(next) => {
-                // Prefetch: the next request leaves now, while the caller works on this page.
-                self.send(Some(next.clone()));
-                self.drive(cx);
-            }
-            None if self.deferred.is_none() => self.done = true,
-            None => {}
+        if let Some(next) = &next {
+            self.next = Some(Some(next.clone()));
         }
-        Poll::Ready(Some(Ok(Page {
+        Some(Ok(Page {
             items,
             cursor,
             next_cursor: next,
-        })))
+        }))
+    }
+
+    /// Runs on its own task, at most `depth` pages ahead of the consumer: a slot in the channel
+    /// is reserved before each request, so pages fetched or in flight never exceed it. Ends
+    /// after the last page, after an error, or when the consumer is gone.
+    async fn run_ahead(mut self, pages: tokio::sync::mpsc::Sender<PageResult<R::Item>>) {
+        loop {
+            let Ok(slot) = pages.reserve().await else {
+                return; // the stream was dropped
+            };
+            match self.next_page().await {
+                Some(page) => slot.send(page),
+                None => return,
+            }
+        }
+    }
+}
+
+/// One page fetched on demand; the walker comes back with it.
+type OnDemandFetch<R> =
+    BoxFuture<'static, (Walker<R>, Option<PageResult<<R as Paginated>::Item>>)>;
+
+/// Where a page stream gets its pages from.
+enum Source<R: Paginated> {
+    /// Not polled yet: nothing has been sent.
+    Idle(Walker<R>, usize),
+    /// Prefetch off (or no Tokio runtime to run it on): each page is fetched when asked for.
+    OnDemand(OnDemandFetch<R>),
+    /// Between pages when fetching on demand.
+    Waiting(Walker<R>),
+    /// A background task fetching ahead; dropping the stream aborts it.
+    Ahead {
+        pages: tokio::sync::mpsc::Receiver<PageResult<R::Item>>,
+        task: AbortOnDrop,
+    },
+    Finished,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A stream of pages; see [`Paginated::pages`].
+#[must_use = "streams do nothing unless polled"]
+pub struct Pages<R: Paginated> {
+    source: Source<R>,
+    /// An error (or the end) has been handed out: nothing follows.
+    done: bool,
+}
+
+impl<R: Paginated> Pages<R> {
+    fn new(template: R, start: Option<String>) -> Self {
+        Self {
+            source: Source::Idle(Walker::new(template, start), DEFAULT_PREFETCH),
+            done: false,
+        }
+    }
+
+    /// How many pages to fetch ahead of the caller, on a background task: `1` (the default)
+    /// fetches page N+1 while the caller works on page N; `0` fetches each page only when it is
+    /// asked for. Takes effect if set before the stream is first polled. Without a Tokio runtime
+    /// the stream fetches on demand.
+    pub fn prefetch(mut self, depth: usize) -> Self {
+        if let Source::Idle(_, d) = &mut self.source {
+            *d = depth;
+        }
+        self
+    }
+
+    fn fetch_on_demand(mut walker: Walker<R>) -> Source<R> {
+        Source::OnDemand(Box::pin(async move {
+            let page = walker.next_page().await;
+            (walker, page)
+        }))
+    }
+
+    fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<PageResult<R::Item>>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        loop {
+            match std::mem::replace(&mut self.source, Source::Finished) {
+                Source::Idle(walker, depth) => {
+                    self.source = match tokio::runtime::Handle::try_current() {
+                        Ok(runtime) if depth > 0 => {
+                            let (sender, pages) = tokio::sync::mpsc::channel(depth);
+                            let task = runtime.spawn(walker.run_ahead(sender));
+                            Source::Ahead {
+                                pages,
+                                task: AbortOnDrop(task),
+                            }
+                        }
+                        _ => Self::fetch_on_demand(walker),
+                    };
+                }
+                Source::Waiting(walker) => self.source = Self::fetch_on_demand(walker),
+                Source::OnDemand(mut fetch) => {
+                    return match fetch.as_mut().poll(cx) {
+                        Poll::Pending => {
+                            self.source = Source::OnDemand(fetch);
+                            Poll::Pending
+                        }
+                        Poll::Ready((walker, page)) => {
+                            self.source = Source::Waiting(walker);
+                            Poll::Ready(self.hand_out(page))
+                        }
+                    };
+                }
+                Source::Ahead { mut pages, task } => {
+                    let polled = pages.poll_recv(cx);
+                    self.source = Source::Ahead { pages, task };
+                    return polled.map(|page| self.hand_out(page));
+                }
+                Source::Finished => return Poll::Ready(None),
+            }
+        }
+    }
+
+    fn hand_out(&mut self, page: Option<PageResult<R::Item>>) -> Option<PageResult<R::Item>> {
+        match &page {
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => {
+                self.done = true;
+                self.source = Source::Finished;
+            }
+        }
+        page
     }
 }
 
@@ -241,13 +341,22 @@ impl<R: Paginated> Unpin for Pages<R> {}
 pub struct Items<R: Paginated> {
     pages: Pages<R>,
     buffer: VecDeque<R::Item>,
-    handed_out: usize,
 }
 
-/// How often (in items) the item stream advances the prefetch. Every item costs measurably
-/// more (a poll of the HTTP future each time) and gains nothing: the connection task receives
-/// the answer meanwhile.
-const DRIVE_EVERY: usize = 32;
+impl<R: Paginated> Items<R> {
+    fn new(pages: Pages<R>) -> Self {
+        Self {
+            pages,
+            buffer: VecDeque::new(),
+        }
+    }
+
+    /// How many pages to fetch ahead of the caller; see [`Pages::prefetch`].
+    pub fn prefetch(mut self, depth: usize) -> Self {
+        self.pages = self.pages.prefetch(depth);
+        self
+    }
+}
 
 impl<R: Paginated> Stream for Items<R> {
     type Item = Result<R::Item, Error>;
@@ -256,10 +365,6 @@ impl<R: Paginated> Stream for Items<R> {
         let this = self.get_mut();
         loop {
             if let Some(item) = this.buffer.pop_front() {
-                this.handed_out = this.handed_out.wrapping_add(1);
-                if this.handed_out.is_multiple_of(DRIVE_EVERY) {
-                    this.pages.drive(cx);
-                }
                 return Poll::Ready(Some(Ok(item)));
             }
             match this.pages.poll_page(cx) {
@@ -279,12 +384,12 @@ impl<R: Paginated> Unpin for Items<R> {}
 macro_rules! paginated {
     ($( $builder:ident => $page:ident, $item:ident, $cursor:ident, |$p:ident| $split:expr; )+) => {
         $(
-            impl $crate::paginate::sealed::Sealed for builder::$builder<'_> {}
+            impl $crate::paginate::sealed::Sealed for builder::$builder {}
 
-            impl<'a> $crate::Paginated for builder::$builder<'a> {
+            impl $crate::Paginated for builder::$builder {
                 type Page = types::$page;
                 type Item = types::$item;
-                type Fetch = futures_core::future::BoxFuture<'a, Result<types::$page, $crate::Error>>;
+                type Fetch = futures_core::future::BoxFuture<'static, Result<types::$page, $crate::Error>>;
 
                 fn with_cursor(self, cursor: String) -> Self {
                     self.$cursor(cursor)
@@ -487,8 +592,103 @@ mod tests {
         let mut pages = list.clone().pages();
         let first = pages.next().await.unwrap().unwrap();
         assert_eq!(first.items, [1, 2]);
-        // Page "b" is already requested while the caller holds the first page.
+        // Page "b" is requested while the caller holds the first page, without the caller
+        // polling the stream again.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
         assert_eq!(*list.requested.lock().unwrap(), [None, Some("b".into())]);
+    }
+
+    fn four_pages() -> Fake {
+        fake(vec![
+            (None, Ok((vec![1], Some("b"), None))),
+            (Some("b"), Ok((vec![2], Some("c"), None))),
+            (Some("c"), Ok((vec![3], Some("d"), None))),
+            (Some("d"), Ok((vec![4], None, None))),
+        ])
+    }
+
+    async fn let_background_tasks_run() {
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn without_prefetch_each_page_waits_for_the_caller() {
+        let list = four_pages();
+        let mut pages = list.clone().pages().prefetch(0);
+        pages.next().await.unwrap().unwrap();
+        let_background_tasks_run().await;
+        assert_eq!(*list.requested.lock().unwrap(), [None]);
+        let items: Vec<u32> = list
+            .clone()
+            .items()
+            .prefetch(0)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(items, [1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn prefetch_stays_within_its_depth() {
+        let list = four_pages();
+        let mut pages = list.clone().pages().prefetch(2);
+        pages.next().await.unwrap().unwrap();
+        let_background_tasks_run().await;
+        // The caller holds page 1; pages b and c may be fetched, d may not.
+        assert_eq!(
+            *list.requested.lock().unwrap(),
+            [None, Some("b".into()), Some("c".into())]
+        );
+        let rest: Vec<Page<u32>> = pages.try_collect().await.unwrap();
+        let items: Vec<u32> = rest.into_iter().flat_map(|p| p.items).collect();
+        assert_eq!(items, [2, 3, 4]);
+        // Nothing is requested past the last page.
+        assert_eq!(list.requested.lock().unwrap().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_stream_stops_the_background_fetching() {
+        let list = four_pages();
+        let mut items = list.clone().items();
+        assert_eq!(items.next().await.unwrap().unwrap(), 1);
+        drop(items);
+        let_background_tasks_run().await;
+        let requested = list.requested.lock().unwrap().len();
+        assert!(requested <= 2, "{requested} pages requested after the drop");
+    }
+
+    #[tokio::test]
+    async fn an_error_comes_after_every_item_before_it_with_or_without_prefetch() {
+        for depth in [0, 1, 3] {
+            let list = fake(vec![
+                (None, Ok((vec![1, 2], Some("b"), None))),
+                (Some("b"), Ok((vec![3], Some("c"), None))),
+                (Some("c"), Err(500)),
+            ]);
+            let results: Vec<_> = list.items().prefetch(depth).collect().await;
+            let items: Vec<u32> = results
+                .iter()
+                .filter_map(|r| r.as_ref().ok().copied())
+                .collect();
+            assert_eq!(items, [1, 2, 3], "depth {depth}");
+            assert_eq!(results.len(), 4, "depth {depth}: the error ends the stream");
+            assert_eq!(results[3].as_ref().unwrap_err().resume_cursor(), Some("c"));
+        }
+    }
+
+    #[test]
+    fn without_a_runtime_pages_are_fetched_on_demand() {
+        let list = four_pages();
+        let items: Vec<u32> = futures_util::future::FutureExt::now_or_never(
+            list.clone().items().try_collect::<Vec<u32>>(),
+        )
+        .expect("the fake answers at once")
+        .unwrap();
+        assert_eq!(items, [1, 2, 3, 4]);
     }
 
     #[tokio::test]

@@ -212,3 +212,118 @@ async fn a_server_that_repeats_its_cursor_is_stopped() {
         "the first page and the one that repeated itself"
     );
 }
+
+/// Keeps a stream only if it owns everything it needs: it can leave the function that made
+/// it, be stored, and run on another task.
+fn owned<S: futures_util::Stream + Send + 'static>(stream: S) -> S {
+    stream
+}
+
+#[test]
+fn every_list_stream_of_both_apis_is_send_and_static() {
+    use revenue_agents::{hockeystack, hyperrep};
+    let hs = hockeystack::Client::from_credential("hsr_live_0").unwrap();
+    let hr = hyperrep::Client::from_credential("hr_key").unwrap();
+    macro_rules! both_streams {
+        ($($request:expr),+ $(,)?) => {
+            $(
+                drop(owned($request.items()));
+                drop(owned($request.pages()));
+            )+
+        };
+    }
+    both_streams![
+        hs.list_company_agents(),
+        hs.list_deal_agents(),
+        hs.list_deal_conversations(),
+        hs.list_company_conversations(),
+        hs.list_deal_conversation_messages(),
+        hs.list_company_conversation_messages(),
+        hs.list_tasks(),
+        hs.credits_operations(),
+        hr.list_agents(),
+        hr.list_agent_conversations(),
+        hr.list_agent_sales(),
+        hr.list_conversations(),
+        hr.list_conversation_messages(),
+        hr.list_contacts(),
+        hr.list_contact_conversations(),
+        hr.list_companies(),
+        hr.list_sales(),
+        hr.list_response_drafts(),
+    ];
+}
+
+#[cfg(feature = "sandbox")]
+mod spawned {
+    use super::*;
+    use revenue_agents::{
+        hyperrep,
+        sandbox::{Sandbox, SandboxConfig},
+    };
+
+    /// A listing built in one function and returned from it, as an application's service
+    /// layer would.
+    fn every_sale(
+        client: &hyperrep::Client,
+        organization: &str,
+    ) -> impl futures_util::Stream<Item = Result<hyperrep::types::Sale, revenue_agents::Error>>
+    + Send
+    + 'static {
+        client
+            .list_sales()
+            .organization_id(organization)
+            .limit(100)
+            .items()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_listing_runs_inside_tokio_spawn_with_and_without_prefetch() {
+        let sandbox = Sandbox::start(common::fast_sandbox()).await.unwrap();
+        let client = sandbox.hyperrep_client();
+        let organization = client
+            .list_organizations()
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .data[0]
+            .organization_id
+            .clone();
+        let expected = SandboxConfig::default().seed.sales;
+
+        let sales = every_sale(&client, &organization);
+        drop(client);
+        let ids: Vec<String> = tokio::spawn(async move {
+            sales
+                .map_ok(|sale| sale.sale_id)
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(ids.len(), expected);
+        let unique: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), expected, "no sale twice");
+
+        let on_demand = sandbox
+            .hyperrep_client()
+            .list_sales()
+            .organization_id(&organization)
+            .limit(100)
+            .pages()
+            .prefetch(0);
+        let pages: Vec<_> = tokio::spawn(on_demand.try_collect::<Vec<_>>())
+            .await
+            .unwrap()
+            .unwrap();
+        let again: Vec<String> = pages
+            .into_iter()
+            .flat_map(|page| page.items)
+            .map(|sale| sale.sale_id)
+            .collect();
+        assert_eq!(again, ids, "the same sales in the same order");
+        sandbox.shutdown().await;
+    }
+}
