@@ -157,13 +157,15 @@ fn operation_paths(spec: &OpenAPI) -> String {
                 .operation_id
                 .as_deref()
                 .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
-            rows.push(format!(
-                "    ({id:?}, {:?}, {path:?}),\n",
-                method.to_uppercase()
+            rows.push((
+                id.to_owned(),
+                format!("    ({id:?}, {:?}, {path:?}),\n", method.to_uppercase()),
             ));
         }
     }
+    // Sorted by operationId, which the transport looks operations up by.
     rows.sort();
+    let rows: Vec<String> = rows.into_iter().map(|(_, row)| row).collect();
     format!(
         "/// Every operation as (operationId, method, path template), generated from the spec.\n\
          pub(crate) const OPERATIONS: &[(&str, &str, &str)] = &[\n{}];\n",

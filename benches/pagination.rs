@@ -1,13 +1,21 @@
-//! Throughput and memory of the crate's paginator against a hand-written reqwest loop, and
-//! the cost of one plain call against the same request made with raw reqwest, sequentially
-//! and 64 at a time, on the same loopback server, in one run; plus what the default wait
-//! policies cost.
+//! The crate against hand-written reqwest on the same loopback server, side by side in one
+//! run, with ratios (above 1.0: the crate is faster) and their spread over the rounds:
 //!
-//! `cargo bench --bench pagination` (optionally `-- ITEMS`, default 100000). Prints ratios:
-//! above 1.0 means the crate is faster.
+//! - the item stream against a reqwest + serde loop, with a consumer that does no work and
+//!   with one whose work per page equals the time a page takes to fetch (where fetching ahead
+//!   pays: 2.0 is the limit);
+//! - one plain call against the same request made with raw reqwest, sequentially and 64 at a
+//!   time;
+//! - the peak heap of the item stream over 10k, 100k and 1M items (flat is the goal);
+//! - the typed decode of one recorded page alone, the floor under a page's cost;
+//! - what the default wait policies cost.
+//!
+//! `cargo bench --bench pagination` runs all of it; `-- stream`, `-- calls`, `-- memory`,
+//! `-- decode` or `-- waits` runs one part.
 
 use std::{
     alloc::{GlobalAlloc, Layout, System},
+    collections::HashMap,
     hint::black_box,
     sync::{
         Arc,
@@ -61,6 +69,7 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 const PAGE: usize = 200;
+const ROUNDS: usize = 5;
 const AGENT: &str = r#"{"deal_id":"D-1","status":"active","agent_id":"agt_01","created_at":"2026-05-22T10:05:00Z"}"#;
 const TOKEN: &str = "hsr_live_bench_token";
 
@@ -90,15 +99,19 @@ fn render_pages(items: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// A keep-alive HTTP/1.1 server that answers `GET /tasks?...cursor=pN` with page N.
-async fn serve(listener: TcpListener, pages: Arc<Vec<Vec<u8>>>) {
+/// Lists by size: the first path segment (`/n100000/tasks`) picks the list.
+type Lists = Arc<HashMap<usize, Vec<Vec<u8>>>>;
+
+/// A keep-alive HTTP/1.1 server that answers `GET /n{size}/tasks?...cursor=pN` with page N
+/// of that list, and `GET /n{size}/deals/{id}/agent` with one agent.
+async fn serve(listener: TcpListener, lists: Lists) {
     loop {
         let Ok((mut socket, _)) = listener.accept().await else {
             return;
         };
         // Without it, Nagle's algorithm and delayed ACKs add ~40 ms to every page.
         let _ = socket.set_nodelay(true);
-        let pages = pages.clone();
+        let lists = lists.clone();
         tokio::spawn(async move {
             let mut buf = Vec::with_capacity(8192);
             loop {
@@ -114,16 +127,20 @@ async fn serve(listener: TcpListener, pages: Arc<Vec<Vec<u8>>>) {
                 let head = String::from_utf8_lossy(&buf[..end]).into_owned();
                 buf.drain(..end);
                 let target = head.split_whitespace().nth(1).unwrap_or("/");
+                let size = target
+                    .strip_prefix("/n")
+                    .and_then(|rest| rest.split('/').next())
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .unwrap_or(0);
                 let page = target
                     .split(['?', '&'])
                     .find_map(|kv| kv.strip_prefix("cursor=p"))
                     .and_then(|n| n.parse::<usize>().ok())
                     .unwrap_or(0);
-                // A single agent for `GET /deals/{id}/agent`; task pages otherwise.
-                let body = if target.ends_with("/agent") {
+                let body = if target.contains("/agent") {
                     AGENT.as_bytes()
                 } else {
-                    &pages[page]
+                    &lists[&size][page]
                 };
                 let mut answer = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
@@ -139,29 +156,31 @@ async fn serve(listener: TcpListener, pages: Arc<Vec<Vec<u8>>>) {
     }
 }
 
-/// What the consumer does with each page: nothing, or an awaited 1 ms of work (a database
-/// write, say), during which the crate's prefetch keeps the next page coming.
+/// What the consumer does with each page: nothing, or this much CPU work (parsing, writing
+/// somewhere), which blocks its thread as real work does.
 #[derive(Clone, Copy, PartialEq)]
 enum Consumer {
     Idle,
-    WorksPerPage,
+    Works(Duration),
 }
 
-async fn work(consumer: Consumer) {
-    if consumer == Consumer::WorksPerPage {
-        tokio::time::sleep(Duration::from_millis(1)).await;
+fn work(consumer: Consumer) {
+    if let Consumer::Works(d) = consumer {
+        let start = Instant::now();
+        while start.elapsed() < d {
+            std::hint::spin_loop();
+        }
     }
 }
 
 async fn crate_stream(client: &hockeystack::Client, consumer: Consumer) -> usize {
-    let limit = PAGE as u64;
     let mut count: usize = 0;
-    let mut items = client.list_tasks().limit(limit).items();
+    let mut items = client.list_tasks().limit(PAGE as u64).items();
     while let Some(task) = items.try_next().await.unwrap() {
         black_box(&task);
         count += 1;
         if count.is_multiple_of(PAGE) {
-            work(consumer).await;
+            work(consumer);
         }
     }
     count
@@ -184,7 +203,7 @@ async fn hand_written(http: &reqwest::Client, base: &str, consumer: Consumer) ->
             black_box(task);
             count += 1;
             if (i + 1).is_multiple_of(PAGE) {
-                work(consumer).await;
+                work(consumer);
             }
         }
         match page.next_cursor {
@@ -230,6 +249,13 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The median of per-round ratios, with their smallest and largest.
+fn spread(ratios: Vec<f64>) -> String {
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(0.0, f64::max);
+    format!("ratio {:.3} (rounds {low:.3}–{high:.3})", median(ratios))
+}
+
 /// Items per second and the peak of extra heap bytes during one run.
 async fn measure<F: std::future::Future<Output = usize>>(run: F) -> (f64, usize) {
     let base = LIVE.load(Ordering::Relaxed);
@@ -240,119 +266,198 @@ async fn measure<F: std::future::Future<Output = usize>>(run: F) -> (f64, usize)
     (rate, PEAK.load(Ordering::Relaxed).saturating_sub(base))
 }
 
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / 1048576.0
+}
+
 fn main() {
-    let items: usize = std::env::args()
+    let part = std::env::args()
         .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(100_000);
+        .find(|a| ["stream", "calls", "memory", "decode", "waits"].contains(&a.as_str()));
+    let wants = |name: &str| part.as_deref().is_none_or(|p| p == name);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
+    const ITEMS: usize = 100_000;
+    let sizes: Vec<usize> = if wants("memory") {
+        vec![10_000, 100_000, 1_000_000]
+    } else {
+        vec![ITEMS]
+    };
+    let lists: Lists = Arc::new(sizes.iter().map(|&n| (n, render_pages(n))).collect());
+    let sample_page = lists[&ITEMS.min(*sizes.last().unwrap())][0].clone();
+
     runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let small = Arc::new(render_pages(items / 10));
-        let large = Arc::new(render_pages(items));
-        let small_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let small_base = format!("http://{}", small_listener.local_addr().unwrap());
-        tokio::spawn(serve(listener, large));
-        tokio::spawn(serve(small_listener, small));
-
-        let client = |base: &str| {
-            hockeystack::Client::builder().credential(TOKEN).base_url(base).retry_policy(RetryPolicy::none()).build().unwrap()
+        let server = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(serve(listener, lists.clone()));
+        let base = |n: usize| format!("{server}/n{n}");
+        let client = |n: usize| {
+            hockeystack::Client::builder()
+                .credential(TOKEN)
+                .base_url(base(n))
+                .retry_policy(RetryPolicy::none())
+                .build()
+                .unwrap()
         };
-        let crate_client = client(&base);
-        let crate_small = client(&small_base);
         let http = reqwest::Client::new();
 
-        println!("pagination: {items} tasks in pages of {PAGE}, loopback, 2 worker threads, median of 5 runs");
-        for consumer in [Consumer::Idle, Consumer::WorksPerPage] {
-            let (mut ours, mut theirs, mut our_mem, mut their_mem) = (vec![], vec![], 0, 0);
-            // Warm both connections, then alternate so that neither side gets the warmer machine.
-            crate_stream(&crate_client, Consumer::Idle).await;
-            hand_written(&http, &base, Consumer::Idle).await;
-            for _ in 0..5 {
-                let (rate, mem) = measure(crate_stream(&crate_client, consumer)).await;
-                ours.push(rate);
-                our_mem = our_mem.max(mem);
-                let (rate, mem) = measure(hand_written(&http, &base, consumer)).await;
-                theirs.push(rate);
-                their_mem = their_mem.max(mem);
-            }
-            let (ours, theirs) = (median(ours), median(theirs));
-            let label = if consumer == Consumer::Idle { "consumer does no work" } else { "consumer awaits 1 ms per page" };
+        if wants("stream") {
+            let (ours, theirs) = (client(ITEMS), base(ITEMS));
+            // Warm both connections; the idle hand loop's page time sets the busy consumer's work.
+            crate_stream(&ours, Consumer::Idle).await;
+            let start = Instant::now();
+            hand_written(&http, &theirs, Consumer::Idle).await;
+            let page_time = start.elapsed() / ITEMS.div_ceil(PAGE) as u32;
             println!(
-                "  {label:32} crate {ours:>10.0} items/s   reqwest loop {theirs:>10.0} items/s   ratio {:.3}",
-                ours / theirs
+                "item stream: {ITEMS} tasks in pages of {PAGE}, loopback, 2 worker threads, {ROUNDS} rounds"
             );
+            for consumer in [Consumer::Idle, Consumer::Works(page_time)] {
+                let (mut rates, mut theirs_rates, mut ratios) = (vec![], vec![], vec![]);
+                for _ in 0..ROUNDS {
+                    let (a, _) = measure(crate_stream(&ours, consumer)).await;
+                    let (b, _) = measure(hand_written(&http, &theirs, consumer)).await;
+                    rates.push(a);
+                    theirs_rates.push(b);
+                    ratios.push(a / b);
+                }
+                let label = match consumer {
+                    Consumer::Idle => "consumer does no work".to_owned(),
+                    Consumer::Works(d) => format!("consumer works {:.2} ms per page", d.as_secs_f64() * 1e3),
+                };
+                println!(
+                    "  {label:34} crate {:>9.0} items/s   reqwest loop {:>9.0} items/s   {}",
+                    median(rates),
+                    median(theirs_rates),
+                    spread(ratios)
+                );
+            }
+        }
+
+        if wants("calls") {
+            let ours = client(ITEMS);
+            let theirs = base(ITEMS);
+            let calls = 6_400;
+            // The crate sets a connect and a read timeout on every request, so that nothing
+            // waits forever; reqwest's timers cost per request too, so the crate is compared
+            // with bare reqwest and with reqwest given the same timeouts.
+            let timed = reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .read_timeout(Duration::from_secs(60))
+                .build()
+                .unwrap();
+            println!("plain calls: GET /deals/{{id}}/agent, {calls} per round, {ROUNDS} rounds");
+            for parallel in [1, 64] {
+                for (raw, raw_name) in [(&http, "bare reqwest"), (&timed, "reqwest + timeouts")] {
+                    crate_calls(&ours, calls, parallel).await;
+                    raw_calls(raw, &theirs, calls, parallel).await;
+                    let (mut a, mut b, mut ratios) = (vec![], vec![], vec![]);
+                    for _ in 0..ROUNDS {
+                        let x = measure(crate_calls(&ours, calls, parallel)).await.0;
+                        let y = measure(raw_calls(raw, &theirs, calls, parallel)).await.0;
+                        a.push(x);
+                        b.push(y);
+                        ratios.push(x / y);
+                    }
+                    println!(
+                        "  {:12} crate {:>6.1} µs/call   {raw_name:18} {:>6.1} µs/call   {}",
+                        if parallel == 1 { "sequential".to_owned() } else { format!("{parallel} at a time") },
+                        1e6 / median(a),
+                        1e6 / median(b),
+                        spread(ratios)
+                    );
+                }
+            }
+        }
+
+        if wants("memory") {
+            println!("peak extra heap while streaming every item (consumer does no work, median of 3 walks)");
+            let mut first = None;
+            for &n in &sizes {
+                let ours = client(n);
+                // The peak depends on how a prefetched page and the server's answer happen to
+                // overlap; the median of three walks is steadier than one.
+                let (mut ours_peaks, mut loop_peaks) = (vec![], vec![]);
+                for _ in 0..3 {
+                    ours_peaks.push(measure(crate_stream(&ours, Consumer::Idle)).await.1 as f64);
+                    loop_peaks
+                        .push(measure(hand_written(&http, &base(n), Consumer::Idle)).await.1 as f64);
+                }
+                let (crate_peak, loop_peak) =
+                    (median(ours_peaks) as usize, median(loop_peaks) as usize);
+                let first = *first.get_or_insert(crate_peak);
+                println!(
+                    "  {n:>9} items: crate {:>5.2} MiB, reqwest loop {:>5.2} MiB (crate vs its {} peak: {:.2})",
+                    mib(crate_peak),
+                    mib(loop_peak),
+                    sizes[0],
+                    crate_peak as f64 / first.max(1) as f64
+                );
+            }
+        }
+
+        if wants("decode") {
+            let ours = client(ITEMS);
+            let pages = ITEMS.div_ceil(PAGE);
+            let mut per_page = vec![];
+            for _ in 0..ROUNDS {
+                let start = Instant::now();
+                crate_stream(&ours, Consumer::Idle).await;
+                per_page.push(start.elapsed().as_secs_f64() / pages as f64);
+            }
+            let mut decode = vec![];
+            for _ in 0..ROUNDS {
+                let start = Instant::now();
+                for _ in 0..50 {
+                    black_box(
+                        serde_json::from_slice::<hockeystack::types::TaskList>(black_box(&sample_page))
+                            .unwrap(),
+                    );
+                }
+                decode.push(start.elapsed().as_secs_f64() / 50.0);
+            }
+            let (page, floor) = (median(per_page), median(decode));
             println!(
-                "  {:32} peak extra heap: crate {:.1} MiB, reqwest loop {:.1} MiB, ratio {:.2}",
-                "",
-                our_mem as f64 / 1048576.0,
-                their_mem as f64 / 1048576.0,
-                our_mem as f64 / their_mem.max(1) as f64
+                "one page ({PAGE} tasks, {:.0} KB): fetched and decoded by the stream {:.3} ms, typed decode alone {:.3} ms (the floor: {:.0}% of the page's cost)",
+                sample_page.len() as f64 / 1024.0,
+                page * 1e3,
+                floor * 1e3,
+                100.0 * floor / page
             );
         }
-        let calls = 6_400;
-        println!("plain calls: GET /deals/{{id}}/agent, {calls} per run, median of 5 runs");
-        for parallel in [1, 64] {
-            crate_calls(&crate_client, calls, parallel).await;
-            raw_calls(&http, &base, calls, parallel).await;
-            let (mut ours, mut theirs) = (vec![], vec![]);
-            for _ in 0..5 {
-                ours.push(measure(crate_calls(&crate_client, calls, parallel)).await.0);
-                theirs.push(measure(raw_calls(&http, &base, calls, parallel)).await.0);
-            }
-            let (ours, theirs) = (median(ours), median(theirs));
-            println!(
-                "  {:32} crate {:>7.1} µs/call   raw reqwest {:>7.1} µs/call   ratio {:.3}",
-                if parallel == 1 { "sequential".to_owned() } else { format!("{parallel} at a time") },
-                1e6 / ours,
-                1e6 / theirs,
-                ours / theirs
-            );
-        }
-        let (_, mem_small) = measure(crate_stream(&crate_small, Consumer::Idle)).await;
-        let (_, mem_large) = measure(crate_stream(&crate_client, Consumer::Idle)).await;
-        println!(
-            "  memory vs item count: {} items peak {:.1} MiB, {} items peak {:.1} MiB (ratio {:.2} for 10x the items)",
-            items / 10,
-            mem_small as f64 / 1048576.0,
-            items,
-            mem_large as f64 / 1048576.0,
-            mem_large as f64 / mem_small.max(1) as f64
-        );
     });
 
-    println!(
-        "\nwait policies (defaults, no jitter): checks made and delay between the event and its detection"
-    );
-    for (name, policy, done_at) in [
-        (
-            "agent provisioning, ready after 5 min",
-            PollPolicy::agent_provisioning(),
-            Duration::from_secs(300),
-        ),
-        (
-            "message job, done after 20 s",
-            PollPolicy::message_jobs(),
-            Duration::from_secs(20),
-        ),
-    ] {
-        let mut at = Duration::ZERO;
-        let mut checks = 0;
-        for delay in policy.delays() {
-            at += delay;
-            checks += 1;
-            if at >= done_at {
-                break;
-            }
-        }
+    if wants("waits") {
         println!(
-            "  {name:40} {checks:>3} checks, detected {:.1} s late",
-            (at - done_at).as_secs_f64()
+            "wait policies (defaults, no jitter): checks made and delay between the event and its detection"
         );
+        for (name, policy, done_at) in [
+            (
+                "agent provisioning, ready after 5 min",
+                PollPolicy::agent_provisioning(),
+                Duration::from_secs(300),
+            ),
+            (
+                "message job, done after 20 s",
+                PollPolicy::message_jobs(),
+                Duration::from_secs(20),
+            ),
+        ] {
+            let mut at = Duration::ZERO;
+            let mut checks = 0;
+            for delay in policy.delays() {
+                at += delay;
+                checks += 1;
+                if at >= done_at {
+                    break;
+                }
+            }
+            println!(
+                "  {name:40} {checks:>3} checks, detected {:.1} s late",
+                (at - done_at).as_secs_f64()
+            );
+        }
     }
 }

@@ -21,18 +21,24 @@ pub struct RateLimit {
 
 impl RateLimit {
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let text = |name: &str| {
+        use reqwest::header::HeaderName;
+        // Named once: looking a header up by `&str` parses and hashes the name on every call.
+        static POOL: HeaderName = HeaderName::from_static("x-ratelimit-pool");
+        static LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+        static REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+        static RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+        let text = |name: &HeaderName| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::trim)
         };
-        let number = |name: &str| text(name).and_then(|v| v.parse::<u64>().ok());
+        let number = |name: &HeaderName| text(name).and_then(|v| v.parse::<u64>().ok());
         let limit = Self {
-            pool: text("x-ratelimit-pool").map(str::to_owned),
-            limit: number("x-ratelimit-limit"),
-            remaining: number("x-ratelimit-remaining"),
-            reset: number("x-ratelimit-reset"),
+            pool: text(&POOL).map(str::to_owned),
+            limit: number(&LIMIT),
+            remaining: number(&REMAINING),
+            reset: number(&RESET),
         };
         (limit
             != Self {

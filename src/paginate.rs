@@ -122,23 +122,74 @@ pub(crate) mod sealed {
 pub const DEFAULT_PREFETCH: usize = 1;
 
 /// Walks a list page by page: sends each request, checks what the page says about the rest,
-/// and remembers every cursor so that a loop is caught.
+/// and catches a server that leads it in a loop.
 struct Walker<R: Paginated> {
     template: R,
     /// The cursor of the next request (`Some(None)`: the first page); `None` when finished.
     next: Option<Option<String>>,
     /// An error to report after the page that revealed it.
     deferred: Option<Error>,
-    seen: HashSet<String>,
+    seen: SeenCursors,
+}
+
+/// The cursors a walk has met, in memory that does not grow with the list: the last
+/// [`SeenCursors::RECENT`] cursors exactly (as 64-bit hashes), so a loop back to any of them is
+/// caught before a page is repeated, and one checkpoint cursor moved at doubling intervals
+/// (Brent's method), so that a longer loop is still caught after at most twice its length.
+struct SeenCursors {
+    hasher: std::collections::hash_map::RandomState,
+    recent: HashSet<u64>,
+    order: VecDeque<u64>,
+    checkpoint: Option<u64>,
+    since_checkpoint: usize,
+    interval: usize,
+}
+
+impl SeenCursors {
+    const RECENT: usize = 1024;
+
+    fn new() -> Self {
+        Self {
+            hasher: Default::default(),
+            recent: HashSet::new(),
+            order: VecDeque::new(),
+            checkpoint: None,
+            since_checkpoint: 0,
+            interval: 1,
+        }
+    }
+
+    /// Records a cursor; `false` if it was met before (a loop).
+    fn insert(&mut self, cursor: &str) -> bool {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(cursor);
+        if self.recent.contains(&hash) || self.checkpoint == Some(hash) {
+            return false;
+        }
+        if self.order.len() == Self::RECENT
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.recent.remove(&oldest);
+        }
+        self.order.push_back(hash);
+        self.recent.insert(hash);
+        self.since_checkpoint += 1;
+        if self.since_checkpoint >= self.interval {
+            self.checkpoint = Some(hash);
+            self.since_checkpoint = 0;
+            self.interval *= 2;
+        }
+        true
+    }
 }
 
 type PageResult<T> = Result<Page<T>, Error>;
 
 impl<R: Paginated> Walker<R> {
     fn new(template: R, start: Option<String>) -> Self {
-        let mut seen = HashSet::new();
+        let mut seen = SeenCursors::new();
         if let Some(cursor) = &start {
-            seen.insert(cursor.clone());
+            seen.insert(cursor);
         }
         Self {
             template,
@@ -172,7 +223,7 @@ impl<R: Paginated> Walker<R> {
                 None
             }
             (Some(next), _) => {
-                if cursor.as_deref() == Some(next.as_str()) || !self.seen.insert(next.clone()) {
+                if cursor.as_deref() == Some(next.as_str()) || !self.seen.insert(&next) {
                     self.deferred = Some(
                         Error::new(ErrorKind::RepeatedCursor { cursor: next })
                             .with_resume_cursor(cursor.clone()),
@@ -210,8 +261,7 @@ impl<R: Paginated> Walker<R> {
 }
 
 /// One page fetched on demand; the walker comes back with it.
-type OnDemandFetch<R> =
-    BoxFuture<'static, (Walker<R>, Option<PageResult<<R as Paginated>::Item>>)>;
+type OnDemandFetch<R> = BoxFuture<'static, (Walker<R>, Option<PageResult<<R as Paginated>::Item>>)>;
 
 /// Where a page stream gets its pages from.
 enum Source<R: Paginated> {
@@ -689,6 +739,29 @@ mod tests {
         .expect("the fake answers at once")
         .unwrap();
         assert_eq!(items, [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn loops_are_caught_whatever_their_length_in_bounded_memory() {
+        // A loop back to a recent cursor is caught at once.
+        let mut seen = SeenCursors::new();
+        for i in 0..10 {
+            assert!(seen.insert(&format!("c{i}")));
+        }
+        assert!(!seen.insert("c3"));
+        // A loop longer than the exact window is caught within twice its length.
+        for length in [SeenCursors::RECENT + 1, 3 * SeenCursors::RECENT] {
+            let mut seen = SeenCursors::new();
+            let steps = (0..)
+                .map(|i| format!("c{}", i % length))
+                .take_while(|cursor| seen.insert(cursor))
+                .count();
+            assert!(steps >= length && steps <= 3 * length, "{length}: {steps}");
+            assert!(seen.recent.len() <= SeenCursors::RECENT);
+        }
+        // No false alarm over a long walk.
+        let mut seen = SeenCursors::new();
+        assert!((0..100_000).all(|i| seen.insert(&format!("page-{i}"))));
     }
 
     #[tokio::test]

@@ -146,6 +146,15 @@ impl Inner {
         }
     }
 
+    /// An operation's (operationId, method, path template); the table is sorted by id.
+    fn operation(&self, id: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
+        let operations: &'static [(&'static str, &'static str, &'static str)] = self.operations;
+        operations
+            .binary_search_by(|(candidate, _, _)| (*candidate).cmp(id))
+            .ok()
+            .map(|i| &operations[i])
+    }
+
     /// The rate-limit headers of the latest response that carried them.
     pub(crate) fn rate_limit(&self) -> Option<RateLimit> {
         self.rate_limit.lock().map(|g| g.clone()).unwrap_or(None)
@@ -180,16 +189,17 @@ pub(crate) async fn execute(
 ) -> reqwest::Result<reqwest::Response> {
     let method = request.method().clone();
     let template = inner
-        .operations
-        .iter()
-        .find(|(id, _, _)| *id == operation)
+        .operation(operation)
         .map_or("", |(_, _, template)| *template);
     let span = RequestSpan::new(inner.api, operation, &method, template);
     let observe = |response: &reqwest::Response| {
         inner.observe(response);
         span.response(response);
     };
-    if request.try_clone().is_none() {
+    // A streamed body cannot be sent twice; with no retry allowed there is nothing to keep a
+    // copy for.
+    let replayable = request.body().is_none_or(|body| body.as_bytes().is_some());
+    if !replayable || inner.retry.max_retries == 0 {
         span.attempt(1);
         let response = span.instrument(http.execute(request)).await?;
         observe(&response);
@@ -220,11 +230,7 @@ pub(crate) fn prepare(
         ));
     }
 
-    let Some((_, _, template)) = inner
-        .operations
-        .iter()
-        .find(|(id, _, _)| *id == operation_id)
-    else {
+    let Some((_, _, template)) = inner.operation(operation_id) else {
         return Err(format!("unknown operation {operation_id}"));
     };
     check_path_shape(&inner.base_path, template, request.url().path())
@@ -436,26 +442,31 @@ fn check_path_shape(base_path: &str, template: &str, actual: &str) -> Result<(),
     let Some(rest) = actual.strip_prefix(base_path) else {
         return Err("a path parameter changed the request's base path".into());
     };
-    let expected: Vec<&str> = template.split('/').collect();
-    let got: Vec<&str> = rest.split('/').collect();
-    if expected.len() != got.len() {
-        return Err(
-            "a path parameter is empty, `.` or `..`, which cannot be sent as one path segment"
-                .into(),
-        );
-    }
-    for (want, have) in expected.iter().zip(&got) {
-        let is_parameter = want.starts_with('{') && want.ends_with('}');
-        if is_parameter && have.is_empty() {
-            return Err(format!("path parameter {want} is empty"));
+    let mut expected = template.split('/');
+    let mut got = rest.split('/');
+    loop {
+        match (expected.next(), got.next()) {
+            (None, None) => return Ok(()),
+            (Some(want), Some(have)) => {
+                let is_parameter = want.starts_with('{') && want.ends_with('}');
+                if is_parameter && have.is_empty() {
+                    return Err(format!("path parameter {want} is empty"));
+                }
+                if !is_parameter && want != have {
+                    return Err(
+                        "a path parameter is `.` or `..`, which cannot be sent as one path segment"
+                            .into(),
+                    );
+                }
+            }
+            _ => {
+                return Err(
+                    "a path parameter is empty, `.` or `..`, which cannot be sent as one path segment"
+                        .into(),
+                );
+            }
         }
-        if !is_parameter && want != have {
-            return Err(
-                "a path parameter is `.` or `..`, which cannot be sent as one path segment".into(),
-            );
-        }
     }
-    Ok(())
 }
 
 #[cfg(test)]
