@@ -79,6 +79,19 @@ fn main() {
         }
         let text = fs::read_to_string(&spec_path)
             .unwrap_or_else(|e| panic!("cannot read {spec_path}: {e}"));
+        // Cargo reruns this script when either spec changes; the API whose spec, options and
+        // generator are unchanged keeps its generated files and skips progenitor.
+        let stamp = generation_stamp(&text);
+        let stamp_path = Path::new(&out_dir).join(format!("{}.stamp", api.name));
+        let outputs = ["", "_operations", "_mock"]
+            .map(|suffix| Path::new(&out_dir).join(format!("{}{suffix}.rs", api.name)));
+        let mock_wanted = env::var_os("CARGO_FEATURE_MOCK").is_some();
+        if fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str())
+            && outputs[..2].iter().all(|p| p.exists())
+            && (!mock_wanted || outputs[2].exists())
+        {
+            continue;
+        }
         let mut spec: OpenAPI = serde_yaml_ng::from_str(&text)
             .unwrap_or_else(|e| panic!("{spec_path} is not a valid OpenAPI 3.0 document: {e}"));
 
@@ -140,7 +153,26 @@ fn main() {
             &Path::new(&out_dir).join(format!("{}_operations.rs", api.name)),
             &operations,
         );
+        write_if_changed(&stamp_path, &stamp);
     }
+}
+
+/// What the generated files of one API depend on: its spec, the features that change the
+/// output, and this build script as compiled (its size and time, which change whenever it or
+/// a generator it links is rebuilt).
+fn generation_stamp(spec_text: &str) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    spec_text.hash(&mut hasher);
+    for feature in ["CARGO_FEATURE_SCHEMARS", "CARGO_FEATURE_MOCK"] {
+        env::var_os(feature).is_some().hash(&mut hasher);
+    }
+    let script = env::current_exe()
+        .and_then(fs::metadata)
+        .expect("the build script can read its own metadata");
+    script.len().hash(&mut hasher);
+    script.modified().ok().hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
 }
 
 /// The path template of every operation, so that the transport can check that a request still
