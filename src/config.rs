@@ -326,7 +326,6 @@ fn assemble<A: Api>(
     credential: Option<String>,
 ) -> Result<A::Client, Error> {
     let http = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls()?)
         .user_agent(settings.user_agent)
         .default_headers(headers)
         .connect_timeout(settings.connect_timeout)
@@ -347,20 +346,6 @@ fn assemble<A: Api>(
     };
     let inner = Inner::new(api, &settings.base_url, credential, settings.retry);
     Ok(A::assemble(&settings.base_url, http, inner))
-}
-
-/// rustls with the *ring* provider, verifying servers against the platform's certificate
-/// store, offering HTTP/2 and HTTP/1.1 as reqwest does by default.
-fn tls() -> Result<rustls::ClientConfig, Error> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|builder| builder.with_platform_verifier())
-        .map_err(|e| Error::new(ErrorKind::HttpClient).with_source(e))?
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
 }
 
 fn invalid_variable(variable: &'static str, reason: impl Into<String>) -> Error {

@@ -14,7 +14,7 @@ fn self_signed_server() -> (u16, thread::JoinHandle<Vec<u8>>) {
         CertificateDer::from_pem_slice(include_bytes!("fixtures/self-signed.crt")).unwrap();
     let key = PrivateKeyDer::from_pem_slice(include_bytes!("fixtures/self-signed.key")).unwrap();
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
+        rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .unwrap()
