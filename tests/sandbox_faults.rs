@@ -461,3 +461,128 @@ async fn a_canned_answer_reaches_the_client_and_new_values_decode() {
     );
     sandbox.shutdown().await;
 }
+
+/// A test moves the sandbox's clock instead of sleeping through a real provisioning time.
+#[tokio::test]
+async fn advancing_the_clock_finishes_provisioning_and_jobs() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        provisioning_time: Duration::from_secs(300),
+        job_time: Duration::from_secs(60),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = sandbox.hockeystack_client();
+    let started = client
+        .init_deal_agent()
+        .deal_id("9001234567")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status, hockeystack::AgentStatus::Initializing);
+    sandbox.advance(Duration::from_secs(299));
+    let agent = client
+        .get_deal_agent()
+        .deal_id("9001234567")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(agent.status, hockeystack::AgentStatus::Initializing);
+    sandbox.advance(Duration::from_secs(1));
+    let agent = client
+        .get_deal_agent()
+        .deal_id("9001234567")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(agent.status, hockeystack::AgentStatus::Active);
+
+    let conversation = client
+        .create_deal_conversation()
+        .deal_id("9001234567")
+        .body(hockeystack::types::CreateConversationRequest::builder())
+        .send()
+        .await
+        .unwrap();
+    let job = client
+        .send_deal_message()
+        .deal_id("9001234567")
+        .cid(&conversation.conversation_id)
+        .body(hockeystack::types::SendMessageRequest::builder().message("Risk?"))
+        .send()
+        .await
+        .unwrap();
+    let poll = || {
+        client
+            .get_deal_message_job()
+            .deal_id("9001234567")
+            .cid(&conversation.conversation_id)
+            .job_id(&job.job_id)
+            .send()
+    };
+    assert_eq!(
+        poll().await.unwrap().status,
+        hockeystack::MessageJobStatus::Pending
+    );
+    // The same control over HTTP, as tests in other languages use it.
+    let http = reqwest::Client::new();
+    let admin = format!("{}/__sandbox/clock", sandbox.hyperrep_url());
+    let moved = http
+        .post(&admin)
+        .body(r#"{"advance_secs": 60}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 204);
+    assert_eq!(
+        poll().await.unwrap().status,
+        hockeystack::MessageJobStatus::Completed
+    );
+    let ahead: serde_json::Value = http.get(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ahead["ahead_secs"], 360.0);
+    for wrong in [r#"{"advance_secs": -1}"#, r#"{"advance": 5}"#, "later"] {
+        let refused = http.post(&admin).body(wrong).send().await.unwrap();
+        assert_eq!(refused.status(), 400, "{wrong}");
+    }
+    sandbox.shutdown().await;
+}
+
+/// A scripted provisioning failure reaches the crate's wait as a failed run: one failure is
+/// retried away, failures on every run end in `ProvisioningFailed`.
+#[tokio::test]
+async fn a_scripted_provisioning_failure_fails_the_run() {
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
+    let client = sandbox.hockeystack_client();
+    let put = |deal: &str| {
+        FaultRule::new(Fault::ProvisioningFailed)
+            .method("PUT")
+            .path_prefix(format!("/api/revenue-agents/v1/deals/{deal}/agent"))
+    };
+    sandbox.inject(put("once").times(1));
+    client
+        .ensure_deal_agent("once")
+        .policy(quick_waits())
+        .await
+        .unwrap();
+    let puts = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/once/agent"))
+        .count();
+    assert_eq!(puts, 2, "the failed run was restarted once");
+
+    sandbox.inject(put("always"));
+    let error = client
+        .ensure_deal_agent("always")
+        .policy(quick_waits())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error.kind(),
+            ErrorKind::ProvisioningFailed { attempts: 3, .. }
+        ),
+        "{error}"
+    );
+    sandbox.shutdown().await;
+}

@@ -48,6 +48,9 @@ pub enum Fault {
         /// How many bytes of the body are sent.
         after_bytes: usize,
     },
+    /// The HockeyStack agent provisioning run this request starts (`PUT …/agent`) ends in
+    /// `provisioning_failed`, whatever the id; the request itself is answered as usual.
+    ProvisioningFailed,
     /// This status and JSON body instead of the API's answer: for answers the sandbox's own
     /// world never produces, such as a value newly added to an open set or a documented null.
     Respond {
@@ -255,6 +258,11 @@ pub(crate) async fn layer(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             &body,
         ),
+        Some(Fault::ProvisioningFailed) => {
+            let mut request = request;
+            request.extensions_mut().insert(FailProvisioning);
+            next.run(request).await
+        }
         Some(Fault::Stall { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
             next.run(request).await
@@ -284,6 +292,10 @@ pub(crate) async fn layer(
         }
     }
 }
+
+/// Marks a request whose provisioning run must fail ([`Fault::ProvisioningFailed`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FailProvisioning;
 
 /// The path prefix of the sandbox's own controls.
 pub(crate) const ADMIN: &str = "/__sandbox";

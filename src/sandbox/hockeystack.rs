@@ -24,10 +24,11 @@ use super::{
 
 const PREFIX: &str = "/api/revenue-agents/v1";
 
-pub(super) fn router(config: SandboxConfig) -> Router {
+pub(super) fn router(config: SandboxConfig, clock: Arc<super::clock::Clock>) -> Router {
     let state = Arc::new(Hs {
         config,
         epoch: Utc::now(),
+        clock,
         state: Mutex::new(World::seeded()),
     });
     Router::new()
@@ -38,6 +39,7 @@ pub(super) fn router(config: SandboxConfig) -> Router {
 struct Hs {
     config: SandboxConfig,
     epoch: DateTime<Utc>,
+    clock: Arc<super::clock::Clock>,
     state: Mutex<World>,
 }
 
@@ -66,6 +68,8 @@ impl Kind {
 struct Agent {
     started: Instant,
     runs: u32,
+    /// A test scripted this run to fail (`Fault::ProvisioningFailed`).
+    forced_failure: bool,
     job_id: String,
     agent_id: String,
 }
@@ -214,11 +218,13 @@ fn bad_request(message: &str) -> Response {
 
 async fn handle(
     State(hs): State<Arc<Hs>>,
+    failure: Option<axum::Extension<super::faults::FailProvisioning>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let forced_failure = failure.is_some();
     let path = uri.path().strip_prefix(PREFIX).unwrap_or("");
     let segments = super::path_segments(path);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
@@ -242,7 +248,7 @@ async fn handle(
         );
     }
     let read = matches!(method, Method::GET | Method::HEAD);
-    let now = Instant::now();
+    let now = hs.clock.instant();
     let rate = {
         let mut world = hs.state.lock().expect("sandbox state");
         let (window, limit) = if read {
@@ -253,7 +259,7 @@ async fn handle(
         window.take(limit, now).map(|remaining| (limit, remaining))
     };
     let pool = if read { "read" } else { "write" };
-    let reset = Utc::now().timestamp() + 60;
+    let reset = hs.clock.utc().timestamp() + 60;
     let mut response = match rate {
         Err(wait) => {
             let mut r = error(
@@ -273,7 +279,18 @@ async fn handle(
             add_rate_headers(&mut r, pool, limit, 0, reset);
             return r;
         }
-        Ok(_) => route(&hs, &method, &segments, &query, &headers, &body).await,
+        Ok(_) => {
+            route(
+                &hs,
+                &method,
+                &segments,
+                &query,
+                &headers,
+                &body,
+                forced_failure,
+            )
+            .await
+        }
     };
     let (limit, remaining) = rate.expect("checked above");
     add_rate_headers(&mut response, pool, limit, remaining, reset);
@@ -313,6 +330,7 @@ async fn route(
     query: &[(String, String)],
     headers: &HeaderMap,
     body: &Bytes,
+    forced_failure: bool,
 ) -> Response {
     match (method.clone(), segments) {
         (Method::GET, ["me"]) => me(hs),
@@ -330,7 +348,7 @@ async fn route(
             }
             let kind = kind_of(kind).unwrap();
             match m {
-                Method::PUT => put_agent(hs, kind, id),
+                Method::PUT => put_agent(hs, kind, id, forced_failure),
                 Method::GET => get_agent(hs, kind, id),
                 Method::DELETE => delete_agent(hs, kind, id),
                 _ => empty(StatusCode::METHOD_NOT_ALLOWED),
@@ -385,7 +403,7 @@ fn me(hs: &Hs) -> Response {
                 "name": "Sandbox token",
                 "token_prefix": hs.config.hockeystack_token.chars().take(12).collect::<String>(),
                 "created_at": timestamp(hs.epoch - chrono::Duration::days(30)),
-                "last_used_at": timestamp(Utc::now()),
+                "last_used_at": timestamp(hs.clock.utc()),
                 "expires_at": null
             }
         }),
@@ -422,10 +440,12 @@ fn page_of(collection: &str, key: &str, items: Vec<Value>, limit: usize, offset:
 fn agent_json(hs: &Hs, kind: Kind, id: &str, agent: &Agent, now: Instant) -> Value {
     let elapsed = now.duration_since(agent.started);
     let mut v = json!({ kind.key(): id });
-    let started_at = Utc::now() - chrono::Duration::from_std(elapsed).unwrap_or_default();
+    let started_at = hs.clock.utc() - chrono::Duration::from_std(elapsed).unwrap_or_default();
     let done_at =
         started_at + chrono::Duration::from_std(hs.config.provisioning_time).unwrap_or_default();
-    let fails = id.starts_with("broken-") || (id.starts_with("fail-") && agent.runs == 1);
+    let fails = agent.forced_failure
+        || id.starts_with("broken-")
+        || (id.starts_with("fail-") && agent.runs == 1);
     let o = v.as_object_mut().expect("object");
     if elapsed < hs.config.provisioning_time {
         o.insert("status".into(), json!("initializing"));
@@ -470,7 +490,7 @@ fn list_agents(hs: &Hs, kind: Kind, query: &[(String, String)]) -> Response {
         Err(r) => return r,
     };
     let world = hs.state.lock().expect("sandbox state");
-    let now = Instant::now();
+    let now = hs.clock.instant();
     let mut agents: Vec<(&String, &Agent)> = world
         .agents
         .iter()
@@ -513,15 +533,15 @@ fn charge(
         uuid: uuid_for(n),
         feature,
         credits,
-        at: Utc::now(),
+        at: hs.clock.utc(),
         metadata,
     });
     Ok(())
 }
 
-fn put_agent(hs: &Hs, kind: Kind, id: &str) -> Response {
+fn put_agent(hs: &Hs, kind: Kind, id: &str, forced_failure: bool) -> Response {
     let mut world = hs.state.lock().expect("sandbox state");
-    let now = Instant::now();
+    let now = hs.clock.instant();
     let key = (kind, id.to_owned());
     let restart = match world.agents.get(&key) {
         Some(agent)
@@ -553,6 +573,7 @@ fn put_agent(hs: &Hs, kind: Kind, id: &str) -> Response {
     let agent = world.agents.entry(key).or_insert(Agent {
         started: now,
         runs: 0,
+        forced_failure: false,
         job_id: job_id.clone(),
         agent_id,
     });
@@ -560,6 +581,7 @@ fn put_agent(hs: &Hs, kind: Kind, id: &str) -> Response {
     debug_assert!(restart || agent.runs == 0);
     agent.started = now;
     agent.runs += 1;
+    agent.forced_failure = forced_failure;
     agent.job_id = job_id;
     let body = agent_json(hs, kind, id, agent, now);
     json(StatusCode::ACCEPTED, &body)
@@ -570,7 +592,7 @@ fn get_agent(hs: &Hs, kind: Kind, id: &str) -> Response {
     match world.agents.get(&(kind, id.to_owned())) {
         Some(agent) => json(
             StatusCode::OK,
-            &agent_json(hs, kind, id, agent, Instant::now()),
+            &agent_json(hs, kind, id, agent, hs.clock.instant()),
         ),
         None => not_found("No agent has been initialized for this record."),
     }
@@ -617,7 +639,7 @@ fn create_conversation(hs: &Hs, kind: Kind, id: &str, body: &Bytes) -> Response 
         return bad_request("`user_email` must be an email address.");
     }
     let mut world = hs.state.lock().expect("sandbox state");
-    let now = Instant::now();
+    let now = hs.clock.instant();
     match world.agents.get(&(kind, id.to_owned())) {
         None => return not_found("No agent has been initialized for this record."),
         Some(agent) if agent_status(&agent_json(hs, kind, id, agent, now)) != "active" => {
@@ -631,7 +653,7 @@ fn create_conversation(hs: &Hs, kind: Kind, id: &str, body: &Bytes) -> Response 
         Some(_) => {}
     }
     let cid = world.next("conv");
-    let created_at = Utc::now();
+    let created_at = hs.clock.utc();
     world.conversations.push(Conversation {
         id: cid.clone(),
         owner: (kind, id.to_owned()),
@@ -785,7 +807,7 @@ async fn send_message(
             id: message_id,
             role: "user",
             content: text.clone(),
-            created_at: Utc::now(),
+            created_at: hs.clock.utc(),
         });
         let job_id = world.next("job");
         let reply = reply_to(&text);
@@ -796,7 +818,7 @@ async fn send_message(
                     id: job_id.clone(),
                     owner: (kind, id.to_owned()),
                     conversation: cid.to_owned(),
-                    created: Instant::now(),
+                    created: hs.clock.instant(),
                     reply: reply.clone(),
                     fail: text.contains("#fail"),
                     recorded: false,
@@ -808,7 +830,7 @@ async fn send_message(
                 id: message_id,
                 role: "assistant",
                 content: reply.clone(),
-                created_at: Utc::now(),
+                created_at: hs.clock.utc(),
             });
         }
         (job_id, reply)
@@ -877,7 +899,7 @@ fn event_stream(cid: String, reply: String, delay: Duration) -> Response {
 
 /// Moves finished jobs' replies into their conversations and forgets jobs past retention.
 fn settle_jobs(hs: &Hs, world: &mut World) {
-    let now = Instant::now();
+    let now = hs.clock.instant();
     let config = &hs.config;
     let mut finished = Vec::new();
     world.jobs.retain(|_, job| {
@@ -898,7 +920,7 @@ fn settle_jobs(hs: &Hs, world: &mut World) {
                 id,
                 role: "assistant",
                 content: reply,
-                created_at: Utc::now(),
+                created_at: hs.clock.utc(),
             });
         }
     }
@@ -914,7 +936,7 @@ fn get_job(hs: &Hs, kind: Kind, id: &str, cid: &str, job_id: &str) -> Response {
     else {
         return not_found("No such job, or it is past its retention window.");
     };
-    let done = Instant::now().duration_since(job.created) >= hs.config.job_time;
+    let done = hs.clock.instant().duration_since(job.created) >= hs.config.job_time;
     let base = json!({"job_id": job.id, "conversation_id": job.conversation});
     let mut v = base;
     if !done {
@@ -1028,7 +1050,7 @@ fn create_task(hs: &Hs, body: &Bytes) -> Response {
         return r;
     }
     world.counter += 1;
-    let now = timestamp(Utc::now());
+    let now = timestamp(hs.clock.utc());
     let task = json!({
         "task_id": uuid_for(world.counter),
         "status": "pending",
@@ -1156,7 +1178,7 @@ fn update_task(hs: &Hs, id: &str, body: &Bytes) -> Response {
             "The task is already in a final state.",
         );
     }
-    let now = timestamp(Utc::now());
+    let now = timestamp(hs.clock.utc());
     task.value["status"] = json!(status);
     task.value["updated_at"] = json!(now);
     match status {
@@ -1187,7 +1209,7 @@ fn balance(hs: &Hs) -> Response {
     let included = hs.config.included_credits;
     let on_demand_used = (used - included).max(0.0);
     let limit = hs.config.on_demand_credit_limit;
-    let now = Utc::now();
+    let now = hs.clock.utc();
     let next_month = {
         use chrono::Datelike;
         let (y, m) = if now.month() == 12 {

@@ -32,6 +32,7 @@
 // response is built once per request, so its size does not matter here.
 #![allow(clippy::result_large_err)]
 
+mod clock;
 mod faults;
 mod hockeystack;
 mod hyperrep;
@@ -180,6 +181,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     config: SandboxConfig,
     script: Arc<faults::Script>,
+    clock: Arc<clock::Clock>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -197,10 +199,12 @@ impl Sandbox {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let script = Arc::new(faults::Script::default());
+        let clock = Arc::new(clock::Clock::default());
         let app = Router::new()
-            .merge(hockeystack::router(config.clone()))
+            .merge(hockeystack::router(config.clone(), clock.clone()))
             .merge(hyperrep)
             .merge(faults::admin(script.clone()))
+            .merge(clock::admin(clock.clone()))
             .layer(axum::middleware::from_fn_with_state(
                 script.clone(),
                 faults::layer,
@@ -217,6 +221,7 @@ impl Sandbox {
             addr,
             config,
             script,
+            clock,
             stop: Some(stop),
             task: Some(task),
         })
@@ -280,6 +285,26 @@ impl Sandbox {
     /// ```
     pub fn inject(&self, rule: FaultRule) {
         self.script.inject(rule);
+    }
+
+    /// Moves the sandbox's clock forward, as if `by` had passed: HockeyStack provisioning runs
+    /// and message jobs finish, finished jobs expire and rate-limit windows refill accordingly.
+    /// The clock never goes back.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// use std::time::Duration;
+    /// use revenue_agents::sandbox::{Sandbox, SandboxConfig};
+    ///
+    /// // Provisioning as slow as the real service's, skipped in the test.
+    /// let config = SandboxConfig { provisioning_time: Duration::from_secs(300), ..Default::default() };
+    /// let sandbox = Sandbox::start(config).await?;
+    /// // … the code under test starts provisioning …
+    /// sandbox.advance(Duration::from_secs(300));
+    /// # Ok(()) }
+    /// ```
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
     }
 
     /// Removes every scripted fault.
