@@ -6,7 +6,8 @@ use std::time::Duration;
 use revenue_agents::sandbox::{Sandbox, SandboxConfig};
 
 const USAGE: &str = "usage: revenue-agents-sandbox [--port N] [--provisioning-seconds S] [--job-seconds S] \
-                     [--read-limit N] [--write-limit N] [--sales N] [--hyperrep-seed FILE.json]";
+                     [--read-limit N] [--write-limit N] [--sales N] [--hyperrep-seed FILE.json] \
+                     [--hockeystack-seed FILE.json]";
 
 /// Seconds as a duration: a finite, non-negative number (0 makes it instant).
 fn seconds(arg: &str, text: &str) -> Result<Duration, String> {
@@ -49,6 +50,15 @@ fn parse_args() -> Result<SandboxConfig, String> {
                 config.hyperrep_seed = Some(
                     serde_json::from_str(&text)
                         .map_err(|e| format!("{arg}: {path} is not a HyperRep seed: {e}"))?,
+                );
+            }
+            "--hockeystack-seed" => {
+                let path = value(&arg)?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{arg}: cannot read {path}: {e}"))?;
+                config.hockeystack_seed = Some(
+                    serde_json::from_str(&text)
+                        .map_err(|e| format!("{arg}: {path} is not a HockeyStack seed: {e}"))?,
                 );
             }
             "--sales" => {

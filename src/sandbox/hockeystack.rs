@@ -24,16 +24,23 @@ use super::{
 
 const PREFIX: &str = "/api/revenue-agents/v1";
 
-pub(super) fn router(config: SandboxConfig, clock: Arc<super::clock::Clock>) -> Router {
+pub(super) fn router(
+    config: SandboxConfig,
+    clock: Arc<super::clock::Clock>,
+) -> Result<Router, String> {
+    let world = match &config.hockeystack_seed {
+        Some(seed) => World::from_seed(seed, clock.instant())?,
+        None => World::seeded(),
+    };
     let state = Arc::new(Hs {
         config,
         epoch: Utc::now(),
         clock,
-        state: Mutex::new(World::seeded()),
+        state: Mutex::new(world),
     });
-    Router::new()
+    Ok(Router::new()
         .route(&format!("{PREFIX}/{{*rest}}"), any(handle))
-        .with_state(state)
+        .with_state(state))
 }
 
 struct Hs {
@@ -70,6 +77,8 @@ struct Agent {
     runs: u32,
     /// A test scripted this run to fail (`Fault::ProvisioningFailed`).
     forced_failure: bool,
+    /// Seeded as already provisioned.
+    ready_from_start: bool,
     job_id: String,
     agent_id: String,
 }
@@ -179,6 +188,124 @@ impl World {
             });
         }
         world
+    }
+
+    /// A workspace of the user's own; see `HockeyStackSeed`.
+    fn from_seed(seed: &super::HockeyStackSeed, now: Instant) -> Result<Self, String> {
+        let mut world = World::default();
+        for (kind, ids) in [
+            (Kind::Deal, &seed.deal_agents),
+            (Kind::Company, &seed.company_agents),
+        ] {
+            for id in ids {
+                if !valid_crm_id(id) {
+                    return Err(format!(
+                        "{kind:?} agent {id:?}: an id is 1 to 64 characters"
+                    ));
+                }
+                let agent_id = world.next("agt");
+                let job_id = world.next("prov");
+                let agent = Agent {
+                    started: now,
+                    runs: 1,
+                    forced_failure: false,
+                    ready_from_start: true,
+                    job_id,
+                    agent_id,
+                };
+                if world.agents.insert((kind, id.clone()), agent).is_some() {
+                    return Err(format!("{kind:?} agent {id:?} is seeded twice"));
+                }
+            }
+        }
+        let text = |record: &Value, name: &str, what: &str| -> Result<String, String> {
+            record[name]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{what}: `{name}` must be a non-empty string"))
+        };
+        let when = |record: &Value, what: &str| -> Result<DateTime<Utc>, String> {
+            match &record["created_at"] {
+                Value::Null => Ok(Utc::now()),
+                Value::String(s) => super::timestamp(s)
+                    .ok_or_else(|| format!("{what}: `created_at` {s:?} is not a date-time")),
+                other => Err(format!("{what}: `created_at` {other} is not a date-time")),
+            }
+        };
+        for (i, record) in seed.conversations.iter().enumerate() {
+            let id = text(record, "conversation_id", &format!("conversation #{i}"))?;
+            let what = format!("conversation {id:?}");
+            let owner = match (record["deal_id"].as_str(), record["company_id"].as_str()) {
+                (Some(deal), None) => (Kind::Deal, deal.to_owned()),
+                (None, Some(company)) => (Kind::Company, company.to_owned()),
+                _ => {
+                    return Err(format!(
+                        "{what}: give exactly one of `deal_id` and `company_id`"
+                    ));
+                }
+            };
+            if !world.agents.contains_key(&owner) {
+                return Err(format!(
+                    "{what}: {:?} {:?} has no seeded agent",
+                    owner.0, owner.1
+                ));
+            }
+            if world.messages.contains_key(&id) {
+                return Err(format!("{what} is seeded twice"));
+            }
+            let created_at = when(record, &what)?;
+            let mut messages = Vec::new();
+            for (m, message) in record["messages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let what = format!("{what}, message #{m}");
+                let role = match message["role"].as_str() {
+                    Some("user") => "user",
+                    Some("assistant") => "assistant",
+                    _ => return Err(format!("{what}: `role` must be user or assistant")),
+                };
+                let content = text(message, "content", &what)?;
+                let created_at = when(message, &what)?;
+                let id = world.next("msg");
+                messages.push(Message {
+                    id,
+                    role,
+                    content,
+                    created_at,
+                });
+            }
+            world.conversations.push(Conversation {
+                id: id.clone(),
+                owner,
+                created_at,
+            });
+            world.messages.insert(id, messages);
+        }
+        let mut task_ids = std::collections::HashSet::new();
+        for (i, task) in seed.tasks.iter().enumerate() {
+            let id = text(task, "task_id", &format!("task #{i}"))?;
+            let what = format!("task {id:?}");
+            text(task, "status", &what)?;
+            if task["created_at"]
+                .as_str()
+                .and_then(super::timestamp)
+                .is_none()
+            {
+                return Err(format!("{what}: `created_at` must be a date-time"));
+            }
+            if !task_ids.insert(id) {
+                return Err(format!("{what} is seeded twice"));
+            }
+            world.tasks.push(Task {
+                value: task.clone(),
+                deleted: false,
+            });
+        }
+        Ok(world)
     }
 
     fn next(&mut self, prefix: &str) -> String {
@@ -443,11 +570,11 @@ fn agent_json(hs: &Hs, kind: Kind, id: &str, agent: &Agent, now: Instant) -> Val
     let started_at = hs.clock.utc() - chrono::Duration::from_std(elapsed).unwrap_or_default();
     let done_at =
         started_at + chrono::Duration::from_std(hs.config.provisioning_time).unwrap_or_default();
-    let fails = agent.forced_failure
+    let fails = !agent.ready_from_start && agent.forced_failure
         || id.starts_with("broken-")
         || (id.starts_with("fail-") && agent.runs == 1);
     let o = v.as_object_mut().expect("object");
-    if elapsed < hs.config.provisioning_time {
+    if !agent.ready_from_start && elapsed < hs.config.provisioning_time {
         o.insert("status".into(), json!("initializing"));
         o.insert("agent_id".into(), json!(null));
         o.insert("job_id".into(), json!(agent.job_id));
@@ -574,6 +701,7 @@ fn put_agent(hs: &Hs, kind: Kind, id: &str, forced_failure: bool) -> Response {
         started: now,
         runs: 0,
         forced_failure: false,
+        ready_from_start: false,
         job_id: job_id.clone(),
         agent_id,
     });
@@ -582,6 +710,7 @@ fn put_agent(hs: &Hs, kind: Kind, id: &str, forced_failure: bool) -> Response {
     agent.started = now;
     agent.runs += 1;
     agent.forced_failure = forced_failure;
+    agent.ready_from_start = false;
     agent.job_id = job_id;
     let body = agent_json(hs, kind, id, agent, now);
     json(StatusCode::ACCEPTED, &body)

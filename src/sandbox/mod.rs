@@ -80,6 +80,51 @@ pub struct SandboxConfig {
     pub seed: SeedSizes,
     /// Your own HyperRep organization instead of the generated one; `seed` is then unused.
     pub hyperrep_seed: Option<HyperRepSeed>,
+    /// Your own HockeyStack workspace (agents, conversations, tasks) instead of the built-in
+    /// demo tasks.
+    pub hockeystack_seed: Option<HockeyStackSeed>,
+}
+
+/// A HockeyStack workspace of your own. Agents are active from the start; conversations and
+/// tasks are JSON objects as the API returns them. [`Sandbox::start`] refuses a seed that
+/// contradicts itself (a duplicate id, a conversation of an agent that is not seeded, a task
+/// without its required fields) with an error naming the record.
+///
+/// ```
+/// use revenue_agents::sandbox::HockeyStackSeed;
+/// use serde_json::json;
+///
+/// let seed = HockeyStackSeed {
+///     deal_agents: vec!["9001234567".into()],
+///     conversations: vec![json!({
+///         "conversation_id": "conv_1", "deal_id": "9001234567",
+///         "messages": [
+///             {"role": "user", "content": "What is the biggest risk?"},
+///             {"role": "assistant", "content": "The champion has gone quiet."}
+///         ]
+///     })],
+///     tasks: vec![json!({
+///         "task_id": "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e01", "status": "pending",
+///         "task_type": "call", "task_title": "Call the champion",
+///         "created_at": "2026-05-22T10:00:00Z", "targets": {"deal_id": "9001234567"}
+///     })],
+///     ..HockeyStackSeed::default()
+/// };
+/// # let _ = seed;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HockeyStackSeed {
+    /// CRM deal ids whose agent is provisioned and active.
+    pub deal_agents: Vec<String>,
+    /// CRM company ids whose agent is provisioned and active.
+    pub company_agents: Vec<String>,
+    /// Conversations: `conversation_id`, exactly one of `deal_id` and `company_id` (an agent
+    /// seeded above), optionally `created_at`, and `messages`, each with `role` (`user` or
+    /// `assistant`), `content` and optionally `created_at`.
+    pub conversations: Vec<serde_json::Value>,
+    /// Tasks as the API returns them: at least `task_id` (unique), `status` and `created_at`.
+    pub tasks: Vec<serde_json::Value>,
 }
 
 /// A HyperRep organization of your own, each record as the API returns it (JSON objects with
@@ -171,6 +216,7 @@ impl Default for SandboxConfig {
             on_demand_credit_limit: Some(2_500.0),
             seed: SeedSizes::default(),
             hyperrep_seed: None,
+            hockeystack_seed: None,
         }
     }
 }
@@ -196,12 +242,19 @@ impl Sandbox {
                 format!("unusable HyperRep seed: {problem}"),
             )
         })?;
+        let clock = Arc::new(clock::Clock::default());
+        let hockeystack =
+            hockeystack::router(config.clone(), clock.clone()).map_err(|problem| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("unusable HockeyStack seed: {problem}"),
+                )
+            })?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let script = Arc::new(faults::Script::default());
-        let clock = Arc::new(clock::Clock::default());
         let app = Router::new()
-            .merge(hockeystack::router(config.clone(), clock.clone()))
+            .merge(hockeystack)
             .merge(hyperrep)
             .merge(faults::admin(script.clone()))
             .merge(clock::admin(clock.clone()))

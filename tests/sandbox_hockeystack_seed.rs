@@ -1,0 +1,157 @@
+//! A sandbox started with the caller's own HockeyStack workspace: agents active at once, the
+//! seeded conversations and tasks served as given, and seeds that contradict themselves
+//! refused with an error naming the record.
+#![cfg(all(feature = "sandbox", feature = "hockeystack"))]
+
+use futures_util::TryStreamExt;
+use revenue_agents::{
+    Paginated, hockeystack,
+    sandbox::{HockeyStackSeed, Sandbox, SandboxConfig},
+};
+use serde_json::{Value, json};
+
+fn seed() -> HockeyStackSeed {
+    HockeyStackSeed {
+        deal_agents: vec!["D-1".into()],
+        company_agents: vec!["C-1".into()],
+        conversations: vec![
+            json!({
+                "conversation_id": "conv_a", "deal_id": "D-1", "created_at": "2026-05-01T09:00:00Z",
+                "messages": [
+                    {"role": "user", "content": "What is the biggest risk?", "created_at": "2026-05-01T09:00:00Z"},
+                    {"role": "assistant", "content": "The champion has gone quiet.", "created_at": "2026-05-01T09:00:05Z"}
+                ]
+            }),
+            json!({"conversation_id": "conv_b", "company_id": "C-1", "messages": []}),
+        ],
+        tasks: vec![json!({
+            "task_id": "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e01", "status": "pending",
+            "task_type": "call", "task_title": "Call the champion", "priority": "high",
+            "created_at": "2026-05-22T10:00:00Z", "targets": {"deal_id": "D-1"}
+        })],
+    }
+}
+
+async fn start(seed: HockeyStackSeed) -> std::io::Result<Sandbox> {
+    Sandbox::start(SandboxConfig {
+        hockeystack_seed: Some(seed),
+        ..SandboxConfig::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_sandbox_serves_exactly_the_seeded_workspace() {
+    let sandbox = start(seed()).await.unwrap();
+    let client = sandbox.hockeystack_client();
+    let agent = client.get_deal_agent().deal_id("D-1").send().await.unwrap();
+    assert_eq!(agent.status, hockeystack::AgentStatus::Active);
+    let conversations: Vec<_> = client
+        .list_deal_conversations()
+        .deal_id("D-1")
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(conversations[0].conversation_id, "conv_a");
+    let messages: Vec<_> = client
+        .list_deal_conversation_messages()
+        .deal_id("D-1")
+        .cid("conv_a")
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    let texts: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["What is the biggest risk?", "The champion has gone quiet."]
+    );
+    let tasks: Vec<_> = client.list_tasks().items().try_collect().await.unwrap();
+    assert_eq!(tasks.len(), 1, "the demo tasks are replaced");
+    assert_eq!(tasks[0].task_title.as_deref(), Some("Call the champion"));
+    // The seeded agent answers at once: no provisioning wait before the first question.
+    let reply = client
+        .ask_deal("D-1", "And now?")
+        .job_policy(revenue_agents::PollPolicy::new(
+            std::time::Duration::from_millis(20),
+            std::time::Duration::from_millis(40),
+        ))
+        .await
+        .unwrap();
+    assert!(!reply.text().is_empty());
+    // The crate's PUT found the agent there (409): no new provisioning run began.
+    let after = client.get_deal_agent().deal_id("D-1").send().await.unwrap();
+    assert_eq!(after.status, hockeystack::AgentStatus::Active);
+    assert_eq!(after.agent_id, agent.agent_id);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_seed_that_contradicts_itself_is_refused_naming_the_record() {
+    let cases: Vec<(&str, Box<dyn Fn(&mut HockeyStackSeed)>)> = vec![
+        (
+            "Deal agent \"D-1\" is seeded twice",
+            Box::new(|s| s.deal_agents.push("D-1".into())),
+        ),
+        (
+            "an id is 1 to 64 characters",
+            Box::new(|s| s.deal_agents.push(String::new())),
+        ),
+        (
+            "conversation \"conv_c\": Deal \"D-9\" has no seeded agent",
+            Box::new(|s| {
+                s.conversations
+                    .push(json!({"conversation_id": "conv_c", "deal_id": "D-9"}))
+            }),
+        ),
+        (
+            "conversation \"conv_a\" is seeded twice",
+            Box::new(|s| {
+                s.conversations
+                    .push(json!({"conversation_id": "conv_a", "deal_id": "D-1"}))
+            }),
+        ),
+        (
+            "conversation \"conv_d\": give exactly one of `deal_id` and `company_id`",
+            Box::new(|s| {
+                s.conversations.push(
+                    json!({"conversation_id": "conv_d", "deal_id": "D-1", "company_id": "C-1"}),
+                )
+            }),
+        ),
+        (
+            "conversation \"conv_a\", message #0: `role` must be user or assistant",
+            Box::new(|s| s.conversations[0]["messages"][0]["role"] = json!("system")),
+        ),
+        (
+            "task #1: `task_id` must be a non-empty string",
+            Box::new(|s| s.tasks.push(json!({"status": "pending"}))),
+        ),
+        (
+            "task \"0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e01\" is seeded twice",
+            Box::new(|s| {
+                let twin: Value = s.tasks[0].clone();
+                s.tasks.push(twin)
+            }),
+        ),
+        (
+            "`created_at` must be a date-time",
+            Box::new(|s| s.tasks[0]["created_at"] = json!("yesterday")),
+        ),
+    ];
+    for (expected, spoil) in cases {
+        let mut seed = seed();
+        spoil(&mut seed);
+        let error = match start(seed).await {
+            Ok(_) => panic!("a seed with {expected:?} was accepted"),
+            Err(error) => error,
+        };
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(
+            error.to_string().contains(expected),
+            "{error} does not say {expected:?}"
+        );
+    }
+}
