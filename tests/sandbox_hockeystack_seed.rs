@@ -88,9 +88,12 @@ async fn the_sandbox_serves_exactly_the_seeded_workspace() {
     sandbox.shutdown().await;
 }
 
+/// One way to make the seed contradict itself.
+type Spoil = Box<dyn Fn(&mut HockeyStackSeed)>;
+
 #[tokio::test]
 async fn a_seed_that_contradicts_itself_is_refused_naming_the_record() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut HockeyStackSeed)>)> = vec![
+    let cases: Vec<(&str, Spoil)> = vec![
         (
             "Deal agent \"D-1\" is seeded twice",
             Box::new(|s| s.deal_agents.push("D-1".into())),
