@@ -396,7 +396,7 @@ impl Drop for Sandbox {
 }
 
 /// A JSON answer.
-pub(crate) fn json(status: StatusCode, body: &serde_json::Value) -> Response {
+pub(crate) fn json<T: serde::Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
     let mut response = Response::new(Body::from(
         serde_json::to_vec(body).expect("JSON values serialise"),
     ));
