@@ -1,0 +1,108 @@
+//! The sandbox as a fixture at size: for 10k, 100k and 1M sales, how long it takes to start,
+//! how much memory it holds, and what one 500-sale page costs at the start, deep in the list
+//! and behind a date filter, measured from a client on loopback (medians of 20 requests).
+//!
+//! `cargo bench --bench sandbox --features sandbox` (add `-- 10000` for one size).
+
+use std::time::{Duration, Instant};
+
+use revenue_agents::sandbox::{Sandbox, SandboxConfig, SeedSizes};
+
+/// The process's resident memory, from the kernel.
+fn resident_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let sizes: Vec<usize> = match std::env::args().skip(1).find_map(|a| a.parse().ok()) {
+        Some(n) => vec![n],
+        None => vec![10_000, 100_000, 1_000_000],
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!("sandbox at size: HyperRep sales, pages of 500, loopback, median of 20 requests");
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        for n in sizes {
+            let before = resident_mib();
+            let started = Instant::now();
+            let sandbox = Sandbox::start(SandboxConfig {
+                seed: SeedSizes {
+                    sales: n,
+                    ..SeedSizes::default()
+                },
+                ..SandboxConfig::default()
+            })
+            .await
+            .unwrap();
+            let start_time = started.elapsed();
+            let memory = resident_mib() - before;
+            let org = "gAAAAABexampleOrganizationIdReturnedByApi7mN4qP2xLs9dV5kTr8cY1hJ6uW3";
+            let base = format!("{}/api/v2/organizations/{org}/sales", sandbox.hyperrep_url());
+            let first: serde_json::Value = http
+                .get(&base)
+                .header("x-api-key", sandbox.hyperrep_key())
+                .query(&[("limit", "500")])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            // A cursor is an offset in the ordered list; the last page's is built the same way.
+            let cursor = first["pagination"]["next_cursor"].as_str().unwrap().to_owned();
+            let (tag, _) = cursor.split_once('-').unwrap();
+            let deep = format!("{tag}-{:x}", n.saturating_sub(500));
+            let mut timings = Vec::new();
+            for query in [
+                vec![("limit", "500".to_owned())],
+                vec![("limit", "500".to_owned()), ("cursor", deep)],
+                vec![
+                    ("limit", "500".to_owned()),
+                    ("start_date", "2000-01-01T00:00:00Z".to_owned()),
+                ],
+            ] {
+                let mut runs = Vec::new();
+                for _ in 0..20 {
+                    let t = Instant::now();
+                    let page = http
+                        .get(&base)
+                        .header("x-api-key", sandbox.hyperrep_key())
+                        .query(&query)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(page.status().is_success());
+                    page.bytes().await.unwrap();
+                    runs.push(t.elapsed());
+                }
+                timings.push(median(runs));
+            }
+            println!(
+                "  {n:>9} sales: started in {:>6.2} s, +{:>7.1} MiB resident; page of 500: first {:>6.2} ms, last {:>6.2} ms, date-filtered {:>6.2} ms",
+                start_time.as_secs_f64(),
+                memory,
+                timings[0].as_secs_f64() * 1e3,
+                timings[1].as_secs_f64() * 1e3,
+                timings[2].as_secs_f64() * 1e3,
+            );
+            sandbox.shutdown().await;
+        }
+    });
+}
