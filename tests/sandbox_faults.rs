@@ -586,3 +586,68 @@ async fn a_scripted_provisioning_failure_fails_the_run() {
     );
     sandbox.shutdown().await;
 }
+
+/// This machine's address on its outward interface, if it has one (found by asking
+/// the kernel which interface would route outwards; nothing is sent).
+fn non_loopback_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("198.51.100.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// Listening on every address makes the APIs reachable from elsewhere, never the controls:
+/// a fault, the request log or the clock can only be touched from this machine's loopback.
+#[tokio::test]
+async fn the_controls_answer_loopback_only_whatever_the_sandbox_listens_on() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        host: std::net::Ipv4Addr::UNSPECIFIED.into(),
+        ..fast_sandbox()
+    })
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let rule = r#"{"fault": {"kind": "server_error", "status": 503}, "times": 1}"#;
+    let from_loopback = http
+        .post(format!("{}/__sandbox/faults", sandbox.hyperrep_url()))
+        .body(rule)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_loopback.status(), 204);
+    http.delete(format!("{}/__sandbox/faults", sandbox.hyperrep_url()))
+        .send()
+        .await
+        .unwrap();
+    let outward = non_loopback_address();
+    eprintln!("non-loopback address for the check: {outward:?}");
+    if let Some(ip) = outward {
+        let outside = format!(
+            "http://{}",
+            std::net::SocketAddr::new(ip, sandbox.addr().port())
+        );
+        for (method, path) in [
+            ("POST", "/__sandbox/faults"),
+            ("GET", "/__sandbox/requests"),
+            ("POST", "/__sandbox/clock"),
+        ] {
+            let answer = http
+                .request(method.parse().unwrap(), format!("{outside}{path}"))
+                .body(rule)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 403, "{method} {path} from {ip}");
+        }
+        // The APIs themselves are served on that address.
+        let health = http
+            .get(format!("{outside}/api/revenue-agents/v1/health"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status(), 200);
+    }
+    // Nothing from outside was scripted: the next call is answered normally.
+    assert!(sandbox.hockeystack_client().me().send().await.is_ok());
+    sandbox.shutdown().await;
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use revenue_agents::sandbox::{Sandbox, SandboxConfig};
 
-const USAGE: &str = "usage: revenue-agents-sandbox [--port N] [--provisioning-seconds S] [--job-seconds S] \
+const USAGE: &str = "usage: revenue-agents-sandbox [--host ADDR] [--port N] [--provisioning-seconds S] [--job-seconds S] \
                      [--read-limit N] [--write-limit N] [--sales N] [--hyperrep-seed FILE.json] \
                      [--hockeystack-seed FILE.json]";
 
@@ -34,6 +34,11 @@ fn parse_args() -> Result<SandboxConfig, String> {
                 .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
         };
         match arg.as_str() {
+            "--host" => {
+                config.host = value("--host")?
+                    .parse()
+                    .map_err(|e| format!("--host: {e}"))?
+            }
             "--port" => {
                 config.port = value("--port")?
                     .parse()

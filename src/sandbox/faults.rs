@@ -207,6 +207,16 @@ pub(crate) async fn layer(
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
     if path.starts_with(ADMIN) {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        if !peer.is_some_and(|ip| ip.is_loopback()) {
+            return super::json(
+                StatusCode::FORBIDDEN,
+                &serde_json::json!({"detail": "the sandbox's controls answer requests from loopback only"}),
+            );
+        }
         return next.run(Request::from_parts(parts, body)).await;
     }
     let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {

@@ -52,7 +52,11 @@ use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
 /// How the sandbox behaves.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    /// The port to listen on (loopback only); 0 picks a free one.
+    /// The address to listen on: loopback (127.0.0.1) unless you need the APIs reachable from
+    /// elsewhere, a container's host for example. Whatever it is, the sandbox's controls
+    /// (`/__sandbox/…`: faults, the request log, the clock) answer requests from loopback only.
+    pub host: std::net::IpAddr,
+    /// The port to listen on; 0 picks a free one.
     pub port: u16,
     /// The HockeyStack token the sandbox accepts.
     pub hockeystack_token: String,
@@ -202,6 +206,7 @@ impl Default for SeedSizes {
 impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
+            host: std::net::Ipv4Addr::LOCALHOST.into(),
             port: 0,
             hockeystack_token: "hsr_live_sandbox".to_owned(),
             hyperrep_key: "hr_sandbox_key".to_owned(),
@@ -250,7 +255,7 @@ impl Sandbox {
                     format!("unusable HockeyStack seed: {problem}"),
                 )
             })?;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let listener = tokio::net::TcpListener::bind((config.host, config.port)).await?;
         let addr = listener.local_addr()?;
         let script = Arc::new(faults::Script::default());
         let app = Router::new()
@@ -264,6 +269,7 @@ impl Sandbox {
             ));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
@@ -287,12 +293,22 @@ impl Sandbox {
 
     /// The base URL for HockeyStack clients.
     pub fn hockeystack_url(&self) -> String {
-        format!("http://{}/api/revenue-agents/v1", self.addr)
+        format!("http://{}/api/revenue-agents/v1", self.local_addr())
+    }
+
+    /// The address this machine reaches the sandbox at (loopback when it listens on all
+    /// addresses).
+    fn local_addr(&self) -> SocketAddr {
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        addr
     }
 
     /// The base URL for HyperRep clients.
     pub fn hyperrep_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.local_addr())
     }
 
     /// The HockeyStack token it accepts.
