@@ -109,6 +109,11 @@ struct Org {
     sales: Vec<Sale>,
     /// Sale id -> position in `sales`.
     sale_index: HashMap<String, usize>,
+    /// Positions in `sales` of each agent's sales, in list order.
+    sales_by_owner: Vec<Vec<usize>>,
+    /// Whether `sales` is in date order (the generated organization always is), so that a
+    /// date window is one run of positions, found by binary search.
+    sales_in_date_order: bool,
     drafts: Vec<Draft>,
     counter: u64,
 }
@@ -119,6 +124,16 @@ fn sale_index(sales: &[Sale]) -> HashMap<String, usize> {
         .enumerate()
         .map(|(i, sale)| (sale.id.to_string(), i))
         .collect()
+}
+
+fn sales_by_owner(sales: &[Sale], agents: usize) -> Vec<Vec<usize>> {
+    let mut by_owner = vec![Vec::new(); agents];
+    for (i, sale) in sales.iter().enumerate() {
+        if let Some(list) = by_owner.get_mut(sale.owner) {
+            list.push(i);
+        }
+    }
+    by_owner
 }
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -287,6 +302,8 @@ impl Org {
             conversations,
             messages,
             sale_index: sale_index(&sales),
+            sales_by_owner: sales_by_owner(&sales, seed.agents.len()),
+            sales_in_date_order: sales.is_sorted_by_key(|s| s.created),
             sales,
             drafts: Vec::new(),
             counter: 0,
@@ -427,12 +444,14 @@ impl Org {
             })
             .collect();
         Org {
+            sales_by_owner: sales_by_owner(&sales, agents.len()),
             agents,
             companies,
             contacts,
             conversations,
             messages,
             sale_index: sale_index(&sales),
+            sales_in_date_order: sales.is_sorted_by_key(|s| s.created),
             sales,
             drafts: Vec::new(),
             counter: 0,
@@ -525,12 +544,12 @@ fn route(org: &Org, method: &Method, segments: &[&str], q: &[(String, String)]) 
             let Some(agent) = find(&org.agents, "agent_id", a) else {
                 return detail(StatusCode::NOT_FOUND, "Agent not found");
             };
-            let items = org
-                .sales
-                .iter()
-                .filter(|s| s.owner == agent)
-                .map(|s| (&*s.json, s.created));
-            list_dated(q, &format!("agent-sales-{a}"), items)
+            list_sales(
+                org,
+                q,
+                &format!("agent-sales-{a}"),
+                Some(&org.sales_by_owner[agent]),
+            )
         }
         (Method::GET, ["agents", a, "analytics", rest @ ..]) => {
             let Some(agent) = find(&org.agents, "agent_id", a) else {
@@ -608,10 +627,7 @@ fn route(org: &Org, method: &Method, segments: &[&str], q: &[(String, String)]) 
             Some(i) => json(StatusCode::OK, &org.companies[i]),
             None => detail(StatusCode::NOT_FOUND, "Company not found"),
         },
-        (Method::GET, ["sales"]) => {
-            let items = org.sales.iter().map(|s| (&*s.json, s.created));
-            list_dated(q, "sales", items)
-        }
+        (Method::GET, ["sales"]) => list_sales(org, q, "sales", None),
         (Method::GET, ["sales", s]) => match org.sale_index.get(*s) {
             Some(&i) => json(StatusCode::OK, &*org.sales[i].json),
             None => detail(StatusCode::NOT_FOUND, "Sale not found"),
@@ -704,6 +720,85 @@ fn list<'a>(
     page(collection, items.into_iter(), limit, offset)
 }
 
+/// A page of sales (all of them, or those at `positions`), in time proportional to the page:
+/// the date window is located by binary search when the sales are in date order, and the
+/// cursor is a position in the window.
+fn list_sales(
+    org: &Org,
+    q: &[(String, String)],
+    collection: &str,
+    positions: Option<&[usize]>,
+) -> Response {
+    if !org.sales_in_date_order {
+        let all: Vec<usize>;
+        let positions = match positions {
+            Some(p) => p,
+            None => {
+                all = (0..org.sales.len()).collect();
+                &all
+            }
+        };
+        let items = positions
+            .iter()
+            .map(|&i| (&*org.sales[i].json, org.sales[i].created));
+        return list_dated(q, collection, items);
+    }
+    let (limit, offset) = match paging(q, collection) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (from, to) = match date_window(q) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let len = positions.map_or(org.sales.len(), <[usize]>::len);
+    let sale = |k: usize| positions.map_or(k, |p| p[k]);
+    // The first position at or after `at`, by binary search over the ordered positions.
+    let first_at = |at: DateTime<Utc>| {
+        let (mut lo, mut hi) = (0, len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if org.sales[sale(mid)].created < at {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let start = from.map_or(0, first_at);
+    let end = to.map_or(len, first_at).max(start);
+    let window = (start + offset).min(end)..(start + offset + limit).min(end);
+    let data = window.map(|k| &*org.sales[sale(k)].json).collect();
+    page_answer(
+        collection,
+        data,
+        limit,
+        offset,
+        start + offset + limit < end,
+    )
+}
+
+/// A `[start_date, end_date)` window, either end open.
+type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// The optional `[start_date, end_date)` window; a reversed one is refused.
+fn date_window(q: &[(String, String)]) -> Result<Window, Response> {
+    let (from, to) = match (date_param(q, "start_date"), date_param(q, "end_date")) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(r), _) | (_, Err(r)) => return Err(r),
+    };
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(detail(
+            StatusCode::BAD_REQUEST,
+            "start_date must be less than or equal to end_date",
+        ));
+    }
+    Ok((from, to))
+}
+
 /// A list filtered by the optional `[start_date, end_date)` window on each item's date.
 fn list_dated<'a, T: serde::Serialize + ?Sized + 'a>(
     q: &[(String, String)],
@@ -714,18 +809,10 @@ fn list_dated<'a, T: serde::Serialize + ?Sized + 'a>(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let (from, to) = match (date_param(q, "start_date"), date_param(q, "end_date")) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(r), _) | (_, Err(r)) => return r,
+    let (from, to) = match date_window(q) {
+        Ok(w) => w,
+        Err(r) => return r,
     };
-    if let (Some(f), Some(t)) = (from, to)
-        && f > t
-    {
-        return detail(
-            StatusCode::BAD_REQUEST,
-            "start_date must be less than or equal to end_date",
-        );
-    }
     let items = items
         .into_iter()
         .filter(move |(_, at)| from.is_none_or(|f| *at >= f) && to.is_none_or(|t| *at < t))
@@ -741,15 +828,26 @@ fn page<'a, T: serde::Serialize + ?Sized + 'a>(
     limit: usize,
     offset: usize,
 ) -> Response {
-    // Written straight from the stored items (stored sales are JSON text already).
+    let mut rest = items.skip(offset);
+    let data: Vec<&T> = rest.by_ref().take(limit).collect();
+    let more = rest.next().is_some();
+    page_answer(collection, data, limit, offset, more)
+}
+
+/// A page as HyperRep answers it: the items, written straight from what is stored (sales are
+/// JSON text already), and the pagination block.
+fn page_answer<T: serde::Serialize + ?Sized>(
+    collection: &str,
+    data: Vec<&T>,
+    limit: usize,
+    offset: usize,
+    more: bool,
+) -> Response {
     #[derive(serde::Serialize)]
     struct Body<'a, T: ?Sized> {
         data: Vec<&'a T>,
         pagination: Value,
     }
-    let mut rest = items.skip(offset);
-    let data: Vec<&T> = rest.by_ref().take(limit).collect();
-    let more = rest.next().is_some();
     let next = more.then(|| cursor_for(collection, offset + limit));
     let cursor = (offset > 0).then(|| cursor_for(collection, offset));
     json(
@@ -1221,6 +1319,49 @@ mod tests {
                 .iter()
                 .all(|s| s.created <= now && s.created >= now - Duration::days(90))
         );
+    }
+
+    /// The binary-searched pages equal the plain filtered walk, for every window and offset.
+    #[tokio::test]
+    async fn indexed_sale_pages_equal_the_filtered_walk() {
+        let now = Utc::now();
+        let sizes = SeedSizes {
+            sales: 600,
+            ..SeedSizes::default()
+        };
+        let indexed = Org::seeded(&sizes, now);
+        let mut walked = Org::seeded(&sizes, now);
+        assert!(indexed.sales_in_date_order);
+        walked.sales_in_date_order = false;
+        let at = |days: i64| ts(now - Duration::days(days));
+        let windows: Vec<Vec<(String, String)>> = vec![
+            vec![],
+            vec![("start_date".into(), at(40))],
+            vec![("end_date".into(), at(70))],
+            vec![("start_date".into(), at(60)), ("end_date".into(), at(30))],
+            vec![("start_date".into(), at(1)), ("end_date".into(), at(1))],
+        ];
+        for window in windows {
+            for (collection, owner) in [("sales", None), ("agent-sales-x", Some(2))] {
+                for offset in [0, 7, 95, 599, 2000] {
+                    let mut q = window.clone();
+                    q.push(("limit".into(), "40".into()));
+                    if offset > 0 {
+                        q.push(("cursor".into(), cursor_for(collection, offset)));
+                    }
+                    let answer = |org: &Org| {
+                        let positions = owner.map(|o: usize| org.sales_by_owner[o].as_slice());
+                        list_sales(org, &q, collection, positions).into_body()
+                    };
+                    let (a, b) = (answer(&indexed), answer(&walked));
+                    assert_eq!(
+                        axum::body::to_bytes(a, usize::MAX).await.unwrap(),
+                        axum::body::to_bytes(b, usize::MAX).await.unwrap(),
+                        "{window:?} {collection} offset {offset}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
