@@ -126,6 +126,58 @@ fn sale_index(sales: &[Sale]) -> HashMap<String, usize> {
         .collect()
 }
 
+/// One generated sale, in the API's shape, as borrowed parts.
+#[allow(clippy::too_many_arguments)]
+fn json_sale<'a, S: serde::Serialize>(
+    sale_id: &'a str,
+    conversation: Option<&'a Value>,
+    company_id: &'a Value,
+    owner_id: &'a Value,
+    contact_id: &'a Value,
+    price: &'a str,
+    history: &'a [S],
+    current: &'a S,
+    created: DateTime<Utc>,
+) -> impl serde::Serialize + 'a {
+    #[derive(serde::Serialize)]
+    struct Product<'a> {
+        quantity: u32,
+        unit_price: &'a str,
+        product_name: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct Json<'a, S> {
+        sale_id: &'a str,
+        associated_conversation_ids: Vec<&'a Value>,
+        company_id: &'a Value,
+        owner_id: &'a Value,
+        associated_contacts: [Value; 1],
+        quote_details: Value,
+        custom_fields: Value,
+        current_status: &'a S,
+        status_history: &'a [S],
+        created_at: String,
+        last_activity_at: String,
+    }
+    Json {
+        sale_id,
+        associated_conversation_ids: conversation.into_iter().collect(),
+        company_id,
+        owner_id,
+        associated_contacts: [json!({"contact_id": contact_id, "is_primary": true})],
+        quote_details: json!({
+            "output": {"currency": "USD", "total_price": price},
+            "arguments": {"products": [Product { quantity: 1, unit_price: price, product_name: "Roof repair" }]},
+            "agent_overrides": {}
+        }),
+        custom_fields: json!({"source": "sandbox"}),
+        current_status: current,
+        status_history: history,
+        created_at: ts(created),
+        last_activity_at: ts(created + Duration::days(1)),
+    }
+}
+
 fn sales_by_owner(sales: &[Sale], agents: usize) -> Vec<Vec<usize>> {
     let mut by_owner = vec![Vec::new(); agents];
     for (i, sale) in sales.iter().enumerate() {
@@ -409,38 +461,66 @@ impl Org {
             });
             messages.push(thread);
         }
+        // Written straight to JSON text from borrowed parts: a `Value` tree per sale was most
+        // of the time it took to start with a million.
+        #[derive(serde::Serialize)]
+        struct Stage<'a> {
+            label: &'a str,
+            status: Option<&'a str>,
+            changed_at: String,
+        }
         let sales: Vec<Sale> = (0..sizes.sales)
             .map(|i| {
                 let created = when(i, sizes.sales);
                 let owner = i % agents.len();
-                let price = 800 + (i % 9) * 100;
-                let mut history = vec![json!({"label": "Qualified", "status": null, "changed_at": ts(created)})];
+                let price = format!("{}.00", 800 + (i % 9) * 100);
+                let mut history = vec![Stage {
+                    label: "Qualified",
+                    status: None,
+                    changed_at: ts(created),
+                }];
                 if i % 3 != 2 {
-                    history.push(json!({"label": "Quoted", "status": "quote_sent", "changed_at": ts(created + Duration::minutes(15))}));
+                    history.push(Stage {
+                        label: "Quoted",
+                        status: Some("quote_sent"),
+                        changed_at: ts(created + Duration::minutes(15)),
+                    });
                 }
                 if i % 3 == 0 {
-                    history.push(json!({"label": "Accepted", "status": "accepted", "changed_at": ts(created + Duration::days(1))}));
-                }
-                let current = history.last().cloned();
-                let conversation = (!conversations.is_empty()).then(|| conversations[i % conversations.len()].value["conversation_id"].clone());
-                let value = json!({
-                        "sale_id": id("sale", i),
-                        "associated_conversation_ids": conversation.into_iter().collect::<Vec<_>>(),
-                        "company_id": companies[i % companies.len()]["company_id"],
-                        "owner_id": agents[owner]["agent_id"],
-                        "associated_contacts": [{"contact_id": contacts[i % contacts.len()]["contact_id"], "is_primary": true}],
-                        "quote_details": {
-                            "output": {"currency": "USD", "total_price": format!("{price}.00")},
-                            "arguments": {"products": [{"quantity": 1, "unit_price": format!("{price}.00"), "product_name": "Roof repair"}]},
-                            "agent_overrides": {}
-                        },
-                        "custom_fields": {"source": "sandbox"},
-                        "current_status": current,
-                        "status_history": history,
-                        "created_at": ts(created),
-                        "last_activity_at": ts(created + Duration::days(1))
+                    history.push(Stage {
+                        label: "Accepted",
+                        status: Some("accepted"),
+                        changed_at: ts(created + Duration::days(1)),
                     });
-                Sale::new(&value, owner, created)
+                }
+                let current = history.last().expect("one stage at least");
+                let stage = (
+                    current.label.to_owned(),
+                    current.status.map_or(Value::Null, |s| Value::from(s)),
+                );
+                let conversation = conversations
+                    .get(i % conversations.len().max(1))
+                    .map(|c| &c.value["conversation_id"]);
+                let text = serde_json::to_string(&json_sale(
+                    &id("sale", i),
+                    conversation,
+                    &companies[i % companies.len()]["company_id"],
+                    &agents[owner]["agent_id"],
+                    &contacts[i % contacts.len()]["contact_id"],
+                    &price,
+                    &history,
+                    current,
+                    created,
+                ))
+                .expect("a sale serialises");
+                Sale {
+                    id: id("sale", i).into(),
+                    json: serde_json::value::RawValue::from_string(text).expect("valid JSON"),
+                    owner,
+                    created,
+                    stage: Some(stage),
+                    price: price.parse().unwrap_or(0.0),
+                }
             })
             .collect();
         Org {
