@@ -496,7 +496,7 @@ impl Org {
                 let current = history.last().expect("one stage at least");
                 let stage = (
                     current.label.to_owned(),
-                    current.status.map_or(Value::Null, |s| Value::from(s)),
+                    current.status.map_or(Value::Null, Value::from),
                 );
                 let conversation = conversations
                     .get(i % conversations.len().max(1))
