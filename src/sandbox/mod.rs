@@ -1,7 +1,8 @@
 //! A local, stateful fake of both APIs (feature `sandbox`), so that the quickstart runs
 //! without an account and programs can be tested offline.
 //!
-//! It is a real HTTP server on loopback and follows the specs in `openapi/`: credentials,
+//! It is a real HTTP server (on loopback unless told otherwise) and follows the specs in
+//! `openapi/`: credentials,
 //! agent provisioning that takes time and can fail, message jobs with retention windows,
 //! streamed replies, the task state machine, credits with a cap, rate-limit pools, and a
 //! seeded HyperRep organization with cursor pagination, validation errors and analytics.
@@ -23,10 +24,12 @@
 //!   with `broken-` fails every run;
 //! - a message containing `#fail` produces a failed job;
 //! - the timings, retention windows, rate limits, credit cap and seed sizes are in
-//!   [`SandboxConfig`];
-//! - [`Sandbox::inject`] scripts faults (429, 5xx, the credit cap, a stall, a body cut off)
-//!   for the next N requests or for a route, and [`Sandbox::requests`] reads back what was
-//!   received. The binary offers the same under `/__sandbox/` on its loopback port.
+//!   [`SandboxConfig`], and so are your own records ([`HyperRepSeed`], [`HockeyStackSeed`]);
+//! - [`Sandbox::advance`] moves its clock forward, so waits finish without waiting;
+//! - [`Sandbox::inject`] scripts faults (429, 5xx, the credit cap, a stall, a body cut off, a
+//!   failed provisioning run, any canned answer) for the next N requests or for a route, and
+//!   [`Sandbox::requests`] reads back what was received. The binary offers the same under
+//!   `/__sandbox/`, which answers requests from loopback only.
 
 // Handlers return `Result<_, Response>` so that `?` turns a refusal into its answer; a
 // response is built once per request, so its size does not matter here.
