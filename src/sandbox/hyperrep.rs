@@ -809,30 +809,17 @@ fn list_sales(
     collection: &str,
     positions: Option<&[usize]>,
 ) -> Response {
-    if !org.sales_in_date_order {
-        let all: Vec<usize>;
-        let positions = match positions {
-            Some(p) => p,
-            None => {
-                all = (0..org.sales.len()).collect();
-                &all
-            }
-        };
-        let items = positions
-            .iter()
-            .map(|&i| (&*org.sales[i].json, org.sales[i].created));
-        return list_dated(q, collection, items);
-    }
-    let (limit, offset) = match paging(q, collection) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let (from, to) = match date_window(q) {
-        Ok(w) => w,
+    let (limit, offset, (from, to)) = match page_request(q, collection) {
+        Ok(request) => request,
         Err(r) => return r,
     };
     let len = positions.map_or(org.sales.len(), <[usize]>::len);
     let sale = |k: usize| positions.map_or(k, |p| p[k]);
+    if !org.sales_in_date_order {
+        // A seed out of date order: the filtered walk.
+        let items = (0..len).map(|k| (&*org.sales[sale(k)].json, org.sales[sale(k)].created));
+        return page(collection, in_window(items, from, to), limit, offset);
+    }
     // The first position at or after `at`, by binary search over the ordered positions.
     let first_at = |at: DateTime<Utc>| {
         let (mut lo, mut hi) = (0, len);
@@ -885,19 +872,32 @@ fn list_dated<'a, T: serde::Serialize + ?Sized + 'a>(
     collection: &str,
     items: impl IntoIterator<Item = (&'a T, DateTime<Utc>)>,
 ) -> Response {
-    let (limit, offset) = match paging(q, collection) {
-        Ok(p) => p,
+    let (limit, offset, (from, to)) = match page_request(q, collection) {
+        Ok(request) => request,
         Err(r) => return r,
     };
-    let (from, to) = match date_window(q) {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let items = items
+    page(collection, in_window(items, from, to), limit, offset)
+}
+
+/// What a dated list request asks for: its page size, its offset, and its date window.
+fn page_request(
+    q: &[(String, String)],
+    collection: &str,
+) -> Result<(usize, usize, Window), Response> {
+    let (limit, offset) = paging(q, collection)?;
+    Ok((limit, offset, date_window(q)?))
+}
+
+/// The items dated within `[from, to)`, either end open.
+fn in_window<'a, T: ?Sized + 'a>(
+    items: impl IntoIterator<Item = (&'a T, DateTime<Utc>)>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> impl Iterator<Item = &'a T> {
+    items
         .into_iter()
         .filter(move |(_, at)| from.is_none_or(|f| *at >= f) && to.is_none_or(|t| *at < t))
-        .map(|(v, _)| v);
-    page(collection, items, limit, offset)
+        .map(|(v, _)| v)
 }
 
 /// One page of a list: only the page's items are copied, and the walk stops one item after
