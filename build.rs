@@ -299,48 +299,59 @@ fn adapt_for_progenitor(spec: &mut OpenAPI, api: &Api) {
         return;
     };
     for (schema_name, property) in api.hidden_request_properties {
-        let Some(ReferenceOr::Item(schema)) = components.schemas.get_mut(*schema_name) else {
-            panic!("{schema_name} is not a component schema");
-        };
-        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &mut schema.schema_kind
-        else {
-            panic!("{schema_name} is not an object schema");
-        };
+        let object = object_schema(components, schema_name);
         assert!(
             object.properties.shift_remove(*property).is_some(),
             "{schema_name} has no property {property}"
         );
     }
     for (schema_name, property) in api.required_request_properties {
-        let Some(ReferenceOr::Item(schema)) = components.schemas.get_mut(*schema_name) else {
-            panic!("{schema_name} is not a component schema");
-        };
-        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &mut schema.schema_kind
-        else {
-            panic!("{schema_name} is not an object schema");
-        };
+        let object = object_schema(components, schema_name);
         assert!(
             object.properties.contains_key(*property),
             "{schema_name} has no property {property}"
         );
         object.required.push((*property).to_owned());
     }
-    for schema in components.schemas.values_mut() {
-        let ReferenceOr::Item(schema) = schema else {
-            continue;
-        };
-        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &mut schema.schema_kind
-        else {
-            continue;
-        };
-        for property in object.properties.values_mut() {
-            if let ReferenceOr::Item(property) = property
-                && matches!(property.schema_kind, openapiv3::SchemaKind::Any(_))
-            {
-                property.schema_data.nullable = true;
-            }
+    for property in component_properties(components) {
+        if let ReferenceOr::Item(property) = property
+            && matches!(property.schema_kind, openapiv3::SchemaKind::Any(_))
+        {
+            property.schema_data.nullable = true;
         }
     }
+}
+
+/// Every property of every component object schema, mutably.
+fn component_properties(
+    components: &mut openapiv3::Components,
+) -> impl Iterator<Item = &mut ReferenceOr<Box<openapiv3::Schema>>> {
+    components
+        .schemas
+        .values_mut()
+        .filter_map(|schema| match schema {
+            ReferenceOr::Item(openapiv3::Schema {
+                schema_kind: openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)),
+                ..
+            }) => Some(object.properties.values_mut()),
+            _ => None,
+        })
+        .flatten()
+}
+
+/// The component schema `name`, which the adaptations expect to be an object.
+fn object_schema<'a>(
+    components: &'a mut openapiv3::Components,
+    name: &str,
+) -> &'a mut openapiv3::ObjectType {
+    let Some(ReferenceOr::Item(schema)) = components.schemas.get_mut(name) else {
+        panic!("{name} is not a component schema");
+    };
+    let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &mut schema.schema_kind
+    else {
+        panic!("{name} is not an object schema");
+    };
+    object
 }
 
 /// See [`adapt_for_progenitor`]: each folded schema's properties join `ErrorEnvelope`'s as
@@ -357,14 +368,7 @@ fn fold_error_bodies(spec: &mut OpenAPI, folded: &[&str]) {
         let openapiv3::SchemaKind::Type(openapiv3::Type::Object(extra)) = schema.schema_kind else {
             panic!("{name} is not an object schema");
         };
-        let Some(ReferenceOr::Item(envelope)) = components.schemas.get_mut(ENVELOPE) else {
-            panic!("{ENVELOPE} is not a component schema");
-        };
-        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(envelope)) =
-            &mut envelope.schema_kind
-        else {
-            panic!("{ENVELOPE} is not an object schema");
-        };
+        let envelope = object_schema(components, ENVELOPE);
         for (property, alternative) in extra.properties {
             let merged = match envelope.properties.shift_remove(&property) {
                 None => alternative,
@@ -419,20 +423,10 @@ fn inline_schemas(spec: &mut OpenAPI, names: &[&str]) {
         };
         let reference = format!("#/components/schemas/{name}");
         let mut uses = 0;
-        for schema in components.schemas.values_mut() {
-            let ReferenceOr::Item(schema) = schema else {
-                continue;
-            };
-            let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) =
-                &mut schema.schema_kind
-            else {
-                continue;
-            };
-            for property in object.properties.values_mut() {
-                if matches!(property, ReferenceOr::Reference { reference: r } if *r == reference) {
-                    *property = ReferenceOr::Item(Box::new(inlined.clone()));
-                    uses += 1;
-                }
+        for property in component_properties(components) {
+            if matches!(property, ReferenceOr::Reference { reference: r } if *r == reference) {
+                *property = ReferenceOr::Item(Box::new(inlined.clone()));
+                uses += 1;
             }
         }
         assert!(uses > 0, "{name} is referenced by no property");
@@ -493,37 +487,28 @@ fn nullable_components_as_optional_fields(spec: &mut OpenAPI) {
             (name.clone(), description)
         })
         .collect();
-    for schema in components.schemas.values_mut() {
-        let ReferenceOr::Item(schema) = schema else {
+    for property in component_properties(components) {
+        let ReferenceOr::Reference { reference } = property else {
             continue;
         };
-        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &mut schema.schema_kind
+        let Some(target) = reference
+            .strip_prefix("#/components/schemas/")
+            .and_then(|name| optional.get(name))
         else {
             continue;
         };
-        for property in object.properties.values_mut() {
-            let ReferenceOr::Reference { reference } = property else {
-                continue;
-            };
-            let Some(target) = reference
-                .strip_prefix("#/components/schemas/")
-                .and_then(|name| optional.get(name))
-            else {
-                continue;
-            };
-            *property = ReferenceOr::Item(Box::new(openapiv3::Schema {
-                schema_data: openapiv3::SchemaData {
-                    nullable: true,
-                    description: descriptions[target].clone(),
-                    ..Default::default()
-                },
-                schema_kind: openapiv3::SchemaKind::AllOf {
-                    all_of: vec![ReferenceOr::Reference {
-                        reference: format!("#/components/schemas/{target}"),
-                    }],
-                },
-            }));
-        }
+        *property = ReferenceOr::Item(Box::new(openapiv3::Schema {
+            schema_data: openapiv3::SchemaData {
+                nullable: true,
+                description: descriptions[target].clone(),
+                ..Default::default()
+            },
+            schema_kind: openapiv3::SchemaKind::AllOf {
+                all_of: vec![ReferenceOr::Reference {
+                    reference: format!("#/components/schemas/{target}"),
+                }],
+            },
+        }));
     }
 }
 
