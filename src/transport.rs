@@ -473,6 +473,19 @@ fn check_path_shape(base_path: &str, template: &str, actual: &str) -> Result<(),
 mod tests {
     use super::check_path_shape;
 
+    /// The transport finds an operation by binary search on its id, in each API's table.
+    #[test]
+    fn operation_tables_are_sorted_by_id_and_unique() {
+        fn check<A: crate::config::Api>() {
+            let ids: Vec<&str> = A::OPERATIONS.iter().map(|(id, _, _)| *id).collect();
+            assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+        }
+        #[cfg(feature = "hockeystack")]
+        check::<crate::hockeystack::HockeyStack>();
+        #[cfg(feature = "hyperrep")]
+        check::<crate::hyperrep::HyperRep>();
+    }
+
     const T: &str = "/deals/{dealId}/conversations/{cid}";
 
     #[test]

@@ -109,16 +109,3 @@ crate::paginate::paginated! {
     ListTasks => TaskList, Task, cursor, |p| (p.tasks, continuation(p.next_cursor));
     CreditsOperations => CreditOperationList, CreditOperation, cursor, |p| (p.operations, continuation(p.next_cursor));
 }
-
-#[cfg(test)]
-mod operation_table {
-    /// The transport finds an operation by binary search on its id.
-    #[test]
-    fn operations_are_sorted_by_id_and_unique() {
-        let ids: Vec<&str> = super::operations::OPERATIONS
-            .iter()
-            .map(|(id, _, _)| *id)
-            .collect();
-        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
-    }
-}

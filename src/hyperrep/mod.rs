@@ -122,16 +122,3 @@ crate::paginate::paginated! {
     ListSales => SalePage, Sale, cursor, |p| (p.data, continuation(p.pagination));
     ListResponseDrafts => ResponseDraftPage, ResponseDraft, cursor, |p| (p.data, continuation(p.pagination));
 }
-
-#[cfg(test)]
-mod operation_table {
-    /// The transport finds an operation by binary search on its id.
-    #[test]
-    fn operations_are_sorted_by_id_and_unique() {
-        let ids: Vec<&str> = super::operations::OPERATIONS
-            .iter()
-            .map(|(id, _, _)| *id)
-            .collect();
-        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
-    }
-}
