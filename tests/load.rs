@@ -4,6 +4,8 @@
 //! of requests, a small seed, and a time limit on the whole run.
 #![cfg(all(feature = "sandbox", feature = "hockeystack", feature = "hyperrep"))]
 
+mod common;
+
 use std::{collections::HashSet, time::Duration};
 
 use futures_util::TryStreamExt;
@@ -46,15 +48,7 @@ async fn sixty_four_concurrent_tasks_share_the_sandbox_without_losing_anything()
     .unwrap();
     let hs = sandbox.hockeystack_client();
     let hr = sandbox.hyperrep_client();
-    let org = hr
-        .list_organizations()
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .data[0]
-        .organization_id
-        .clone();
+    let org = common::first_organization(&hr).await;
 
     // The truth each paginator must reproduce, read once in the largest pages.
     let big = 500;

@@ -281,15 +281,7 @@ mod spawned {
     async fn a_listing_runs_inside_tokio_spawn_with_and_without_prefetch() {
         let sandbox = Sandbox::start(common::fast_sandbox()).await.unwrap();
         let client = sandbox.hyperrep_client();
-        let organization = client
-            .list_organizations()
-            .send()
-            .await
-            .unwrap()
-            .into_inner()
-            .data[0]
-            .organization_id
-            .clone();
+        let organization = common::first_organization(&client).await;
         let expected = SandboxConfig::default().seed.sales;
 
         let sales = every_sale(&client, &organization);

@@ -337,15 +337,7 @@ async fn hyperrep_pages_through_a_large_seed_without_loss_or_repeats() {
     };
     let sandbox = Sandbox::start(config).await.unwrap();
     let client = sandbox.hyperrep_client();
-    let org = client
-        .list_organizations()
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .data
-        .remove(0)
-        .organization_id;
+    let org = common::first_organization(&client).await;
     let sales: Vec<_> = client
         .list_sales()
         .organization_id(org.as_str())
@@ -383,15 +375,7 @@ async fn hyperrep_pages_through_a_large_seed_without_loss_or_repeats() {
 async fn hyperrep_validates_like_the_service() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let client = sandbox.hyperrep_client();
-    let org = client
-        .list_organizations()
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .data
-        .remove(0)
-        .organization_id;
+    let org = common::first_organization(&client).await;
     let e = error(
         client
             .list_contacts()

@@ -120,9 +120,7 @@ async fn a_stall_is_a_read_timeout() {
 async fn a_cut_page_and_a_cut_reply_are_errors_that_say_where_to_resume() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let hr = sandbox.hyperrep_client();
-    let org = hr.list_organizations().send().await.unwrap().data[0]
-        .organization_id
-        .clone();
+    let org = common::first_organization(&hr).await;
     // The second page of sales is cut off after 100 bytes.
     let first = hr
         .list_sales()
@@ -334,15 +332,7 @@ async fn the_vendors_examples_run_unchanged() {
     assert_eq!(streamed.status(), 200);
     assert!(streamed.text().await.unwrap().contains("event: done"));
 
-    let org = sandbox
-        .hyperrep_client()
-        .list_organizations()
-        .send()
-        .await
-        .unwrap()
-        .data[0]
-        .organization_id
-        .clone();
+    let org = common::first_organization(&sandbox.hyperrep_client()).await;
     let sales = http
         .get(format!(
             "{}/api/v2/organizations/{org}/sales",
@@ -424,15 +414,7 @@ async fn a_canned_answer_reaches_the_client_and_new_values_decode() {
     assert_eq!(page.tasks[0].priority, None);
 
     let hyperrep = sandbox.hyperrep_client();
-    let organization = hyperrep
-        .list_organizations()
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .data[0]
-        .organization_id
-        .clone();
+    let organization = common::first_organization(&hyperrep).await;
     sandbox.inject(
         FaultRule::new(Fault::Respond {
             status: 404,

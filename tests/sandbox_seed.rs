@@ -2,6 +2,8 @@
 //! themselves refused with an error naming the record.
 #![cfg(all(feature = "sandbox", feature = "hyperrep"))]
 
+mod common;
+
 use futures_util::TryStreamExt;
 use revenue_agents::{
     Paginated,
@@ -53,9 +55,7 @@ async fn start(seed: HyperRepSeed) -> std::io::Result<Sandbox> {
 async fn the_sandbox_serves_exactly_the_seeded_records() {
     let sandbox = start(seed()).await.unwrap();
     let client = sandbox.hyperrep_client();
-    let org = client.list_organizations().send().await.unwrap().data[0]
-        .organization_id
-        .clone();
+    let org = common::first_organization(&client).await;
     let sales: Vec<String> = client
         .list_sales()
         .organization_id(&org)

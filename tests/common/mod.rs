@@ -93,3 +93,17 @@ pub fn quick_waits() -> revenue_agents::PollPolicy {
     revenue_agents::PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40))
         .deadline(Duration::from_secs(10))
 }
+
+/// The id of the first organization the HyperRep key can see (the sandbox has one).
+#[cfg(feature = "hyperrep")]
+pub async fn first_organization(client: &revenue_agents::hyperrep::Client) -> String {
+    client
+        .list_organizations()
+        .send()
+        .await
+        .expect("the organizations are listed")
+        .into_inner()
+        .data
+        .swap_remove(0)
+        .organization_id
+}
