@@ -462,22 +462,14 @@ async fn advancing_the_clock_finishes_provisioning_and_jobs() {
         .await
         .unwrap();
     assert_eq!(started.status, hockeystack::AgentStatus::Initializing);
+    let agent_status = || async {
+        let agent = client.get_deal_agent().deal_id("9001234567").send().await;
+        agent.unwrap().into_inner().status
+    };
     sandbox.advance(Duration::from_secs(299));
-    let agent = client
-        .get_deal_agent()
-        .deal_id("9001234567")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(agent.status, hockeystack::AgentStatus::Initializing);
+    assert_eq!(agent_status().await, hockeystack::AgentStatus::Initializing);
     sandbox.advance(Duration::from_secs(1));
-    let agent = client
-        .get_deal_agent()
-        .deal_id("9001234567")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(agent.status, hockeystack::AgentStatus::Active);
+    assert_eq!(agent_status().await, hockeystack::AgentStatus::Active);
 
     let conversation = client
         .create_deal_conversation()
