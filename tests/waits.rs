@@ -43,14 +43,7 @@ async fn ask_deal_runs_the_whole_quickstart_flow() {
                 .json_body(json!({"deal_id": "D-1", "status": "active", "agent_id": "agt"}));
         })
         .await;
-    let conversation = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path(format!("{BASE}/deals/D-1/conversations"));
-            then.status(201)
-                .json_body(json!({"conversation_id": "c1", "created_at": "2026-05-22T10:02:11Z"}));
-        })
-        .await;
+    let conversation = conversation_opens(&server, "D-1", "c1").await;
     let send = server
         .mock_async(|when, then| {
             when.method(POST)
@@ -266,21 +259,8 @@ async fn a_wait_that_reaches_its_deadline_names_what_to_resume() {
 #[tokio::test]
 async fn asking_again_does_not_provision_again_until_the_agent_is_gone() {
     let (server, client) = common::hockeystack().await;
-    let put = server
-        .mock_async(|when, then| {
-            when.method(PUT).path(format!("{BASE}/deals/D-2/agent"));
-            then.status(202)
-                .json_body(json!({"deal_id": "D-2", "status": "active", "agent_id": "agt"}));
-        })
-        .await;
-    let conversation = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path(format!("{BASE}/deals/D-2/conversations"));
-            then.status(201)
-                .json_body(json!({"conversation_id": "c2", "created_at": "2026-05-22T10:02:11Z"}));
-        })
-        .await;
+    let put = agent_provisions_at_once(&server, "D-2").await;
+    let conversation = conversation_opens(&server, "D-2", "c2").await;
     answer_messages(&server, "D-2", "c2", "j2").await;
 
     // Three questions, each in a new conversation, from the client and a clone of it.
@@ -303,21 +283,8 @@ async fn asking_again_does_not_provision_again_until_the_agent_is_gone() {
 #[tokio::test]
 async fn an_agent_removed_since_it_was_seen_is_provisioned_again() {
     let (server, client) = common::hockeystack().await;
-    let put = server
-        .mock_async(|when, then| {
-            when.method(PUT).path(format!("{BASE}/deals/D-3/agent"));
-            then.status(202)
-                .json_body(json!({"deal_id": "D-3", "status": "active", "agent_id": "agt"}));
-        })
-        .await;
-    let mut conversation = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path(format!("{BASE}/deals/D-3/conversations"));
-            then.status(201)
-                .json_body(json!({"conversation_id": "c3", "created_at": "2026-05-22T10:02:11Z"}));
-        })
-        .await;
+    let put = agent_provisions_at_once(&server, "D-3").await;
+    let mut conversation = conversation_opens(&server, "D-3", "c3").await;
     answer_messages(&server, "D-3", "c3", "j3").await;
     let ask = || {
         client
@@ -337,14 +304,7 @@ async fn an_agent_removed_since_it_was_seen_is_provisioned_again() {
                 .up_to_n_times(1);
         })
         .await;
-    conversation = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path(format!("{BASE}/deals/D-3/conversations"));
-            then.status(201)
-                .json_body(json!({"conversation_id": "c3", "created_at": "2026-05-22T10:02:11Z"}));
-        })
-        .await;
+    conversation = conversation_opens(&server, "D-3", "c3").await;
     ask().await.unwrap();
     assert_eq!(gone.calls_async().await, 1);
     assert_eq!(
@@ -353,6 +313,36 @@ async fn an_agent_removed_since_it_was_seen_is_provisioned_again() {
         "the removed agent was not provisioned again"
     );
     assert_eq!(conversation.calls_async().await, 1);
+}
+
+/// Answers the PUT of the deal's agent with an agent that is already active.
+async fn agent_provisions_at_once<'a>(
+    server: &'a httpmock::MockServer,
+    deal: &str,
+) -> httpmock::Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            when.method(PUT).path(format!("{BASE}/deals/{deal}/agent"));
+            then.status(202)
+                .json_body(json!({"deal_id": deal, "status": "active", "agent_id": "agt"}));
+        })
+        .await
+}
+
+/// Opens conversation `cid` for every conversation POST on the deal.
+async fn conversation_opens<'a>(
+    server: &'a httpmock::MockServer,
+    deal: &str,
+    cid: &str,
+) -> httpmock::Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("{BASE}/deals/{deal}/conversations"));
+            then.status(201)
+                .json_body(json!({"conversation_id": cid, "created_at": "2026-05-22T10:02:11Z"}));
+        })
+        .await
 }
 
 /// Accepts every message to the conversation and answers its job at once.
