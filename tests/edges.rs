@@ -78,6 +78,13 @@ impl Server {
         self.seen.lock().unwrap().clone()
     }
 
+    /// Runs a call; returns its outcome and the request this server received for it, if any.
+    async fn during<T>(&self, call: impl std::future::Future<Output = T>) -> (T, Option<Seen>) {
+        let before = self.seen().len();
+        let outcome = call.await;
+        (outcome, self.seen().get(before).cloned())
+    }
+
     fn hockeystack(&self, read_timeout: Duration) -> hockeystack::Client {
         hockeystack::Client::builder()
             .credential(TOKEN)
@@ -376,46 +383,38 @@ async fn every_path_parameter_stays_one_segment_whatever_it_holds() {
     let mut cases = 0;
     for value in HOSTILE {
         for (position, parameter) in [(6, "cid"), (9, "job_id")] {
-            let before = server.seen().len();
             let (cid, job) = if parameter == "cid" {
                 (*value, "j1")
             } else {
                 ("c1", *value)
             };
-            let result = hs
+            let call = hs
                 .get_deal_message_job()
                 .deal_id("D-1")
                 .cid(cid)
-                .job_id(job)
-                .send()
-                .await
-                .map(drop);
-            let seen = server.seen().get(before).cloned();
+                .job_id(job);
+            let (result, seen) = server.during(call.send()).await;
+            let result = result.map(drop);
             check_path(value, parameter, &hs_job, position, result, seen);
             cases += 1;
         }
         for (position, parameter) in [(3, "organization_id"), (5, "contact_id")] {
-            let before = server.seen().len();
             let (org, contact) = if parameter == "organization_id" {
                 (*value, "c1")
             } else {
                 ("org", *value)
             };
-            let result = hr
-                .get_contact()
-                .organization_id(org)
-                .contact_id(contact)
-                .send()
-                .await
-                .map(drop);
-            let seen = server.seen().get(before).cloned();
+            let call = hr.get_contact().organization_id(org).contact_id(contact);
+            let (result, seen) = server.during(call.send()).await;
+            let result = result.map(drop);
             check_path(value, parameter, &hr_contact, position, result, seen);
             cases += 1;
         }
         // The hand-written streaming call builds its path the same way.
-        let before = server.seen().len();
-        let result = hs.stream_deal_reply("D-1", value, "hi").await.map(drop);
-        let seen = server.seen().get(before).cloned();
+        let (result, seen) = server
+            .during(hs.stream_deal_reply("D-1", value, "hi"))
+            .await;
+        let result = result.map(drop);
         let template = [
             "api",
             "revenue-agents",
