@@ -79,6 +79,16 @@ fn main() {
         }
         let text = fs::read_to_string(&spec_path)
             .unwrap_or_else(|e| panic!("cannot read {spec_path}: {e}"));
+        // Feature `mcp`: the spec as written, as JSON, from which the MCP server derives its
+        // tools (names, input schemas, where each argument goes) at start.
+        if env::var_os("CARGO_FEATURE_MCP").is_some() {
+            let document: serde_json::Value = serde_yaml_ng::from_str(&text)
+                .unwrap_or_else(|e| panic!("{spec_path} is not YAML: {e}"));
+            write_if_changed(
+                &Path::new(&out_dir).join(format!("{}_spec.json", api.name)),
+                &document.to_string(),
+            );
+        }
         // Cargo reruns this script when either spec changes; the API whose spec, options and
         // generator are unchanged keeps its generated files and skips progenitor.
         let stamp = generation_stamp(&text);

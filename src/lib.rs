@@ -29,6 +29,8 @@ mod transport;
 pub mod hockeystack;
 #[cfg(feature = "hyperrep")]
 pub mod hyperrep;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 

@@ -309,6 +309,94 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<String, String> {
     }
 }
 
+/// One operation called with loose arguments (the MCP server's tools): path parameters by
+/// name, query pairs, and a JSON body, all checked like a generated call's.
+#[cfg(feature = "mcp")]
+pub(crate) struct LooseCall<'a> {
+    pub(crate) operation: &'a str,
+    pub(crate) path: Vec<(&'a str, String)>,
+    pub(crate) query: Vec<(&'a str, String)>,
+    pub(crate) body: Option<serde_json::Value>,
+}
+
+/// Sends a [`LooseCall`] through the same checks, retries and error reading as a generated
+/// call, and returns the JSON answer (`None` for an answer without a body).
+#[cfg(feature = "mcp")]
+pub(crate) async fn call_loose<B: ApiError + DeserializeOwned>(
+    inner: &Inner,
+    http: &reqwest::Client,
+    base_url: &str,
+    call: LooseCall<'_>,
+) -> Result<Option<serde_json::Value>, Error> {
+    let refuse =
+        |reason: String| Error::new(ErrorKind::InvalidRequest { reason }).with_api(inner.api);
+    let Some(&(id, method, template)) = inner.operation(call.operation) else {
+        return Err(refuse(format!("unknown operation {}", call.operation)));
+    };
+    let mut path = String::with_capacity(template.len() + 32);
+    for (i, part) in template.split('/').enumerate() {
+        if i > 0 {
+            path.push('/');
+        }
+        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(name) => {
+                let value = call
+                    .path
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.as_str())
+                    .ok_or_else(|| refuse(format!("{id}: path parameter {name} is required")))?;
+                path.push_str(
+                    &path_segment(name, value).map_err(|p| refuse(format!("{id}: {p}")))?,
+                );
+            }
+            None => path.push_str(part),
+        }
+    }
+    let mut url = reqwest::Url::parse(&format!("{base_url}{path}"))
+        .map_err(|e| refuse(format!("{id}: cannot form the URL: {e}")))?;
+    if !call.query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (name, value) in &call.query {
+            pairs.append_pair(name, value);
+        }
+    }
+    let method =
+        reqwest::Method::from_bytes(method.as_bytes()).expect("the spec's methods are valid");
+    let mut builder = http.request(method, url);
+    if let Some(body) = &call.body {
+        builder = builder.json(body);
+    }
+    let mut request = builder
+        .build()
+        .map_err(|e| Error::transport(inner.api, e))?;
+    prepare(inner, &mut request, id).map_err(refuse)?;
+    let response = execute(inner, http, request, id)
+        .await
+        .map_err(|e| Error::transport(inner.api, e))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(error_from_response::<B>(inner, response).await);
+    }
+    let headers = response.headers().clone();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| Error::transport(inner.api, e).with_status(status.as_u16()))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        Error::decode(
+            inner.api,
+            Some(status.as_u16()),
+            &inner.scrub(String::from_utf8_lossy(&bytes).into_owned()),
+            e,
+        )
+        .with_request_id(&headers)
+    })
+}
+
 /// The largest error body read; the rest is not needed to explain the failure.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 

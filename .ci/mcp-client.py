@@ -1,0 +1,227 @@
+"""Runs `revenue-agents-mcp --sandbox` under the official Python MCP client and checks what an
+assistant would meet: the tool lists (all, read-only, chosen toolsets), one read and one write
+tool per API, the one-call ask with progress, a capped list continued from its cursor, errors
+as results, and malformed calls. Usage: mcp-client.py PATH/TO/revenue-agents-mcp
+"""
+
+import asyncio
+import contextlib
+import json
+import sys
+import uuid
+
+from jsonschema.validators import Draft202012Validator
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.shared.exceptions import MCPError as McpError
+
+BINARY = sys.argv[1]
+ORGANIZATION = "gAAAAABexampleOrganizationIdReturnedByApi7mN4qP2xLs9dV5kTr8cY1hJ6uW3"
+SECRETS = ("hsr_live_sandbox", "hr_sandbox_key")
+problems = []
+checks = 0
+seen_text = []
+
+
+def check(condition, what):
+    global checks
+    checks += 1
+    if not condition:
+        problems.append(what)
+        print(f"FAIL {what}")
+
+
+@contextlib.asynccontextmanager
+async def server(*args):
+    params = StdioServerParameters(
+        command=BINARY,
+        args=["--sandbox", "--sandbox-provisioning-seconds", "0.2", "--sandbox-job-seconds", "0.2", *args],
+        # No credential in the environment: the sandbox serves both APIs.
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    with open(".ci/work/mcp-server.log", "a") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                yield session
+
+
+async def call(session, name, arguments, **kwargs):
+    result = await session.call_tool(name, arguments, **kwargs)
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    seen_text.append(text)
+    return result, (result.structured_content if result.structured_content is not None else json.loads(text))
+
+
+def walk(value):
+    if isinstance(value, dict):
+        yield value
+        for member in value.values():
+            yield from walk(member)
+    elif isinstance(value, list):
+        for member in value:
+            yield from walk(member)
+
+
+async def tool_lists():
+    async with server() as session:
+        tools = (await session.list_tools()).tools
+        names = {t.name for t in tools}
+        print(f"all tools: {len(tools)}")
+        check(len(tools) == 59, f"59 tools by default, got {len(tools)}")
+        for name in ("hockeystack_create_task", "hyperrep_list_organizations", "hockeystack_ask_agent",
+                     "hockeystack_ensure_agent", "hockeystack_health", "hyperrep_get_response_rate_analytics"):
+            check(name in names, f"tool {name} is offered")
+        for tool in tools:
+            schema = tool.input_schema
+            Draft202012Validator.check_schema(schema)
+            check("$ref" not in json.dumps(schema), f"{tool.name}: input schema is self-contained")
+            check(schema.get("type") == "object", f"{tool.name}: input schema is an object")
+            for prop, spec in schema.get("properties", {}).items():
+                check(bool(spec.get("description")), f"{tool.name}.{prop} has a description")
+            check(bool(tool.description), f"{tool.name} has a description")
+        create = next(t for t in tools if t.name == "hockeystack_create_task")
+        props = create.input_schema["properties"]
+        check(set(create.input_schema.get("required", [])) >= {"task_title", "task_type"},
+              "create_task requires task_title and task_type")
+        check(props["task_title"].get("maxLength") == 500, "task_title keeps the spec's maxLength 500")
+        check(create.annotations.read_only_hint is False, "create_task is not read-only")
+        listing = next(t for t in tools if t.name == "hockeystack_list_tasks")
+        check(listing.annotations.read_only_hint is True, "list_tasks is read-only")
+        check(listing.input_schema["properties"]["limit"].get("maximum") == 200, "limit keeps maximum 200")
+        check("max_items" in listing.input_schema["properties"], "lists take max_items")
+
+    async with server("--read-only") as session:
+        tools = (await session.list_tools()).tools
+        print(f"read-only tools: {len(tools)}")
+        check(len(tools) == 39, f"39 read-only tools, got {len(tools)}")
+        check(all(t.annotations.read_only_hint for t in tools), "read-only offers only read-only tools")
+        names = {t.name for t in tools}
+        check("hockeystack_create_task" not in names and "hockeystack_ask_agent" not in names,
+              "read-only offers no writing tool")
+        try:
+            await session.call_tool("hockeystack_create_task", {"task_title": "x", "task_type": "call"})
+            check(False, "a tool left out by --read-only cannot be called")
+        except McpError as e:
+            check("read-only" in str(e), f"a tool left out by --read-only says why: {e}")
+
+    async with server("--toolsets", "hockeystack_tasks,hyperrep_sales") as session:
+        names = sorted(t.name for t in (await session.list_tools()).tools)
+        print(f"toolsets hockeystack_tasks,hyperrep_sales: {names}")
+        check(names == sorted(["hockeystack_list_tasks", "hockeystack_create_task", "hockeystack_get_task",
+                               "hockeystack_update_task", "hockeystack_delete_task",
+                               "hyperrep_list_sales", "hyperrep_get_sale"]),
+              "toolsets choose exactly their tools")
+
+    async with server("--toolsets", "hyperrep", "--read-only") as session:
+        tools = (await session.list_tools()).tools
+        check(tools and all(t.name.startswith("hyperrep_") for t in tools), "an API's name chooses its toolsets")
+
+
+async def calls():
+    async with server() as session:
+        # Reads.
+        result, me = await call(session, "hockeystack_me", {})
+        check(not result.is_error and "workspace" in me, "hockeystack_me reads the workspace")
+        result, orgs = await call(session, "hyperrep_list_organizations", {})
+        check(not result.is_error and orgs["data"][0]["organization_id"] == ORGANIZATION,
+              "hyperrep_list_organizations lists the organization")
+
+        # Writes.
+        result, task = await call(session, "hockeystack_create_task", {
+            "task_title": "Call the champion", "task_type": "call", "priority": "high",
+            "assignee_id": "user_1", "targets": {"deal_id": "9001234567"}})
+        check(not result.is_error and task.get("task_id"), f"hockeystack_create_task creates a task: {task}")
+        if task.get("task_id"):
+            result, found = await call(session, "hockeystack_get_task", {"taskId": task["task_id"]})
+            check(not result.is_error and found["task_title"] == "Call the champion", "the new task reads back")
+        result, contact = await call(session, "hyperrep_create_contact", {
+            "organization_id": ORGANIZATION, "name": "Ada Lovelace", "email": "ada@example.com"})
+        check(not result.is_error, f"hyperrep_create_contact creates a contact: {contact}")
+
+        # The one-call ask, with progress notifications.
+        updates = []
+
+        async def on_progress(progress, total, message):
+            updates.append((progress, message))
+
+        result, answer = await call(session, "hockeystack_ask_agent",
+                                    {"dealId": "9001234567", "question": "What is the biggest risk on this deal?"},
+                                    progress_callback=on_progress)
+        print(f"ask_agent: {answer.get('answer', answer)!r:.120} after {len(updates)} progress updates")
+        check(not result.is_error and answer.get("answer"), f"ask_agent answers: {answer}")
+        check(answer.get("cid") and answer.get("jobId") and answer.get("dealId") == "9001234567",
+              "ask_agent returns the ids to follow up")
+        check(len(updates) >= 1 and all(b[0] > a[0] for a, b in zip(updates, updates[1:])),
+              f"ask_agent sends increasing progress: {updates}")
+        result, again = await call(session, "hockeystack_ask_agent",
+                                   {"dealId": "9001234567", "question": "Who should I call first?",
+                                    "cid": answer.get("cid", "")})
+        check(not result.is_error and again.get("cid") == answer.get("cid"), "a follow-up stays in the conversation")
+        result, history = await call(session, "hockeystack_list_deal_conversation_messages",
+                                     {"dealId": "9001234567", "cid": answer.get("cid", "")})
+        check(not result.is_error and len(history["messages"]) == 4, "the conversation holds both turns")
+
+        # The agent made ready, with progress.
+        updates.clear()
+        result, agent = await call(session, "hockeystack_ensure_agent", {"companyId": "4400123"},
+                                   progress_callback=on_progress)
+        check(not result.is_error and agent.get("status") == "active", f"ensure_agent returns an active agent: {agent}")
+        check(len(updates) >= 1, "ensure_agent reports progress")
+
+        # A capped list, continued from its cursor, equals one longer walk.
+        base = {"organization_id": ORGANIZATION, "limit": 10}
+        result, first = await call(session, "hyperrep_list_sales", {**base, "max_items": 25})
+        check(not result.is_error and first["count"] == 25 and first["pages"] == 3 and first["next_cursor"],
+              f"max_items 25 gathers 25 sales over 3 pages: {first.get('count')}, {first.get('pages')}")
+        result, second = await call(session, "hyperrep_list_sales",
+                                    {**base, "max_items": 25, "cursor": first.get("next_cursor")})
+        result, whole = await call(session, "hyperrep_list_sales", {**base, "max_items": 50})
+        ids = [s["sale_id"] for s in first["items"] + second["items"]]
+        check(ids == [s["sale_id"] for s in whole["items"]] and len(set(ids)) == 50,
+              "25 + 25 from the cursor are the first 50, none lost or repeated")
+        result, page = await call(session, "hyperrep_list_sales", base)
+        check(len(page["data"]) == 10 and "pagination" in page, "without max_items a list returns the API's page")
+
+        # Errors are results an assistant can act on.
+        result, error = await call(session, "hockeystack_get_task", {"taskId": str(uuid.uuid4())})
+        check(result.is_error and error["error"]["kind"] == "not_found" and error["error"]["status"] == 404,
+              f"a missing task is a not_found result: {error}")
+        result, error = await call(session, "hyperrep_list_agents", {"organization_id": "not-an-org"})
+        check(result.is_error and error["error"]["status"] == 400 and error["error"]["retryable"] is False,
+              f"a bad organization is a 400 result: {error}")
+        result, error = await call(session, "hockeystack_get_deal_agent", {"dealId": ".."})
+        check(result.is_error and error["error"]["kind"] == "invalid_request",
+              "a path parameter that cannot be one segment is refused before sending")
+
+        # Malformed calls: problems named, the server still serves.
+        result, error = await call(session, "hockeystack_list_tasks", {"limit": "ten", "colour": "red"})
+        found = error.get("error", {}).get("problems", [])
+        check(result.is_error and error["error"]["kind"] == "invalid_arguments" and len(found) == 2,
+              f"wrong argument types and unknown arguments are named: {found}")
+        result, error = await call(session, "hockeystack_create_task", {"task_type": "call", "assignee_id": "u", "targets": {}})
+        check(result.is_error and any("task_title" in p for p in error["error"]["problems"]),
+              "a missing required argument is named")
+        result, error = await call(session, "hockeystack_ask_agent", {"question": "Hi", "dealId": "1", "companyId": "2"})
+        check(result.is_error and error["error"]["kind"] == "invalid_arguments", "ask_agent wants one owner")
+        try:
+            await session.call_tool("hockeystack_no_such_tool", {})
+            check(False, "an unknown tool is a protocol error")
+        except McpError as e:
+            check("unknown tool" in str(e), f"an unknown tool is named: {e}")
+        result, me = await call(session, "hockeystack_me", {})
+        check(not result.is_error, "the server still serves after malformed calls")
+
+    for text in seen_text:
+        for secret in SECRETS:
+            check(secret not in text, "no credential appears in any tool result")
+
+
+async def main():
+    await tool_lists()
+    await calls()
+    print(f"{checks} checks, {len(problems)} problems")
+    sys.exit(1 if problems else 0)
+
+
+asyncio.run(main())

@@ -1,0 +1,191 @@
+//! `revenue-agents-mcp`: both APIs as MCP tools for AI assistants, over stdio.
+//!
+//! `cargo run --features mcp --bin revenue-agents-mcp -- --sandbox` serves the built-in
+//! sandbox; without `--sandbox` it serves each API whose credential is in the environment
+//! (`HOCKEYSTACK_API_TOKEN`, `HYPERREP_API_KEY`, and the `*_BASE_URL` variables).
+//! Standard output carries the protocol only; notes go to standard error.
+
+use std::{process::ExitCode, time::Duration};
+
+use revenue_agents::{
+    ErrorKind, hockeystack, hyperrep,
+    mcp::Server,
+    sandbox::{Sandbox, SandboxConfig},
+};
+
+const USAGE: &str =
+    "usage: revenue-agents-mcp [--sandbox] [--toolsets NAME,NAME...] [--read-only] [--list-tools]
+                          [--sandbox-provisioning-seconds S] [--sandbox-job-seconds S]
+
+  --sandbox       serve the built-in sandbox of both APIs (no account needed), never the real ones
+  --toolsets      offer only these toolsets: a toolset name, `hockeystack`, `hyperrep` or `all`
+  --read-only     offer no tool that writes
+  --list-tools    print the tools that would be offered, by toolset, and exit";
+
+struct Options {
+    sandbox: bool,
+    toolsets: Option<Vec<String>>,
+    read_only: bool,
+    list_tools: bool,
+    provisioning: Option<Duration>,
+    job: Option<Duration>,
+}
+
+fn seconds(arg: &str, text: Option<String>) -> Result<Duration, String> {
+    let text = text.ok_or_else(|| format!("{arg} needs a value"))?;
+    text.parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{arg}: {text:?} is not a number of seconds"))
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        sandbox: false,
+        toolsets: None,
+        read_only: false,
+        list_tools: false,
+        provisioning: None,
+        job: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--sandbox" => options.sandbox = true,
+            "--read-only" => options.read_only = true,
+            "--list-tools" => options.list_tools = true,
+            "--toolsets" => {
+                let list = args.next().ok_or("--toolsets needs a value")?;
+                options.toolsets = Some(
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                );
+            }
+            "--sandbox-provisioning-seconds" => {
+                options.provisioning = Some(seconds(&arg, args.next())?)
+            }
+            "--sandbox-job-seconds" => options.job = Some(seconds(&arg, args.next())?),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(options)
+}
+
+/// A client from the environment, or `None` when its credential is not set.
+fn from_env<C>(made: Result<C, revenue_agents::Error>) -> Result<Option<C>, revenue_agents::Error> {
+    match made {
+        Ok(client) => Ok(Some(client)),
+        Err(e) if matches!(e.kind(), ErrorKind::MissingCredentials { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match parse_args() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+
+    let mut builder = Server::builder().read_only(options.read_only);
+    if let Some(toolsets) = &options.toolsets {
+        builder = builder.toolsets(toolsets.iter().cloned());
+    }
+    let mut sandbox = None;
+    if options.sandbox {
+        let mut config = SandboxConfig {
+            port: 0,
+            ..SandboxConfig::default()
+        };
+        if let Some(time) = options.provisioning {
+            config.provisioning_time = time;
+        }
+        if let Some(time) = options.job {
+            config.job_time = time;
+        }
+        let started = match Sandbox::start(config).await {
+            Ok(started) => started,
+            Err(e) => {
+                eprintln!("cannot start the sandbox: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        eprintln!(
+            "revenue-agents-mcp: serving the built-in sandbox at http://{} (controls under /__sandbox/)",
+            started.addr()
+        );
+        builder = builder
+            .hockeystack(started.hockeystack_client())
+            .hyperrep(started.hyperrep_client());
+        sandbox = Some(started);
+    } else {
+        let clients = from_env(hockeystack::Client::from_env())
+            .and_then(|hs| Ok((hs, from_env(hyperrep::Client::from_env())?)));
+        let (hs, hr) = match clients {
+            Ok(clients) => clients,
+            Err(e) => {
+                eprintln!("revenue-agents-mcp: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if hs.is_none() && hr.is_none() {
+            eprintln!(
+                "revenue-agents-mcp: no credentials: set HOCKEYSTACK_API_TOKEN and/or HYPERREP_API_KEY, \
+                 or pass --sandbox to try the built-in sandbox"
+            );
+            return ExitCode::from(2);
+        }
+        for (name, served, variable) in [
+            ("HockeyStack", hs.is_some(), "HOCKEYSTACK_API_TOKEN"),
+            ("HyperRep", hr.is_some(), "HYPERREP_API_KEY"),
+        ] {
+            if !served {
+                eprintln!("revenue-agents-mcp: {name} is not served ({variable} is not set)");
+            }
+        }
+        if let Some(client) = hs {
+            builder = builder.hockeystack(client);
+        }
+        if let Some(client) = hr {
+            builder = builder.hyperrep(client);
+        }
+    }
+
+    let server = match builder.build() {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("revenue-agents-mcp: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if options.list_tools {
+        for (toolset, tool, writes) in server.tools() {
+            println!(
+                "{toolset}\t{tool}{}",
+                if writes { "\t(writes)" } else { "" }
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    let served = server.serve_stdio().await;
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("revenue-agents-mcp: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

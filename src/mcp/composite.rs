@@ -1,0 +1,93 @@
+//! The composite tools, each one call of the crate's own waits: the one-call ask and the
+//! agent made ready. Their progress is the waits' progress.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use super::{catalog::DEFAULT_WAIT_SECONDS, outcome::agent_ids};
+use crate::{AgentRef, Error, PollPolicy, ProgressStream};
+
+/// The deal or company the arguments name; exactly one of `dealId` and `companyId`.
+pub(crate) fn agent_of(arguments: &Map<String, Value>) -> Result<AgentRef, Vec<String>> {
+    let text = |name: &str| {
+        arguments
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    match (text("dealId"), text("companyId")) {
+        (Some(deal), None) => Ok(AgentRef::Deal(deal)),
+        (None, Some(company)) => Ok(AgentRef::Company(company)),
+        (Some(_), Some(_)) => Err(vec!["arguments: give dealId or companyId, not both".into()]),
+        (None, None) => Err(vec!["arguments: dealId or companyId is required".into()]),
+    }
+}
+
+fn deadline(arguments: &Map<String, Value>) -> Duration {
+    Duration::from_secs(
+        arguments
+            .get("wait_seconds")
+            .and_then(Value::as_u64)
+            .unwrap_or(DEFAULT_WAIT_SECONDS),
+    )
+}
+
+/// Asks the agent and waits for the answer. `watch` receives the wait's progress.
+pub(crate) async fn ask(
+    client: &crate::hockeystack::Client,
+    agent: AgentRef,
+    arguments: &Map<String, Value>,
+    watch: impl FnOnce(ProgressStream),
+) -> Result<Value, Error> {
+    let question = arguments
+        .get("question")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let mut ask = match &agent {
+        AgentRef::Deal(id) => client.ask_deal(id.as_str(), question),
+        AgentRef::Company(id) => client.ask_company(id.as_str(), question),
+    };
+    if let Some(cid) = arguments.get("cid").and_then(Value::as_str) {
+        ask = ask.conversation(cid);
+    }
+    let wait = deadline(arguments);
+    ask = ask
+        .agent_policy(PollPolicy::agent_provisioning().deadline(wait))
+        .job_policy(PollPolicy::message_jobs().deadline(wait));
+    watch(ask.progress());
+    let reply = ask.await?;
+    let mut answer = agent_ids(&agent);
+    answer.insert("answer".into(), json!(reply.text()));
+    answer.insert("cid".into(), json!(reply.conversation_id));
+    answer.insert("jobId".into(), json!(reply.job_id));
+    answer.insert(
+        "messages".into(),
+        serde_json::to_value(&reply.messages).unwrap_or(Value::Null),
+    );
+    Ok(Value::Object(answer))
+}
+
+/// Makes sure the agent is active and returns it.
+pub(crate) async fn ensure(
+    client: &crate::hockeystack::Client,
+    agent: AgentRef,
+    arguments: &Map<String, Value>,
+    watch: impl FnOnce(ProgressStream),
+) -> Result<Value, Error> {
+    let policy = PollPolicy::agent_provisioning().deadline(deadline(arguments));
+    let state = match &agent {
+        AgentRef::Deal(id) => {
+            let ensure = client.ensure_deal_agent(id.as_str()).policy(policy);
+            watch(ensure.progress());
+            serde_json::to_value(ensure.await?)
+        }
+        AgentRef::Company(id) => {
+            let ensure = client.ensure_company_agent(id.as_str()).policy(policy);
+            watch(ensure.progress());
+            serde_json::to_value(ensure.await?)
+        }
+    };
+    Ok(state.unwrap_or(Value::Null))
+}

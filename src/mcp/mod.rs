@@ -1,0 +1,218 @@
+//! An MCP server over both APIs (feature `mcp`), behind the `revenue-agents-mcp` binary.
+//!
+//! Every operation of both specs is a tool named `<api>_<operationId>`
+//! (`hockeystack_create_task`, `hyperrep_list_organizations`), whose input schema is the
+//! operation's parameters and body from the spec. Calls go through the crate's clients, so
+//! they get its checks, retries, typed errors and credential hygiene. Tools come in toolsets
+//! (one per tag of each spec, `hockeystack_tasks`, `hyperrep_sales`, …) that can be chosen,
+//! and a read-only server offers no tool that writes.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use revenue_agents::{hockeystack, hyperrep, mcp::Server};
+//!
+//! let server = Server::builder()
+//!     .hockeystack(hockeystack::Client::from_env()?)
+//!     .hyperrep(hyperrep::Client::from_env()?)
+//!     .toolsets(["hockeystack_tasks", "hyperrep"])
+//!     .read_only(true)
+//!     .build()?;
+//! server.serve_stdio().await?;
+//! # Ok(()) }
+//! ```
+
+mod call;
+mod catalog;
+mod composite;
+mod outcome;
+mod schema;
+mod server;
+
+use std::sync::Arc;
+
+use rmcp::ServiceExt;
+
+use self::{
+    call::Clients,
+    catalog::{Service, ToolDef},
+};
+use crate::{Error, ErrorKind};
+
+/// The MCP server: the chosen tools and the clients they call. Build it with
+/// [`Server::builder`].
+#[derive(Clone)]
+pub struct Server {
+    tools: server::Tools,
+    /// Tools of the specs this server does not offer, with why, to answer a call of one.
+    left_out: Arc<Vec<(String, String)>>,
+    clients: Clients,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("tools", &self.tools.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Chooses what a [`Server`] offers.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct ServerBuilder {
+    clients: Clients,
+    toolsets: Option<Vec<String>>,
+    read_only: bool,
+}
+
+impl ServerBuilder {
+    /// Serve HockeyStack's tools through this client.
+    pub fn hockeystack(mut self, client: crate::hockeystack::Client) -> Self {
+        self.clients.hockeystack = Some(client);
+        self
+    }
+
+    /// Serve HyperRep's tools through this client.
+    pub fn hyperrep(mut self, client: crate::hyperrep::Client) -> Self {
+        self.clients.hyperrep = Some(client);
+        self
+    }
+
+    /// Offer only these toolsets: names from [`Server::toolsets`], an API's name
+    /// (`hockeystack`, `hyperrep`) for all of its toolsets, or `all`. Default: all toolsets
+    /// of the APIs served.
+    pub fn toolsets<I, S>(mut self, toolsets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.toolsets = Some(toolsets.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Offer no tool that writes: only the tools of `GET` operations.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// The server, or [`ErrorKind::InvalidSetting`] for a toolset that does not exist or
+    /// belongs to an API without a client.
+    pub fn build(self) -> Result<Server, Error> {
+        let invalid = |reason: String| {
+            Error::new(ErrorKind::InvalidSetting {
+                setting: "toolsets",
+                reason,
+            })
+        };
+        let all = all_tools().map_err(invalid)?;
+        let served = |service: Service| match service {
+            Service::HockeyStack => self.clients.hockeystack.is_some(),
+            Service::HyperRep => self.clients.hyperrep.is_some(),
+        };
+        let wanted = |def: &ToolDef, chosen: &[String]| {
+            chosen.iter().any(|name| {
+                name == "all"
+                    || *name == def.toolset
+                    || def.toolset.starts_with(&format!("{name}_"))
+            })
+        };
+        if let Some(chosen) = &self.toolsets {
+            let names = Server::toolsets();
+            for name in chosen {
+                let known = name == "all"
+                    || name == "hockeystack"
+                    || name == "hyperrep"
+                    || names.contains(name);
+                if !known {
+                    return Err(invalid(format!(
+                        "no toolset {name:?}; the toolsets are {}",
+                        names.join(", ")
+                    )));
+                }
+                for service in [Service::HockeyStack, Service::HyperRep] {
+                    let its = *name == service.prefix()
+                        || name.starts_with(&format!("{}_", service.prefix()));
+                    if its && !served(service) {
+                        return Err(invalid(format!(
+                            "toolset {name} needs a {} client, and none is configured",
+                            service.prefix()
+                        )));
+                    }
+                }
+            }
+        }
+        let mut tools = Vec::new();
+        let mut left_out = Vec::new();
+        for (service, def) in all {
+            let reason = if !served(service) {
+                format!("{} is not served (no client for it)", service.prefix())
+            } else if !self
+                .toolsets
+                .as_deref()
+                .is_none_or(|chosen| wanted(&def, chosen))
+            {
+                format!(
+                    "its toolset {} is not among the chosen toolsets",
+                    def.toolset
+                )
+            } else if self.read_only && def.writes {
+                "it writes, and this server is read-only".to_owned()
+            } else {
+                tools.push(def);
+                continue;
+            };
+            left_out.push((def.tool.name.to_string(), reason));
+        }
+        Ok(Server {
+            tools: Arc::new(tools),
+            left_out: Arc::new(left_out),
+            clients: self.clients,
+        })
+    }
+}
+
+fn all_tools() -> Result<Vec<(Service, ToolDef)>, String> {
+    let mut all = Vec::new();
+    for service in [Service::HockeyStack, Service::HyperRep] {
+        all.extend(
+            catalog::tools(service)?
+                .into_iter()
+                .map(|def| (service, def)),
+        );
+    }
+    Ok(all)
+}
+
+impl Server {
+    /// A builder with no API served yet.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    /// Every toolset of both APIs, in the specs' order.
+    pub fn toolsets() -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for (_, def) in all_tools().unwrap_or_default() {
+            if !names.contains(&def.toolset) {
+                names.push(def.toolset);
+            }
+        }
+        names
+    }
+
+    /// The tools offered, as (toolset, tool name, whether it writes).
+    pub fn tools(&self) -> Vec<(&str, &str, bool)> {
+        self.tools
+            .iter()
+            .map(|t| (t.toolset.as_str(), &*t.tool.name, t.writes))
+            .collect()
+    }
+
+    /// Serves MCP over standard input and output until the client closes them.
+    pub async fn serve_stdio(self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let running = self.serve(rmcp::transport::stdio()).await?;
+        running.waiting().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,407 @@
+//! The specs' OpenAPI 3.0 schemas as the self-contained JSON Schemas MCP tools declare, and
+//! the check of a tool call's arguments against them.
+//!
+//! A tool's schema is the spec's schema with every `$ref` written out, `nullable` spelled as
+//! JSON Schema spells it (`"type": ["string", "null"]`), `example` as `examples`, and the
+//! spec's extensions left out. The check covers the keywords the specs use, so that a call an
+//! assistant got wrong is answered with every problem at once, before anything is sent.
+
+use serde_json::{Map, Value};
+
+/// How deep `$ref`s may nest before the schema is taken for a cycle.
+const MAX_DEPTH: usize = 32;
+
+/// The component a local reference (`#/components/schemas/Task`) points to.
+pub(crate) fn resolve<'a>(spec: &'a Value, reference: &str) -> Result<&'a Value, String> {
+    reference
+        .strip_prefix('#')
+        .and_then(|pointer| spec.pointer(pointer))
+        .ok_or_else(|| format!("the spec has no {reference}"))
+}
+
+/// Follows `$ref`s until a value that is not one.
+pub(crate) fn dereference<'a>(spec: &'a Value, mut value: &'a Value) -> Result<&'a Value, String> {
+    for _ in 0..MAX_DEPTH {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(reference) => value = resolve(spec, reference)?,
+            None => return Ok(value),
+        }
+    }
+    Err("references nest too deep".into())
+}
+
+/// An OpenAPI 3.0.3 schema of `spec` as a self-contained JSON Schema.
+pub(crate) fn to_json_schema(spec: &Value, schema: &Value) -> Result<Value, String> {
+    convert(spec, schema, 0)
+}
+
+fn convert(spec: &Value, schema: &Value, depth: usize) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Err("schemas nest too deep (a reference cycle?)".into());
+    }
+    let Some(object) = schema.as_object() else {
+        return Ok(schema.clone());
+    };
+    if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
+        return convert(spec, resolve(spec, reference)?, depth + 1);
+    }
+    let mut out = Map::new();
+    for (key, value) in object {
+        let converted = match key.as_str() {
+            k if k.starts_with("x-") => continue,
+            "nullable" | "example" | "discriminator" | "xml" | "externalDocs" => continue,
+            "properties" => Value::Object(
+                value
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, property)| Ok((name.clone(), convert(spec, property, depth + 1)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            "items" | "additionalProperties" | "not" => convert(spec, value, depth + 1)?,
+            "allOf" | "oneOf" | "anyOf" => Value::Array(
+                value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|branch| convert(spec, branch, depth + 1))
+                    .collect::<Result<_, String>>()?,
+            ),
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), converted);
+    }
+    if let Some(example) = object.get("example") {
+        out.insert("examples".into(), Value::Array(vec![example.clone()]));
+    }
+    // 3.0's boolean exclusive bounds are JSON Schema's numeric ones.
+    for (flag, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
+        if let Some(Value::Bool(exclusive)) = out.get(flag).cloned() {
+            out.remove(flag);
+            if exclusive && let Some(limit) = out.remove(bound) {
+                out.insert(flag.into(), limit);
+            }
+        }
+    }
+    if object.get("nullable") == Some(&Value::Bool(true)) {
+        return Ok(admit_null(out));
+    }
+    Ok(Value::Object(out))
+}
+
+/// The schema that also admits `null`.
+fn admit_null(mut schema: Map<String, Value>) -> Value {
+    match schema.get("type").cloned() {
+        Some(Value::String(kind)) => {
+            schema.insert("type".into(), serde_json::json!([kind, "null"]));
+            if let Some(Value::Array(values)) = schema.get_mut("enum")
+                && !values.contains(&Value::Null)
+            {
+                values.push(Value::Null);
+            }
+            Value::Object(schema)
+        }
+        // Any value already includes null.
+        None if !["allOf", "oneOf", "anyOf", "enum", "not"]
+            .iter()
+            .any(|k| schema.contains_key(*k)) =>
+        {
+            Value::Object(schema)
+        }
+        _ => {
+            let description = schema.remove("description");
+            let mut wrapper = Map::new();
+            if let Some(description) = description {
+                wrapper.insert("description".into(), description);
+            }
+            wrapper.insert(
+                "anyOf".into(),
+                serde_json::json!([Value::Object(schema), {"type": "null"}]),
+            );
+            Value::Object(wrapper)
+        }
+    }
+}
+
+/// Every way `value` breaks `schema`, each naming where (`task_title: ...`); empty when it
+/// fits.
+pub(crate) fn problems(schema: &Value, value: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    check(schema, value, "", &mut found);
+    found
+}
+
+fn check(schema: &Value, value: &Value, at: &str, found: &mut Vec<String>) {
+    let Some(schema) = schema.as_object() else {
+        if schema == &Value::Bool(false) {
+            found.push(format!("{}: is not allowed here", place(at)));
+        }
+        return;
+    };
+    let mut say = |problem: String| found.push(format!("{}: {problem}", place(at)));
+
+    if let Some(kinds) = schema.get("type") {
+        let kinds: Vec<&str> = match kinds {
+            Value::String(kind) => vec![kind.as_str()],
+            Value::Array(kinds) => kinds.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if !kinds.is_empty() && !kinds.iter().any(|kind| is_a(kind, value)) {
+            say(format!(
+                "must be {}, not {}",
+                kinds.join(" or "),
+                describe(value)
+            ));
+            return;
+        }
+    }
+    if let Some(Value::Array(allowed)) = schema.get("enum")
+        && !allowed.contains(value)
+    {
+        let listed: Vec<String> = allowed.iter().map(Value::to_string).collect();
+        say(format!("must be one of {}, not {value}", listed.join(", ")));
+    }
+    match value {
+        Value::String(text) => {
+            let length = text.chars().count() as u64;
+            if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+                && length < min
+            {
+                say(format!("must have at least {min} characters, has {length}"));
+            }
+            if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+                && length > max
+            {
+                say(format!("must have at most {max} characters, has {length}"));
+            }
+            if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
+                && let Ok(regex) = regress::Regex::new(pattern)
+                && regex.find(text).is_none()
+            {
+                say(format!("must match the pattern {pattern}"));
+            }
+        }
+        Value::Number(number) => {
+            let n = number.as_f64().unwrap_or(f64::NAN);
+            let bound = |key: &str| schema.get(key).and_then(Value::as_f64);
+            if let Some(min) = bound("minimum")
+                && n < min
+            {
+                say(format!("must be at least {min}, is {number}"));
+            }
+            if let Some(max) = bound("maximum")
+                && n > max
+            {
+                say(format!("must be at most {max}, is {number}"));
+            }
+            if let Some(min) = bound("exclusiveMinimum")
+                && n <= min
+            {
+                say(format!("must be more than {min}, is {number}"));
+            }
+            if let Some(max) = bound("exclusiveMaximum")
+                && n >= max
+            {
+                say(format!("must be less than {max}, is {number}"));
+            }
+        }
+        Value::Array(items) => {
+            let count = items.len() as u64;
+            if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+                && count < min
+            {
+                say(format!("must have at least {min} items, has {count}"));
+            }
+            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+                && count > max
+            {
+                say(format!("must have at most {max} items, has {count}"));
+            }
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    check(item_schema, item, &format!("{at}[{i}]"), found);
+                }
+            }
+        }
+        Value::Object(members) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            for name in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if !members.contains_key(name) {
+                    found.push(format!("{}: is required", place(&join(at, name))));
+                }
+            }
+            for (name, member) in members {
+                let inner = join(at, name);
+                match properties.and_then(|p| p.get(name)) {
+                    Some(property) => check(property, member, &inner, found),
+                    None => match schema.get("additionalProperties") {
+                        Some(Value::Bool(false)) => {
+                            let known: Vec<&str> = properties
+                                .map(|p| p.keys().map(String::as_str).collect())
+                                .unwrap_or_default();
+                            found.push(format!(
+                                "{}: is not a known argument (known: {})",
+                                place(&inner),
+                                known.join(", ")
+                            ));
+                        }
+                        Some(extra @ Value::Object(_)) => check(extra, member, &inner, found),
+                        _ => {}
+                    },
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Some(Value::Array(all)) = schema.get("allOf") {
+        for branch in all {
+            check(branch, value, at, found);
+        }
+    }
+    for combinator in ["anyOf", "oneOf"] {
+        if let Some(Value::Array(branches)) = schema.get(combinator)
+            && !branches
+                .iter()
+                .any(|branch| problems(branch, value).is_empty())
+        {
+            found.push(format!("{}: matches none of the allowed forms", place(at)));
+        }
+    }
+}
+
+fn is_a(kind: &str, value: &Value) -> bool {
+    match kind {
+        "string" => value.is_string(),
+        "integer" => {
+            value.is_i64()
+                || value.is_u64()
+                || value
+                    .as_f64()
+                    .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
+        }
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        "null" => value.is_null(),
+        _ => true,
+    }
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn join(at: &str, name: &str) -> String {
+    if at.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{at}.{name}")
+    }
+}
+
+fn place(at: &str) -> &str {
+    if at.is_empty() { "arguments" } else { at }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec() -> Value {
+        json!({"components": {"schemas": {
+            "Priority": {"type": "string", "enum": ["low", "high"], "nullable": true,
+                         "x-inferred": true, "example": "low"},
+            "Task": {"type": "object", "required": ["title"], "additionalProperties": false,
+                     "properties": {
+                        "title": {"type": "string", "minLength": 1, "maxLength": 5},
+                        "priority": {"$ref": "#/components/schemas/Priority"},
+                        "count": {"type": "integer", "minimum": 1, "maximum": 3}}},
+            "Loop": {"$ref": "#/components/schemas/Loop"}
+        }}})
+    }
+
+    #[test]
+    fn references_are_written_out_and_nullable_becomes_a_null_type() {
+        let schema =
+            to_json_schema(&spec(), &json!({"$ref": "#/components/schemas/Task"})).unwrap();
+        assert_eq!(
+            schema["properties"]["priority"],
+            json!({"type": ["string", "null"], "enum": ["low", "high", null], "examples": ["low"]})
+        );
+        assert!(!schema.to_string().contains("$ref"));
+        assert!(!schema.to_string().contains("x-inferred"));
+    }
+
+    #[test]
+    fn a_reference_cycle_is_an_error_not_a_hang() {
+        assert!(to_json_schema(&spec(), &json!({"$ref": "#/components/schemas/Loop"})).is_err());
+        assert!(to_json_schema(&spec(), &json!({"$ref": "#/components/schemas/Nothing"})).is_err());
+    }
+
+    #[test]
+    fn every_problem_of_a_call_is_named() {
+        let schema =
+            to_json_schema(&spec(), &json!({"$ref": "#/components/schemas/Task"})).unwrap();
+        assert!(
+            problems(
+                &schema,
+                &json!({"title": "ok", "priority": null, "count": 2})
+            )
+            .is_empty()
+        );
+        let found = problems(
+            &schema,
+            &json!({"title": "too long", "priority": "urgent", "count": 2.5, "colour": "red"}),
+        );
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(
+            found[0].starts_with("title: must have at most 5 characters"),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("priority: must be one of"))
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("count: must be integer"))
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("colour: is not a known argument"))
+        );
+        let found = problems(&schema, &json!({}));
+        assert_eq!(found, ["title: is required"]);
+        let found = problems(&schema, &json!([]));
+        assert_eq!(found, ["arguments: must be object, not an array"]);
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_point_is_an_integer() {
+        let schema = json!({"type": "integer", "minimum": 1});
+        assert!(problems(&schema, &json!(2.0)).is_empty());
+        assert!(!problems(&schema, &json!(0)).is_empty());
+    }
+}

@@ -1,0 +1,198 @@
+//! The MCP side: tools listed, calls checked against their schema, run, and answered; waits
+//! report progress to a client that asked for it, and a cancelled call stops.
+
+use std::{sync::Arc, time::Duration};
+
+use futures_util::StreamExt;
+use rmcp::{
+    ErrorData as McpError, RoleServer, ServerHandler,
+    model::{
+        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+        ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProgressToken,
+        ServerCapabilities, ServerConfig, Tool,
+    },
+    service::{Peer, RequestContext},
+};
+use serde_json::{Map, Value, json};
+
+use super::{
+    Server,
+    call::gather,
+    catalog::{Action, ToolDef},
+    composite, outcome, schema,
+};
+use crate::ProgressStream;
+
+const INSTRUCTIONS: &str = "Tools for HockeyStack's Revenue Agents API (hockeystack_*) and \
+HyperRep's API (hyperrep_*), one per operation, named after the operation ids of their OpenAPI \
+specs. hockeystack_ask_agent asks a deal's or company's agent a question in one call. List tools \
+take max_items to gather several pages and return a cursor to continue. A failed call returns \
+{error: {kind, message, retryable, ...}} with what is needed to retry or resume.";
+
+impl Server {
+    fn find(&self, name: &str) -> Option<&ToolDef> {
+        self.tools.iter().find(|t| t.tool.name == name)
+    }
+
+    /// Runs one checked call.
+    async fn run(
+        &self,
+        def: &ToolDef,
+        mut arguments: Map<String, Value>,
+        progress: Option<(Peer<RoleServer>, ProgressToken)>,
+    ) -> CallToolResult {
+        let mut forwarding = None;
+        let watch = |updates: ProgressStream| {
+            if let Some((peer, token)) = progress {
+                forwarding = Some(tokio::spawn(forward_progress(updates, peer, token)));
+            }
+        };
+        match &def.action {
+            Action::Operation(operation) => {
+                let max_items = arguments.remove("max_items").and_then(|m| m.as_u64());
+                match (&operation.list, max_items) {
+                    (Some(shape), Some(max_items)) => {
+                        match gather(&self.clients, operation, shape, arguments, max_items).await {
+                            Ok(value) => outcome::success(value),
+                            Err((error, so_far)) => {
+                                outcome::failure(&error, Some(("partial", so_far)))
+                            }
+                        }
+                    }
+                    _ => match self.clients.send(operation, &arguments).await {
+                        Ok(Some(value)) => outcome::success(value),
+                        Ok(None) => outcome::success(json!({"ok": true})),
+                        Err(error) => outcome::failure(&error, None),
+                    },
+                }
+            }
+            Action::AskAgent | Action::EnsureAgent => {
+                let agent = match composite::agent_of(&arguments) {
+                    Ok(agent) => agent,
+                    Err(problems) => return outcome::invalid_arguments(&def.tool.name, problems),
+                };
+                let Some(client) = &self.clients.hockeystack else {
+                    return outcome::invalid_arguments(
+                        &def.tool.name,
+                        vec!["HockeyStack is not served".into()],
+                    );
+                };
+                let answer = match def.action {
+                    Action::AskAgent => composite::ask(client, agent, &arguments, watch).await,
+                    _ => composite::ensure(client, agent, &arguments, watch).await,
+                };
+                // The last update goes out before the result: a client stops listening for a
+                // call's progress once it has the result. The updates end with the wait.
+                if let Some(forwarding) = forwarding {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), forwarding).await;
+                }
+                match answer {
+                    Ok(value) => outcome::success(value),
+                    Err(error) => outcome::failure(&error, None),
+                }
+            }
+        }
+    }
+
+    /// The result with every served credential blanked out, wherever a server echoed it.
+    fn scrubbed(&self, mut result: CallToolResult) -> CallToolResult {
+        if let Some(value) = result.structured_content.take() {
+            let text = value.to_string();
+            let clean = self.clients.scrub(text.clone());
+            let value = if clean == text {
+                value
+            } else {
+                serde_json::from_str(&clean).unwrap_or(Value::String(clean))
+            };
+            result.content = vec![ContentBlock::text(value.to_string())];
+            result.structured_content = Some(value);
+        }
+        result
+    }
+}
+
+/// Sends a wait's updates as progress notifications: `progress` counts the checks, and the
+/// message says what the wait saw.
+async fn forward_progress(
+    mut updates: ProgressStream,
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+) {
+    let mut count = 0u32;
+    while let Some(update) = updates.next().await {
+        count += 1;
+        let message = format!(
+            "{}: {} after {} s ({} checks)",
+            update.phase,
+            update.state,
+            update.elapsed.as_secs(),
+            update.attempts
+        );
+        let notification =
+            ProgressNotificationParam::new(token.clone(), f64::from(count)).with_message(message);
+        if peer.notify_progress(notification).await.is_err() {
+            return;
+        }
+    }
+}
+
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                "revenue-agents-mcp",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(
+            self.tools.iter().map(|t| t.tool.clone()).collect(),
+        ))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.find(name).map(|t| t.tool.clone())
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let Some(def) = self.find(&request.name) else {
+            let message = match self.left_out.iter().find(|(name, _)| *name == request.name) {
+                Some((name, why)) => format!("tool {name} is not offered by this server: {why}"),
+                None => format!(
+                    "unknown tool {:?}: this server offers {} tools (tools/list names them)",
+                    request.name,
+                    self.tools.len()
+                ),
+            };
+            return Err(McpError::invalid_params(message, None));
+        };
+        let arguments = request.arguments.unwrap_or_default();
+        let problems = schema::problems(&def.schema, &Value::Object(arguments.clone()));
+        if !problems.is_empty() {
+            return Ok(outcome::invalid_arguments(&def.tool.name, problems).into());
+        }
+        let token = context
+            .meta
+            .get_progress_token()
+            .or_else(|| request.meta.as_ref().and_then(|m| m.get_progress_token()));
+        let progress = token.map(|token| (context.peer.clone(), token));
+        let result = tokio::select! {
+            result = self.run(def, arguments, progress) => result,
+            () = context.ct.cancelled() => outcome::cancelled(&def.tool.name),
+        };
+        Ok(self.scrubbed(result).into())
+    }
+}
+
+/// Keeps the tool list shared between the clones rmcp makes of a handler.
+pub(crate) type Tools = Arc<Vec<ToolDef>>;
