@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::{catalog::DEFAULT_WAIT_SECONDS, outcome::agent_ids};
-use crate::{AgentRef, Error, PollPolicy, ProgressStream};
+use super::{Waits, catalog::DEFAULT_WAIT_SECONDS, outcome::agent_ids};
+use crate::{AgentRef, Error, ProgressStream};
 
 /// The deal or company the arguments name; exactly one of `dealId` and `companyId`.
 pub(crate) fn agent_of(arguments: &Map<String, Value>) -> Result<AgentRef, Vec<String>> {
@@ -38,6 +38,7 @@ pub(crate) async fn ask(
     client: &crate::hockeystack::Client,
     agent: AgentRef,
     arguments: &Map<String, Value>,
+    waits: &Waits,
     watch: impl FnOnce(ProgressStream),
 ) -> Result<Value, Error> {
     let question = arguments
@@ -54,8 +55,8 @@ pub(crate) async fn ask(
     }
     let wait = deadline(arguments);
     ask = ask
-        .agent_policy(PollPolicy::agent_provisioning().deadline(wait))
-        .job_policy(PollPolicy::message_jobs().deadline(wait));
+        .agent_policy(waits.agent.clone().deadline(wait))
+        .job_policy(waits.job.clone().deadline(wait));
     watch(ask.progress());
     let reply = ask.await?;
     let mut answer = agent_ids(&agent);
@@ -74,9 +75,10 @@ pub(crate) async fn ensure(
     client: &crate::hockeystack::Client,
     agent: AgentRef,
     arguments: &Map<String, Value>,
+    waits: &Waits,
     watch: impl FnOnce(ProgressStream),
 ) -> Result<Value, Error> {
-    let policy = PollPolicy::agent_provisioning().deadline(deadline(arguments));
+    let policy = waits.agent.clone().deadline(deadline(arguments));
     let state = match &agent {
         AgentRef::Deal(id) => {
             let ensure = client.ensure_deal_agent(id.as_str()).policy(policy);

@@ -36,7 +36,7 @@ use self::{
     call::Clients,
     catalog::{Service, ToolDef},
 };
-use crate::{Error, ErrorKind};
+use crate::{Error, ErrorKind, PollPolicy};
 
 /// The MCP server: the chosen tools and the clients they call. Build it with
 /// [`Server::builder`].
@@ -46,6 +46,7 @@ pub struct Server {
     /// Tools of the specs this server does not offer, with why, to answer a call of one.
     left_out: Arc<Vec<(String, String)>>,
     clients: Clients,
+    waits: Waits,
 }
 
 impl std::fmt::Debug for Server {
@@ -63,6 +64,23 @@ pub struct ServerBuilder {
     clients: Clients,
     toolsets: Option<Vec<String>>,
     read_only: bool,
+    waits: Option<Waits>,
+}
+
+/// How the composite tools pace their waits; a call's `wait_seconds` sets the deadline.
+#[derive(Debug, Clone)]
+pub(crate) struct Waits {
+    pub(crate) agent: PollPolicy,
+    pub(crate) job: PollPolicy,
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Self {
+            agent: PollPolicy::agent_provisioning(),
+            job: PollPolicy::message_jobs(),
+        }
+    }
 }
 
 impl ServerBuilder {
@@ -93,6 +111,14 @@ impl ServerBuilder {
     /// Offer no tool that writes: only the tools of `GET` operations.
     pub fn read_only(mut self, read_only: bool) -> Self {
         self.read_only = read_only;
+        self
+    }
+
+    /// How the composite tools pace their checks: `agent` while an agent provisions, `job`
+    /// while a reply is written. Default [`PollPolicy::agent_provisioning`] and
+    /// [`PollPolicy::message_jobs`]; a call's `wait_seconds` replaces the deadline.
+    pub fn waits(mut self, agent: PollPolicy, job: PollPolicy) -> Self {
+        self.waits = Some(Waits { agent, job });
         self
     }
 
@@ -168,6 +194,7 @@ impl ServerBuilder {
             tools: Arc::new(tools),
             left_out: Arc::new(left_out),
             clients: self.clients,
+            waits: self.waits.unwrap_or_default(),
         })
     }
 }
@@ -216,3 +243,6 @@ impl Server {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -78,8 +78,10 @@ impl Server {
                     );
                 };
                 let answer = match def.action {
-                    Action::AskAgent => composite::ask(client, agent, &arguments, watch).await,
-                    _ => composite::ensure(client, agent, &arguments, watch).await,
+                    Action::AskAgent => {
+                        composite::ask(client, agent, &arguments, &self.waits, watch).await
+                    }
+                    _ => composite::ensure(client, agent, &arguments, &self.waits, watch).await,
                 };
                 // The last update goes out before the result: a client stops listening for a
                 // call's progress once it has the result. The updates end with the wait.
@@ -165,32 +167,43 @@ impl ServerHandler for Server {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let Some(def) = self.find(&request.name) else {
-            let message = match self.left_out.iter().find(|(name, _)| *name == request.name) {
-                Some((name, why)) => format!("tool {name} is not offered by this server: {why}"),
-                None => format!(
-                    "unknown tool {:?}: this server offers {} tools (tools/list names them)",
-                    request.name,
-                    self.tools.len()
-                ),
-            };
-            return Err(McpError::invalid_params(message, None));
-        };
-        let arguments = request.arguments.unwrap_or_default();
-        let problems = schema::problems(&def.schema, &Value::Object(arguments.clone()));
-        if !problems.is_empty() {
-            return Ok(outcome::invalid_arguments(&def.tool.name, problems).into());
-        }
         let token = context
             .meta
             .get_progress_token()
             .or_else(|| request.meta.as_ref().and_then(|m| m.get_progress_token()));
         let progress = token.map(|token| (context.peer.clone(), token));
-        let result = tokio::select! {
-            result = self.run(def, arguments, progress) => result,
-            () = context.ct.cancelled() => outcome::cancelled(&def.tool.name),
+        let arguments = request.arguments.unwrap_or_default();
+        tokio::select! {
+            result = self.call(&request.name, arguments, progress) => result.map(Into::into),
+            () = context.ct.cancelled() => Ok(outcome::cancelled(&request.name).into()),
+        }
+    }
+}
+
+impl Server {
+    /// One tool call: an unknown tool is a protocol error; anything else, bad arguments
+    /// included, is a result.
+    pub(crate) async fn call(
+        &self,
+        name: &str,
+        arguments: Map<String, Value>,
+        progress: Option<(Peer<RoleServer>, ProgressToken)>,
+    ) -> Result<CallToolResult, McpError> {
+        let Some(def) = self.find(name) else {
+            let message = match self.left_out.iter().find(|(left, _)| left == name) {
+                Some((_, why)) => format!("tool {name} is not offered by this server: {why}"),
+                None => format!(
+                    "unknown tool {name:?}: this server offers {} tools (tools/list names them)",
+                    self.tools.len()
+                ),
+            };
+            return Err(McpError::invalid_params(message, None));
         };
-        Ok(self.scrubbed(result).into())
+        let problems = schema::problems(&def.schema, &Value::Object(arguments.clone()));
+        if !problems.is_empty() {
+            return Ok(outcome::invalid_arguments(name, problems));
+        }
+        Ok(self.scrubbed(self.run(def, arguments, progress).await))
     }
 }
 

@@ -1,0 +1,409 @@
+//! The server's tools against the specs' operation tables, and its calls against the sandbox.
+//! The same behaviours are checked through a real MCP client over stdio in `.ci/mcp`.
+
+use std::time::Duration;
+
+use rmcp::model::CallToolResult;
+use serde_json::{Map, Value, json};
+
+use super::Server;
+use crate::{
+    PollPolicy,
+    config::Api,
+    hockeystack::HockeyStack,
+    hyperrep::HyperRep,
+    sandbox::{Fault, FaultRule, Sandbox, SandboxConfig},
+};
+
+const ORGANIZATION: &str = "gAAAAABexampleOrganizationIdReturnedByApi7mN4qP2xLs9dV5kTr8cY1hJ6uW3";
+
+async fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        provisioning_time: Duration::from_millis(50),
+        job_time: Duration::from_millis(50),
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("the sandbox starts")
+}
+
+fn server(sandbox: &Sandbox) -> Server {
+    let quick = PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40));
+    Server::builder()
+        .hockeystack(sandbox.hockeystack_client())
+        .hyperrep(sandbox.hyperrep_client())
+        .waits(quick.clone(), quick)
+        .build()
+        .expect("every toolset exists")
+}
+
+fn arguments(value: Value) -> Map<String, Value> {
+    value.as_object().cloned().expect("an object")
+}
+
+async fn call(server: &Server, name: &str, args: Value) -> (bool, Value) {
+    let result: CallToolResult = server
+        .call(name, arguments(args), None)
+        .await
+        .expect("a known tool");
+    let value = result
+        .structured_content
+        .clone()
+        .expect("structured content");
+    (result.is_error == Some(true), value)
+}
+
+#[test]
+fn every_operation_of_both_specs_is_one_tool_named_after_it() {
+    let all = super::all_tools().expect("the specs make tools");
+    let names: Vec<String> = all.iter().map(|(_, d)| d.tool.name.to_string()).collect();
+    for (prefix, operations) in [
+        ("hockeystack", HockeyStack::OPERATIONS),
+        ("hyperrep", HyperRep::OPERATIONS),
+    ] {
+        for (id, method, _) in operations {
+            let name = format!("{prefix}_{id}");
+            assert_eq!(names.iter().filter(|n| **n == name).count(), 1, "{name}");
+            let def = &all.iter().find(|(_, d)| d.tool.name == name).unwrap().1;
+            assert_eq!(def.writes, *method != "GET", "{name}");
+        }
+    }
+    let composites = ["hockeystack_ask_agent", "hockeystack_ensure_agent"];
+    assert_eq!(
+        names.len(),
+        HockeyStack::OPERATIONS.len() + HyperRep::OPERATIONS.len() + composites.len()
+    );
+    for name in composites {
+        assert!(names.iter().any(|n| n == name), "{name}");
+    }
+}
+
+#[test]
+fn input_schemas_are_self_contained_described_objects() {
+    for (_, def) in super::all_tools().unwrap() {
+        let schema = &def.schema;
+        let text = schema.to_string();
+        assert!(!text.contains("$ref"), "{}", def.tool.name);
+        fn keys(value: &Value, out: &mut Vec<String>) {
+            match value {
+                Value::Object(members) => {
+                    for (key, member) in members {
+                        out.push(key.clone());
+                        keys(member, out);
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|item| keys(item, out)),
+                _ => {}
+            }
+        }
+        let mut all_keys = Vec::new();
+        keys(schema, &mut all_keys);
+        let openapi_only = |k: &&String| k.starts_with("x-") || *k == "nullable" || *k == "example";
+        assert!(
+            !all_keys.iter().any(|k| openapi_only(&k)),
+            "{}: OpenAPI-only keywords",
+            def.tool.name
+        );
+        assert_eq!(schema["type"], "object", "{}", def.tool.name);
+        assert_eq!(schema["additionalProperties"], false, "{}", def.tool.name);
+        for (property, spec) in schema["properties"].as_object().unwrap() {
+            assert!(
+                spec.get("description").and_then(Value::as_str).is_some(),
+                "{}.{property}",
+                def.tool.name
+            );
+        }
+        assert_eq!(Value::Object((*def.tool.input_schema).clone()), *schema);
+    }
+}
+
+#[test]
+fn toolsets_and_read_only_choose_what_is_offered() {
+    let offered = |builder: super::ServerBuilder| -> Vec<(String, bool)> {
+        let client = crate::hockeystack::Client::from_credential("hsr_live_test").unwrap();
+        let hr = crate::hyperrep::Client::from_credential("key").unwrap();
+        builder
+            .hockeystack(client)
+            .hyperrep(hr)
+            .build()
+            .unwrap()
+            .tools()
+            .into_iter()
+            .map(|(_, name, writes)| (name.to_owned(), writes))
+            .collect()
+    };
+    let all = offered(Server::builder());
+    let read_only = offered(Server::builder().read_only(true));
+    assert!(read_only.iter().all(|(_, writes)| !writes));
+    assert_eq!(
+        read_only.len(),
+        all.iter().filter(|(_, writes)| !writes).count()
+    );
+    let tasks = offered(Server::builder().toolsets(["hockeystack_tasks"]));
+    assert_eq!(tasks.len(), 5);
+    assert!(
+        tasks
+            .iter()
+            .all(|(n, _)| n.ends_with("_task") || n == "hockeystack_list_tasks")
+    );
+    let hyperrep = offered(Server::builder().toolsets(["hyperrep"]));
+    assert_eq!(hyperrep.len(), HyperRep::OPERATIONS.len());
+
+    let error = Server::builder()
+        .toolsets(["hyperrep_sales"])
+        .build()
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("needs a hyperrep client"),
+        "{error}"
+    );
+    let error = Server::builder().toolsets(["sales"]).build().unwrap_err();
+    assert!(
+        error.to_string().contains("hyperrep_sales"),
+        "names the toolsets: {error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capped_list_ends_on_a_page_boundary_and_continues_from_its_cursor() {
+    let sandbox = sandbox().await;
+    let server = server(&sandbox);
+    let list = |extra: Value| {
+        let mut args = json!({"organization_id": ORGANIZATION, "limit": 10});
+        args.as_object_mut().unwrap().extend(arguments(extra));
+        args
+    };
+    let (failed, first) = call(
+        &server,
+        "hyperrep_list_sales",
+        list(json!({"max_items": 25})),
+    )
+    .await;
+    assert!(!failed, "{first}");
+    assert_eq!(
+        (first["count"].as_u64(), first["pages"].as_u64()),
+        (Some(25), Some(3))
+    );
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("more sales exist")
+        .to_owned();
+    let (_, second) = call(
+        &server,
+        "hyperrep_list_sales",
+        list(json!({"max_items": 25, "cursor": cursor})),
+    )
+    .await;
+    let (_, whole) = call(
+        &server,
+        "hyperrep_list_sales",
+        list(json!({"max_items": 50})),
+    )
+    .await;
+    let ids = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["sale_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut halves = ids(&first);
+    halves.extend(ids(&second));
+    assert_eq!(halves, ids(&whole));
+
+    // The last page was asked for with the remaining count, not fetched whole and cut.
+    let limits: Vec<String> = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/sales"))
+        .take(3)
+        .map(|r| r.query.clone())
+        .collect();
+    assert!(limits[2].contains("limit=5"), "{limits:?}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_that_fails_midway_returns_what_it_had_and_where_to_resume() {
+    let sandbox = sandbox().await;
+    let server = server(&sandbox);
+    let tasks = "/api/revenue-agents/v1/tasks";
+    let page = json!({"tasks": [{"task_id": "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e01", "status": "pending",
+        "task_type": "call", "task_title": "Call", "created_at": "2026-05-22T10:00:00Z",
+        "targets": {"deal_id": "1"}}], "next_cursor": "page-2"});
+    sandbox.inject(
+        FaultRule::new(Fault::Respond {
+            status: 200,
+            body: page,
+        })
+        .path_prefix(tasks)
+        .times(1),
+    );
+    sandbox.inject(
+        FaultRule::new(Fault::Respond {
+            status: 400,
+            body: json!({"error": {"code": "validation.invalid", "category": "validation",
+                                   "message": "cursor is stale"}}),
+        })
+        .path_prefix(tasks),
+    );
+    let (failed, answer) = call(&server, "hockeystack_list_tasks", json!({"max_items": 100})).await;
+    assert!(failed);
+    let error = &answer["error"];
+    assert_eq!(error["kind"], "bad_request");
+    assert_eq!(error["resume_cursor"], "page-2");
+    assert_eq!(error["partial"]["count"], 1);
+    assert_eq!(error["partial"]["next_cursor"], "page-2");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_without_its_items_is_an_error_not_an_empty_list() {
+    let sandbox = sandbox().await;
+    let server = server(&sandbox);
+    sandbox.inject(FaultRule::new(Fault::Respond {
+        status: 200,
+        body: json!({"next_cursor": null}),
+    }));
+    let (failed, answer) = call(&server, "hockeystack_list_tasks", json!({"max_items": 10})).await;
+    assert!(failed);
+    assert_eq!(answer["error"]["kind"], "invalid_response", "{answer}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_a_server_echoes_never_reaches_the_assistant() {
+    let sandbox = sandbox().await;
+    let server = server(&sandbox);
+    let token = sandbox.hockeystack_token().to_owned();
+    sandbox.inject(
+        FaultRule::new(Fault::Respond {
+            status: 200,
+            body: json!({"workspace": {"id": "w", "name": format!("echo {token}")}}),
+        })
+        .times(1),
+    );
+    let (failed, answer) = call(&server, "hockeystack_me", json!({})).await;
+    assert!(!failed);
+    assert!(!answer.to_string().contains(&token), "{answer}");
+    assert!(answer.to_string().contains("<redacted>"));
+    sandbox.inject(
+        FaultRule::new(Fault::Respond {
+            status: 400,
+            body: json!({"error": {"code": "x", "category": "validation", "message": token}}),
+        })
+        .times(1),
+    );
+    let (failed, answer) = call(&server, "hockeystack_me", json!({})).await;
+    assert!(failed);
+    assert!(!answer.to_string().contains(&token), "{answer}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_say_what_to_do_next() {
+    let sandbox = sandbox().await;
+    let server = server(&sandbox);
+    sandbox.inject(
+        FaultRule::new(Fault::RateLimited {
+            retry_after_secs: 120,
+        })
+        .times(10),
+    );
+    let (failed, answer) = call(&server, "hyperrep_list_organizations", json!({})).await;
+    assert!(failed);
+    let error = &answer["error"];
+    assert_eq!(error["kind"], "rate_limited", "{answer}");
+    assert_eq!(error["retry_after_seconds"], 120.0);
+    assert_eq!(error["retryable"], true);
+    sandbox.clear_faults();
+
+    // Nothing is sent for a path parameter that cannot stay one segment.
+    sandbox.clear_requests();
+    let (failed, answer) = call(
+        &server,
+        "hockeystack_get_deal_agent",
+        json!({"dealId": ".."}),
+    )
+    .await;
+    assert!(failed);
+    assert_eq!(answer["error"]["kind"], "invalid_request");
+    assert!(sandbox.requests().is_empty());
+    // Other characters are encoded into the one segment.
+    let (failed, answer) = call(
+        &server,
+        "hockeystack_get_deal_agent",
+        json!({"dealId": "a/../b"}),
+    )
+    .await;
+    assert!(failed);
+    assert_eq!(answer["error"]["kind"], "not_found", "{answer}");
+    assert_eq!(
+        sandbox.requests()[0].path,
+        "/api/revenue-agents/v1/deals/a%2F..%2Fb/agent"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_arguments_are_named_and_nothing_is_sent() {
+    let sandbox = sandbox().await;
+    let server = server(&sandbox);
+    sandbox.clear_requests();
+    let (failed, answer) = call(
+        &server,
+        "hockeystack_create_task",
+        json!({"task_title": "", "task_type": 3, "priority": "urgent"}),
+    )
+    .await;
+    assert!(failed);
+    let problems: Vec<&str> = answer["error"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for expected in [
+        "task_title:",
+        "task_type:",
+        "assignee_id: is required",
+        "targets: is required",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(expected)),
+            "{expected} in {problems:?}"
+        );
+    }
+    let (failed, _) = call(&server, "hockeystack_ask_agent", json!({"question": "Hi?"})).await;
+    assert!(failed, "an ask needs a deal or a company");
+    assert!(sandbox.requests().is_empty());
+    assert!(server.call("no_such_tool", Map::new(), None).await.is_err());
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ask_tool_answers_and_continues_its_conversation() {
+    let sandbox = sandbox().await;
+    let server = server(&sandbox);
+    let (failed, first) = call(
+        &server,
+        "hockeystack_ask_agent",
+        json!({"companyId": "4400123", "question": "What changed this week?"}),
+    )
+    .await;
+    assert!(!failed, "{first}");
+    assert!(!first["answer"].as_str().unwrap().is_empty());
+    assert_eq!(first["companyId"], "4400123");
+    let cid = first["cid"].as_str().unwrap();
+    let (failed, second) = call(
+        &server,
+        "hockeystack_ask_agent",
+        json!({"companyId": "4400123", "question": "And next week?", "cid": cid}),
+    )
+    .await;
+    assert!(!failed, "{second}");
+    assert_eq!(second["cid"], cid);
+    assert_ne!(second["jobId"], first["jobId"]);
+    sandbox.shutdown().await;
+}
