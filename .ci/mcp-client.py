@@ -7,12 +7,18 @@ as results, and malformed calls. Usage: mcp-client.py PATH/TO/revenue-agents-mcp
 import asyncio
 import contextlib
 import json
+import re
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 
 from jsonschema.validators import Draft202012Validator
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError as McpError
 
 BINARY = sys.argv[1]
@@ -217,9 +223,68 @@ async def calls():
             check(secret not in text, "no credential appears in any tool result")
 
 
+async def over_http():
+    """The same server over streamable HTTP on loopback (--http)."""
+    log = open(".ci/work/mcp-http.log", "w")
+    process = subprocess.Popen([BINARY, "--sandbox", "--sandbox-provisioning-seconds", "0.2",
+                                "--sandbox-job-seconds", "0.2", "--http", "0"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                               env={"PATH": "/usr/bin:/bin"})
+    try:
+        url = None
+        for _ in range(100):
+            found = re.search(r"serving MCP at (http://\S+/mcp)", open(".ci/work/mcp-http.log").read())
+            if found:
+                url = found.group(1)
+                break
+            time.sleep(0.1)
+        check(url is not None, "--http says where it serves")
+        if url is None:
+            return
+        async with streamable_http_client(url) as streams:
+            read, write = streams[0], streams[1]
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = (await session.list_tools()).tools
+                check(len(tools) == 59, f"over HTTP: 59 tools, got {len(tools)}")
+                result, me = await call(session, "hockeystack_me", {})
+                check(not result.is_error and "workspace" in me, "over HTTP: hockeystack_me reads")
+                updates = []
+
+                async def on_progress(progress, total, message):
+                    updates.append(progress)
+
+                result, answer = await call(session, "hockeystack_ask_agent",
+                                            {"dealId": "9001234567", "question": "Any risk?"},
+                                            progress_callback=on_progress)
+                check(not result.is_error and answer.get("answer") and updates,
+                      f"over HTTP: ask_agent answers with progress ({len(updates)} updates)")
+
+        # A page elsewhere, or a name that resolves here by DNS rebinding, gets nothing.
+        initialize = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "probe", "version": "1"}}}).encode()
+        for name, headers in [("a foreign Host", {"Host": "attacker.example"}),
+                              ("a foreign Origin", {"Origin": "https://attacker.example"})]:
+            request = urllib.request.Request(url, data=initialize, method="POST", headers={
+                "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+                **headers})
+            try:
+                with urllib.request.urlopen(request) as answer:
+                    status = answer.status
+            except urllib.error.HTTPError as e:
+                status = e.code
+            check(status in (400, 403), f"over HTTP: {name} is refused (got {status})")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
 async def main():
     await tool_lists()
     await calls()
+    await over_http()
     print(f"{checks} checks, {len(problems)} problems")
     sys.exit(1 if problems else 0)
 

@@ -5,7 +5,7 @@
 //! (`HOCKEYSTACK_API_TOKEN`, `HYPERREP_API_KEY`, and the `*_BASE_URL` variables).
 //! Standard output carries the protocol only; notes go to standard error.
 
-use std::{process::ExitCode, time::Duration};
+use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
 use revenue_agents::{
     ErrorKind, hockeystack, hyperrep,
@@ -20,13 +20,16 @@ const USAGE: &str =
   --sandbox       serve the built-in sandbox of both APIs (no account needed), never the real ones
   --toolsets      offer only these toolsets: a toolset name, `hockeystack`, `hyperrep` or `all`
   --read-only     offer no tool that writes
-  --list-tools    print the tools that would be offered, by toolset, and exit";
+  --list-tools    print the tools that would be offered, by toolset, and exit
+  --http          serve streamable HTTP at http://ADDR:PORT/mcp (loopback only; ADDR 127.0.0.1
+                  by default) instead of stdio";
 
 struct Options {
     sandbox: bool,
     toolsets: Option<Vec<String>>,
     read_only: bool,
     list_tools: bool,
+    http: Option<SocketAddr>,
     provisioning: Option<Duration>,
     job: Option<Duration>,
 }
@@ -45,6 +48,7 @@ fn parse_args() -> Result<Options, String> {
         toolsets: None,
         read_only: false,
         list_tools: false,
+        http: None,
         provisioning: None,
         job: None,
     };
@@ -68,6 +72,16 @@ fn parse_args() -> Result<Options, String> {
                 options.provisioning = Some(seconds(&arg, args.next())?)
             }
             "--sandbox-job-seconds" => options.job = Some(seconds(&arg, args.next())?),
+            "--http" => {
+                let text = args.next().ok_or("--http needs a port or an address")?;
+                let addr = match text.parse::<u16>() {
+                    Ok(port) => SocketAddr::from(([127, 0, 0, 1], port)),
+                    Err(_) => text
+                        .parse()
+                        .map_err(|_| format!("--http: {text:?} is not a port or an address"))?,
+                };
+                options.http = Some(addr);
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -177,7 +191,16 @@ async fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let served = server.serve_stdio().await;
+    let served = match options.http {
+        Some(addr) => {
+            server
+                .serve_http(addr, |bound| {
+                    eprintln!("revenue-agents-mcp: serving MCP at http://{bound}/mcp");
+                })
+                .await
+        }
+        None => server.serve_stdio().await,
+    };
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }

@@ -5,7 +5,8 @@
 //! operation's parameters and body from the spec. Calls go through the crate's clients, so
 //! they get its checks, retries, typed errors and credential hygiene. Tools come in toolsets
 //! (one per tag of each spec, `hockeystack_tasks`, `hyperrep_sales`, …) that can be chosen,
-//! and a read-only server offers no tool that writes.
+//! and a read-only server offers no tool that writes. It speaks MCP over stdio
+//! ([`Server::serve_stdio`]) or streamable HTTP on loopback ([`Server::serve_http`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -234,6 +235,42 @@ impl Server {
             .iter()
             .map(|t| (t.toolset.as_str(), &*t.tool.name, t.writes))
             .collect()
+    }
+
+    /// Serves MCP over streamable HTTP at `http://{addr}/mcp` until the process ends. The
+    /// address must be loopback: the server acts with the configured credentials for whoever
+    /// reaches it. Requests naming another host (DNS rebinding) or coming from a web page of
+    /// another origin are refused. `on_bound` learns the address (port 0 picks one).
+    pub async fn serve_http(
+        self,
+        addr: std::net::SocketAddr,
+        on_bound: impl FnOnce(std::net::SocketAddr),
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        use rmcp::transport::streamable_http_server::{
+            StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+        };
+        if !addr.ip().is_loopback() {
+            return Err(format!(
+                "{addr} is not a loopback address; the MCP server listens on loopback only"
+            )
+            .into());
+        }
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        let mut config = StreamableHttpServerConfig::default();
+        config.allowed_origins = vec![
+            format!("http://{bound}"),
+            format!("http://localhost:{}", bound.port()),
+        ];
+        let service = StreamableHttpService::new(
+            move || Ok(self.clone()),
+            Arc::new(LocalSessionManager::default()),
+            config,
+        );
+        on_bound(bound);
+        let router = axum::Router::new().nest_service("/mcp", service);
+        axum::serve(listener, router).await?;
+        Ok(())
     }
 
     /// Serves MCP over standard input and output until the client closes them.

@@ -407,3 +407,16 @@ async fn the_ask_tool_answers_and_continues_its_conversation() {
     assert_ne!(second["jobId"], first["jobId"]);
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn http_is_served_on_loopback_only() {
+    let client = crate::hyperrep::Client::from_credential("key").unwrap();
+    let server = Server::builder().hyperrep(client).build().unwrap();
+    let mut bound = None;
+    let refused = server
+        .serve_http("0.0.0.0:0".parse().unwrap(), |addr| bound = Some(addr))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("loopback"), "{refused}");
+    assert!(bound.is_none(), "nothing was bound");
+}
