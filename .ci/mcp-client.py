@@ -38,12 +38,12 @@ def check(condition, what):
 
 
 @contextlib.asynccontextmanager
-async def server(*args):
+async def server(*args, env=None):
     params = StdioServerParameters(
         command=BINARY,
         args=["--sandbox", "--sandbox-provisioning-seconds", "0.2", "--sandbox-job-seconds", "0.2", *args],
         # No credential in the environment: the sandbox serves both APIs.
-        env={"PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
     )
     with open(".ci/work/mcp-server.log", "a") as errlog:
         async with stdio_client(params, errlog=errlog) as (read, write):
@@ -123,6 +123,12 @@ async def tool_lists():
         tools = (await session.list_tools()).tools
         check(tools and all(t.name.startswith("hyperrep_") for t in tools), "an API's name chooses its toolsets")
 
+    async with server(env={"REVENUE_AGENTS_MCP_TOOLSETS": "hockeystack_credits",
+                           "REVENUE_AGENTS_MCP_READ_ONLY": "true"}) as session:
+        names = sorted(t.name for t in (await session.list_tools()).tools)
+        check(names == ["hockeystack_credits_balance", "hockeystack_credits_operations", "hockeystack_credits_usage"],
+              f"the environment chooses toolsets and read-only: {names}")
+
 
 async def calls():
     async with server() as session:
@@ -182,7 +188,10 @@ async def calls():
               f"max_items 25 gathers 25 sales over 3 pages: {first.get('count')}, {first.get('pages')}")
         result, second = await call(session, "hyperrep_list_sales",
                                     {**base, "max_items": 25, "cursor": first.get("next_cursor")})
-        result, whole = await call(session, "hyperrep_list_sales", {**base, "max_items": 50})
+        updates.clear()
+        result, whole = await call(session, "hyperrep_list_sales", {**base, "max_items": 50},
+                                   progress_callback=on_progress)
+        check(len(updates) == whole["pages"] == 5, f"a capped list reports each page: {updates}")
         ids = [s["sale_id"] for s in first["items"] + second["items"]]
         check(ids == [s["sale_id"] for s in whole["items"]] and len(set(ids)) == 50,
               "25 + 25 from the cursor are the first 50, none lost or repeated")

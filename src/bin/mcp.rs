@@ -22,7 +22,10 @@ const USAGE: &str =
   --read-only     offer no tool that writes
   --list-tools    print the tools that would be offered, by toolset, and exit
   --http          serve streamable HTTP at http://ADDR:PORT/mcp (loopback only; ADDR 127.0.0.1
-                  by default) instead of stdio";
+                  by default) instead of stdio
+
+REVENUE_AGENTS_MCP_TOOLSETS and REVENUE_AGENTS_MCP_READ_ONLY (1 or true) set the same as
+--toolsets and --read-only, for clients that configure servers by environment.";
 
 struct Options {
     sandbox: bool,
@@ -42,6 +45,15 @@ fn seconds(arg: &str, text: Option<String>) -> Result<Duration, String> {
         .ok_or_else(|| format!("{arg}: {text:?} is not a number of seconds"))
 }
 
+/// A comma-separated list of toolsets.
+fn toolsets(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         sandbox: false,
@@ -52,6 +64,20 @@ fn parse_args() -> Result<Options, String> {
         provisioning: None,
         job: None,
     };
+    if let Ok(list) = std::env::var("REVENUE_AGENTS_MCP_TOOLSETS") {
+        options.toolsets = Some(toolsets(&list));
+    }
+    if let Ok(flag) = std::env::var("REVENUE_AGENTS_MCP_READ_ONLY") {
+        options.read_only = match flag.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => true,
+            "" | "0" | "false" | "no" => false,
+            _ => {
+                return Err(format!(
+                    "REVENUE_AGENTS_MCP_READ_ONLY: {flag:?} is not true or false"
+                ));
+            }
+        };
+    }
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -60,13 +86,7 @@ fn parse_args() -> Result<Options, String> {
             "--list-tools" => options.list_tools = true,
             "--toolsets" => {
                 let list = args.next().ok_or("--toolsets needs a value")?;
-                options.toolsets = Some(
-                    list.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                );
+                options.toolsets = Some(toolsets(&list));
             }
             "--sandbox-provisioning-seconds" => {
                 options.provisioning = Some(seconds(&arg, args.next())?)

@@ -8,7 +8,10 @@ use futures_core::future::BoxFuture;
 use futures_util::TryStreamExt;
 use serde_json::{Map, Value, json};
 
-use super::catalog::{Body, ListShape, Operation, Service};
+use super::{
+    catalog::{Body, ListShape, Operation, Service},
+    progress::Reporter,
+};
 use crate::{
     Error, ErrorKind, Paginated,
     paginate::{Continuation, sealed},
@@ -141,6 +144,7 @@ pub(crate) async fn gather(
     shape: &ListShape,
     mut arguments: Map<String, Value>,
     max_items: u64,
+    reporter: &Reporter,
 ) -> Result<Value, (Error, Value)> {
     let start = arguments
         .remove(&shape.cursor_param)
@@ -190,6 +194,12 @@ pub(crate) async fn gather(
             };
             pages += 1;
             items.extend(page.items);
+            reporter
+                .say(format!(
+                    "page {pages}: {} of at most {max_items} items",
+                    items.len()
+                ))
+                .await;
             cursor = page.next_cursor;
             if cursor.is_none() {
                 break;

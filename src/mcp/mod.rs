@@ -26,6 +26,7 @@ mod call;
 mod catalog;
 mod composite;
 mod outcome;
+mod progress;
 mod schema;
 mod server;
 

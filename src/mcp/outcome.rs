@@ -43,6 +43,15 @@ pub(crate) fn cancelled(tool: &str) -> CallToolResult {
     }))
 }
 
+/// A call that failed inside the server (a defect, reported as one).
+pub(crate) fn internal(tool: &str) -> CallToolResult {
+    refusal(json!({
+        "kind": "internal",
+        "message": format!("{tool}: the server failed while running this call; a request may have been sent"),
+        "retryable": false,
+    }))
+}
+
 fn refusal(error: Value) -> CallToolResult {
     let value = json!({ "error": error });
     let mut result = CallToolResult::error(vec![ContentBlock::text(value.to_string())]);

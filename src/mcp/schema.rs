@@ -126,6 +126,32 @@ fn admit_null(mut schema: Map<String, Value>) -> Value {
     }
 }
 
+/// The arguments without the `null`s that stand for "not given": assistants often pass null
+/// for an optional argument they leave out. A null stays where the property admits it (it
+/// then means null) or where the argument is required (it is then an error).
+pub(crate) fn without_unset_nulls(
+    schema: &Value,
+    mut arguments: Map<String, Value>,
+) -> Map<String, Value> {
+    let required = |name: &str| {
+        schema
+            .get("required")
+            .and_then(Value::as_array)
+            .is_some_and(|r| r.iter().any(|n| n == name))
+    };
+    arguments.retain(|name, value| {
+        let pointer = format!("/properties/{}", name.replace('~', "~0").replace('/', "~1"));
+        match schema.pointer(&pointer) {
+            // An unknown name stays, to be reported.
+            None => true,
+            Some(property) => {
+                !value.is_null() || required(name) || problems(property, &Value::Null).is_empty()
+            }
+        }
+    });
+    arguments
+}
+
 /// Every way `value` breaks `schema`, each naming where (`task_title: ...`); empty when it
 /// fits.
 pub(crate) fn problems(schema: &Value, value: &Value) -> Vec<String> {
@@ -398,6 +424,23 @@ mod tests {
         assert_eq!(found, ["title: is required"]);
         let found = problems(&schema, &json!([]));
         assert_eq!(found, ["arguments: must be object, not an array"]);
+    }
+
+    #[test]
+    fn a_null_for_an_optional_argument_means_not_given() {
+        let schema =
+            to_json_schema(&spec(), &json!({"$ref": "#/components/schemas/Task"})).unwrap();
+        let args = |v: Value| v.as_object().cloned().unwrap();
+        let kept = without_unset_nulls(
+            &schema,
+            args(json!({"title": null, "priority": null, "count": null, "colour": null})),
+        );
+        // `count` cannot be null and is optional: dropped. `priority` may be null: kept.
+        // `title` is required: kept, to be reported. Unknown names are kept, to be reported.
+        assert_eq!(
+            kept.keys().collect::<Vec<_>>(),
+            ["colour", "priority", "title"]
+        );
     }
 
     #[test]

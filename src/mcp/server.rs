@@ -3,13 +3,15 @@
 
 use std::{sync::Arc, time::Duration};
 
-use futures_util::StreamExt;
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
     model::{
         CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-        ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProgressToken,
-        ServerCapabilities, ServerConfig, Tool,
+        ListToolsResult, PaginatedRequestParams, ProgressToken, ServerCapabilities, ServerConfig,
+        Tool,
     },
     service::{Peer, RequestContext},
 };
@@ -19,7 +21,9 @@ use super::{
     Server,
     call::gather,
     catalog::{Action, ToolDef},
-    composite, outcome, schema,
+    composite, outcome,
+    progress::Reporter,
+    schema,
 };
 use crate::ProgressStream;
 
@@ -39,20 +43,24 @@ impl Server {
         &self,
         def: &ToolDef,
         mut arguments: Map<String, Value>,
-        progress: Option<(Peer<RoleServer>, ProgressToken)>,
+        reporter: &Reporter,
     ) -> CallToolResult {
         let mut forwarding = None;
-        let watch = |updates: ProgressStream| {
-            if let Some((peer, token)) = progress {
-                forwarding = Some(tokio::spawn(forward_progress(updates, peer, token)));
-            }
-        };
+        let watch = |updates: ProgressStream| forwarding = reporter.forward(updates);
         match &def.action {
             Action::Operation(operation) => {
                 let max_items = arguments.remove("max_items").and_then(|m| m.as_u64());
                 match (&operation.list, max_items) {
                     (Some(shape), Some(max_items)) => {
-                        match gather(&self.clients, operation, shape, arguments, max_items).await {
+                        let gathered = gather(
+                            &self.clients,
+                            operation,
+                            shape,
+                            arguments,
+                            max_items,
+                            reporter,
+                        );
+                        match gathered.await {
                             Ok(value) => outcome::success(value),
                             Err((error, so_far)) => {
                                 outcome::failure(&error, Some(("partial", so_far)))
@@ -113,31 +121,6 @@ impl Server {
     }
 }
 
-/// Sends a wait's updates as progress notifications: `progress` counts the checks, and the
-/// message says what the wait saw.
-async fn forward_progress(
-    mut updates: ProgressStream,
-    peer: Peer<RoleServer>,
-    token: ProgressToken,
-) {
-    let mut count = 0u32;
-    while let Some(update) = updates.next().await {
-        count += 1;
-        let message = format!(
-            "{}: {} after {} s ({} checks)",
-            update.phase,
-            update.state,
-            update.elapsed.as_secs(),
-            update.attempts
-        );
-        let notification =
-            ProgressNotificationParam::new(token.clone(), f64::from(count)).with_message(message);
-        if peer.notify_progress(notification).await.is_err() {
-            return;
-        }
-    }
-}
-
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
@@ -189,6 +172,7 @@ impl Server {
         arguments: Map<String, Value>,
         progress: Option<(Peer<RoleServer>, ProgressToken)>,
     ) -> Result<CallToolResult, McpError> {
+        let reporter = Reporter::new(progress, self.clients.clone());
         let Some(def) = self.find(name) else {
             let message = match self.left_out.iter().find(|(left, _)| left == name) {
                 Some((_, why)) => format!("tool {name} is not offered by this server: {why}"),
@@ -199,11 +183,17 @@ impl Server {
             };
             return Err(McpError::invalid_params(message, None));
         };
+        let arguments = schema::without_unset_nulls(&def.schema, arguments);
         let problems = schema::problems(&def.schema, &Value::Object(arguments.clone()));
         if !problems.is_empty() {
             return Ok(outcome::invalid_arguments(name, problems));
         }
-        Ok(self.scrubbed(self.run(def, arguments, progress).await))
+        // A defect in a tool must not take the connection down with it: the call is answered.
+        let result = AssertUnwindSafe(self.run(def, arguments, &reporter))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| outcome::internal(name));
+        Ok(self.scrubbed(result))
     }
 }
 

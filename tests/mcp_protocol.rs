@@ -1,0 +1,167 @@
+//! The MCP server as an MCP client meets it: the `revenue-agents-mcp` binary over stdio, and
+//! the server in-process, both driven by rmcp's client. `.ci/mcp` runs the same behaviours
+//! under the official Python client.
+#![cfg(feature = "mcp")]
+
+mod common;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use revenue_agents::{PollPolicy, mcp::Server, sandbox::Sandbox};
+use rmcp::{
+    ClientHandler, RoleClient, ServiceExt,
+    model::{
+        CallToolRequestParams, CallToolResult, NumberOrString, ProgressNotificationParam,
+        ProgressToken, RequestMetaObject,
+    },
+    service::{NotificationContext, RunningService},
+};
+use serde_json::{Map, Value, json};
+
+fn arguments(value: Value) -> Map<String, Value> {
+    value.as_object().cloned().expect("an object")
+}
+
+fn structured(result: &CallToolResult) -> &Value {
+    result
+        .structured_content
+        .as_ref()
+        .expect("structured content")
+}
+
+async fn call<S: rmcp::Service<RoleClient>>(
+    client: &RunningService<RoleClient, S>,
+    name: &'static str,
+    args: Value,
+) -> CallToolResult {
+    client
+        .call_tool(CallToolRequestParams::new(name).with_arguments(arguments(args)))
+        .await
+        .expect("the call is answered")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_both_apis_over_stdio() {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_revenue-agents-mcp"))
+        .args(["--sandbox", "--sandbox-job-seconds", "0.05"])
+        .env_remove("HOCKEYSTACK_API_TOKEN")
+        .env_remove("HYPERREP_API_KEY")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let transport = (
+        child.stdout.take().expect("piped"),
+        child.stdin.take().expect("piped"),
+    );
+    let client = ().serve(transport).await.expect("the server initializes");
+    let info = client.peer_info().expect("the server introduced itself");
+    assert_eq!(
+        info.server_info.as_ref().map(|s| s.name.as_str()),
+        Some("revenue-agents-mcp")
+    );
+
+    let tools = client.list_all_tools().await.expect("tools are listed");
+    assert_eq!(tools.len(), 59);
+    let create = tools
+        .iter()
+        .find(|t| t.name == "hockeystack_create_task")
+        .expect("one tool per operation");
+    assert_eq!(
+        create.annotations.as_ref().unwrap().read_only_hint,
+        Some(false)
+    );
+
+    let me = call(&client, "hockeystack_me", json!({})).await;
+    assert_ne!(me.is_error, Some(true));
+    assert!(structured(&me)["workspace"].is_object());
+    let organizations = call(&client, "hyperrep_list_organizations", json!({})).await;
+    assert!(structured(&organizations)["data"][0]["organization_id"].is_string());
+
+    let refused = call(&client, "hockeystack_list_tasks", json!({"limit": 0})).await;
+    assert_eq!(refused.is_error, Some(true));
+    assert_eq!(structured(&refused)["error"]["kind"], "invalid_arguments");
+    let unknown = client
+        .call_tool(CallToolRequestParams::new("hockeystack_nothing"))
+        .await;
+    assert!(unknown.is_err(), "an unknown tool is a protocol error");
+    let again = call(&client, "hockeystack_health", json!({})).await;
+    assert_ne!(again.is_error, Some(true), "the server still serves");
+
+    client.cancel().await.expect("the session closes");
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the server exits when its input closes")
+        .expect("an exit status");
+    assert!(status.success(), "{status}");
+}
+
+/// A client that records the progress notifications it receives.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<ProgressNotificationParam>>>);
+
+impl ClientHandler for Recorder {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.0.lock().unwrap().push(params);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ask_tool_reports_progress_before_its_answer() {
+    let sandbox = Sandbox::start(common::fast_sandbox()).await.unwrap();
+    let quick = PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40));
+    let server = Server::builder()
+        .hockeystack(sandbox.hockeystack_client())
+        .waits(quick.clone(), quick)
+        .build()
+        .unwrap();
+    let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+    let serving = tokio::spawn(async move {
+        let running = server.serve(server_io).await?;
+        running.waiting().await?;
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+    });
+    let recorder = Recorder::default();
+    let client = recorder.clone().serve(client_io).await.unwrap();
+
+    let mut meta = RequestMetaObject::default();
+    meta.set_progress_token(ProgressToken(NumberOrString::Number(7)));
+    let mut request = CallToolRequestParams::new("hockeystack_ask_agent").with_arguments(
+        arguments(json!({"dealId": "5550001", "question": "What is the next step?"})),
+    );
+    request.meta = Some(meta);
+    let answer = client.call_tool(request).await.unwrap();
+    assert_ne!(answer.is_error, Some(true), "{answer:?}");
+    let answer = structured(&answer);
+    assert!(!answer["answer"].as_str().unwrap().is_empty());
+    assert_eq!(answer["dealId"], "5550001");
+
+    let updates = recorder.0.lock().unwrap().clone();
+    assert!(!updates.is_empty(), "progress arrived before the answer");
+    // rmcp's client puts its own token on the request; every update carries that one.
+    assert!(
+        updates
+            .iter()
+            .all(|u| u.progress_token == updates[0].progress_token)
+    );
+    assert!(updates.windows(2).all(|w| w[1].progress > w[0].progress));
+    let last = updates.last().unwrap().message.clone().unwrap_or_default();
+    assert!(last.contains("completed"), "{last}");
+    for update in &updates {
+        let message = update.message.as_deref().unwrap_or_default();
+        assert!(!message.contains(sandbox.hockeystack_token()));
+    }
+
+    client.cancel().await.unwrap();
+    serving.await.unwrap().unwrap();
+    sandbox.shutdown().await;
+}
