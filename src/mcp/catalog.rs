@@ -218,14 +218,23 @@ fn operation_tool(
         .get("summary")
         .and_then(Value::as_str)
         .unwrap_or(id);
-    let description = match operation.get("description").and_then(Value::as_str) {
+    let summary = summary.trim_end_matches('.');
+    let mut description = match operation.get("description").and_then(Value::as_str) {
         Some(text) => format!("{summary}. {}", text.trim()),
         None => summary.to_owned(),
     };
+    let deprecated = operation.get("deprecated") == Some(&Value::Bool(true));
+    if deprecated {
+        description = format!("Deprecated operation, kept for old integrations. {description}");
+    }
     let writes = method != "get";
     let schema = object_schema(properties, required);
     let tool = Tool::new(name, description, as_object(&schema))
-        .with_title(summary.to_owned())
+        .with_title(if deprecated {
+            format!("{summary} (deprecated)")
+        } else {
+            summary.to_owned()
+        })
         .with_annotations(
             ToolAnnotations::new()
                 .read_only(!writes)

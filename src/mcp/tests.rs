@@ -79,6 +79,32 @@ fn every_operation_of_both_specs_is_one_tool_named_after_it() {
 }
 
 #[test]
+fn a_deprecated_operation_says_so_in_its_tool() {
+    let all = super::all_tools().unwrap();
+    let legacy = &all
+        .iter()
+        .find(|(_, d)| d.tool.name == "hyperrep_create_messages_draft_legacy")
+        .unwrap()
+        .1
+        .tool;
+    assert!(legacy.title.as_deref().unwrap().ends_with("(deprecated)"));
+    assert!(
+        legacy
+            .description
+            .as_deref()
+            .unwrap()
+            .starts_with("Deprecated")
+    );
+    let current = &all
+        .iter()
+        .find(|(_, d)| d.tool.name == "hyperrep_create_message_draft")
+        .unwrap()
+        .1
+        .tool;
+    assert!(!current.title.as_deref().unwrap().contains("deprecated"));
+}
+
+#[test]
 fn input_schemas_are_self_contained_described_objects() {
     for (_, def) in super::all_tools().unwrap() {
         let schema = &def.schema;
