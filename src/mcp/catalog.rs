@@ -110,7 +110,8 @@ pub(crate) struct ToolDef {
     pub(crate) action: Action,
 }
 
-/// Every tool of one API, in the spec's order, composite tools after the toolset they belong to.
+/// Every tool of one API, grouped by toolset in the order of the spec's tags; within a
+/// toolset, operations by path, then the composite tools.
 pub(crate) fn tools(service: Service) -> Result<Vec<ToolDef>, String> {
     let spec: Value = serde_json::from_str(service.spec())
         .map_err(|e| format!("the embedded {} spec: {e}", service.prefix()))?;
@@ -132,6 +133,16 @@ pub(crate) fn tools(service: Service) -> Result<Vec<ToolDef>, String> {
     if service == Service::HockeyStack {
         tools.extend(hockeystack_composites(&spec)?);
     }
+    // Grouped by toolset, in the order the spec lists its tags.
+    let tags: Vec<String> = spec
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("name").and_then(Value::as_str))
+        .map(|t| format!("{}_{}", service.prefix(), t.to_lowercase()))
+        .collect();
+    tools.sort_by_key(|def| tags.iter().position(|t| *t == def.toolset));
     Ok(tools)
 }
 
