@@ -6,6 +6,8 @@ as results, and malformed calls. Usage: mcp-client.py PATH/TO/revenue-agents-mcp
 
 import asyncio
 import contextlib
+
+import anyio
 import json
 import re
 import subprocess
@@ -38,14 +40,14 @@ def check(condition, what):
 
 
 @contextlib.asynccontextmanager
-async def server(*args, env=None):
+async def server(*args, env=None, job_seconds="0.2", log=".ci/work/mcp-server.log"):
     params = StdioServerParameters(
         command=BINARY,
-        args=["--sandbox", "--sandbox-provisioning-seconds", "0.2", "--sandbox-job-seconds", "0.2", *args],
+        args=["--sandbox", "--sandbox-provisioning-seconds", "0.2", "--sandbox-job-seconds", job_seconds, *args],
         # No credential in the environment: the sandbox serves both APIs.
         env={"PATH": "/usr/bin:/bin", **(env or {})},
     )
-    with open(".ci/work/mcp-server.log", "a") as errlog:
+    with open(log, "a") as errlog:
         async with stdio_client(params, errlog=errlog) as (read, write):
             async with ClientSession(read, write) as session:
                 await session.initialize()
@@ -232,6 +234,31 @@ async def calls():
             check(secret not in text, "no credential appears in any tool result")
 
 
+async def cancelled():
+    """A cancelled ask stops waiting: no more checks of its job reach the service."""
+    log = ".ci/work/mcp-cancel.log"
+    open(log, "w").close()
+    async with server(job_seconds="60", log=log) as session:
+        base = "http://" + re.search(r"http://([0-9.:]+)", open(log).read()).group(1)
+
+        def job_checks():
+            with urllib.request.urlopen(base + "/__sandbox/requests") as answer:
+                return sum(1 for r in json.load(answer) if "/messages/jobs/" in r["path"])
+
+        result, _ = await call(session, "hockeystack_ensure_agent", {"dealId": "9001234567"})
+        check(not result.is_error, "the agent is ready before the ask")
+        with anyio.move_on_after(4):
+            await session.call_tool("hockeystack_ask_agent",
+                                    {"dealId": "9001234567", "question": "Take your time."})
+        await anyio.sleep(0.5)
+        at_cancel = job_checks()
+        await anyio.sleep(6)
+        check(at_cancel >= 1 and job_checks() == at_cancel,
+              f"a cancelled ask stops checking its job ({at_cancel} checks, then {job_checks()})")
+        result, me = await call(session, "hockeystack_me", {})
+        check(not result.is_error, "the server serves after a cancelled call")
+
+
 async def over_http():
     """The same server over streamable HTTP on loopback (--http)."""
     log = open(".ci/work/mcp-http.log", "w")
@@ -293,6 +320,7 @@ async def over_http():
 async def main():
     await tool_lists()
     await calls()
+    await cancelled()
     await over_http()
     print(f"{checks} checks, {len(problems)} problems")
     sys.exit(1 if problems else 0)
