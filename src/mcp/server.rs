@@ -1,9 +1,7 @@
 //! The MCP side: tools listed, calls checked against their schema, run, and answered; waits
 //! report progress to a client that asked for it, and a cancelled call stops.
 
-use std::{sync::Arc, time::Duration};
-
-use std::panic::AssertUnwindSafe;
+use std::{panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
 use futures_util::FutureExt;
 use rmcp::{
@@ -36,6 +34,38 @@ take max_items to gather several pages and return a cursor to continue. A failed
 impl Server {
     fn find(&self, name: &str) -> Option<&ToolDef> {
         self.tools.iter().find(|t| t.tool.name == name)
+    }
+
+    /// One tool call: an unknown tool is a protocol error; anything else, bad arguments
+    /// included, is a result.
+    pub(crate) async fn call(
+        &self,
+        name: &str,
+        arguments: Map<String, Value>,
+        progress: Option<(Peer<RoleServer>, ProgressToken)>,
+    ) -> Result<CallToolResult, McpError> {
+        let reporter = Reporter::new(progress, self.clients.clone());
+        let Some(def) = self.find(name) else {
+            let message = match self.left_out.iter().find(|(left, _)| left == name) {
+                Some((_, why)) => format!("tool {name} is not offered by this server: {why}"),
+                None => format!(
+                    "unknown tool {name:?}: this server offers {} tools (tools/list names them)",
+                    self.tools.len()
+                ),
+            };
+            return Err(McpError::invalid_params(message, None));
+        };
+        let arguments = schema::without_unset_nulls(&def.schema, arguments);
+        let problems = schema::problems(&def.schema, &Value::Object(arguments.clone()));
+        if !problems.is_empty() {
+            return Ok(outcome::invalid_arguments(name, problems));
+        }
+        // A defect in a tool must not take the connection down with it: the call is answered.
+        let result = AssertUnwindSafe(self.run(def, arguments, &reporter))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| outcome::internal(name));
+        Ok(self.scrubbed(result))
     }
 
     /// Runs one checked call.
@@ -160,40 +190,6 @@ impl ServerHandler for Server {
             result = self.call(&request.name, arguments, progress) => result.map(Into::into),
             () = context.ct.cancelled() => Ok(outcome::cancelled(&request.name).into()),
         }
-    }
-}
-
-impl Server {
-    /// One tool call: an unknown tool is a protocol error; anything else, bad arguments
-    /// included, is a result.
-    pub(crate) async fn call(
-        &self,
-        name: &str,
-        arguments: Map<String, Value>,
-        progress: Option<(Peer<RoleServer>, ProgressToken)>,
-    ) -> Result<CallToolResult, McpError> {
-        let reporter = Reporter::new(progress, self.clients.clone());
-        let Some(def) = self.find(name) else {
-            let message = match self.left_out.iter().find(|(left, _)| left == name) {
-                Some((_, why)) => format!("tool {name} is not offered by this server: {why}"),
-                None => format!(
-                    "unknown tool {name:?}: this server offers {} tools (tools/list names them)",
-                    self.tools.len()
-                ),
-            };
-            return Err(McpError::invalid_params(message, None));
-        };
-        let arguments = schema::without_unset_nulls(&def.schema, arguments);
-        let problems = schema::problems(&def.schema, &Value::Object(arguments.clone()));
-        if !problems.is_empty() {
-            return Ok(outcome::invalid_arguments(name, problems));
-        }
-        // A defect in a tool must not take the connection down with it: the call is answered.
-        let result = AssertUnwindSafe(self.run(def, arguments, &reporter))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| outcome::internal(name));
-        Ok(self.scrubbed(result))
     }
 }
 
