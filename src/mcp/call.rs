@@ -205,7 +205,9 @@ pub(crate) async fn gather(
                 break;
             }
             let remaining = max_items.saturating_sub(items.len() as u64);
-            if remaining == 0 {
+            // Empty pages with ever new cursors would never fill the cap: stop after as many
+            // pages as items were asked for, and hand back the cursor.
+            if remaining == 0 || u64::from(pages) >= max_items {
                 break;
             }
             if size.is_some_and(|size| remaining < size) {

@@ -446,3 +446,42 @@ async fn http_is_served_on_loopback_only() {
     assert!(refused.to_string().contains("loopback"), "{refused}");
     assert!(bound.is_none(), "nothing was bound");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_pages_with_new_cursors_end_the_gathering_instead_of_running_forever() {
+    use httpmock::Method::GET;
+    let mock = httpmock::MockServer::start_async().await;
+    let page = |cursor: Option<&str>, next: &str| {
+        let next = next.to_owned();
+        let cursor = cursor.map(str::to_owned);
+        let server = &mock;
+        async move {
+            server
+                .mock_async(|when, then| {
+                    let when = when.method(GET).path("/tasks");
+                    match &cursor {
+                        Some(c) => when.query_param("cursor", c.as_str()),
+                        None => when.query_param_missing("cursor"),
+                    };
+                    then.status(200)
+                        .json_body(json!({"tasks": [], "next_cursor": next}));
+                })
+                .await
+        }
+    };
+    page(None, "c1").await;
+    page(Some("c1"), "c2").await;
+    page(Some("c2"), "c3").await;
+    page(Some("c3"), "c4").await;
+    let client = crate::hockeystack::Client::builder()
+        .credential("hsr_live_test")
+        .base_url(mock.base_url())
+        .build()
+        .unwrap();
+    let server = Server::builder().hockeystack(client).build().unwrap();
+    let (failed, answer) = call(&server, "hockeystack_list_tasks", json!({"max_items": 3})).await;
+    assert!(!failed, "{answer}");
+    assert_eq!(answer["pages"], 3);
+    assert_eq!(answer["count"], 0);
+    assert_eq!(answer["next_cursor"], "c3", "the walk can go on from here");
+}
