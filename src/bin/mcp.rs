@@ -203,11 +203,9 @@ async fn main() -> ExitCode {
         }
     };
     if options.list_tools {
-        for (toolset, tool, writes) in server.tools() {
-            println!(
-                "{toolset}\t{tool}{}",
-                if writes { "\t(writes)" } else { "" }
-            );
+        for tool in server.tools() {
+            let writes = if tool.writes { "\t(writes)" } else { "" };
+            println!("{}\t{}{writes}", tool.toolset, tool.name);
         }
         return ExitCode::SUCCESS;
     }

@@ -59,6 +59,18 @@ impl std::fmt::Debug for Server {
     }
 }
 
+/// One tool a [`Server`] offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OfferedTool<'a> {
+    /// Its toolset (`hockeystack_tasks`).
+    pub toolset: &'a str,
+    /// Its name (`hockeystack_create_task`).
+    pub name: &'a str,
+    /// Whether it changes anything (every tool but those of `GET` operations).
+    pub writes: bool,
+}
+
 /// Chooses what a [`Server`] offers.
 #[derive(Debug, Default)]
 #[must_use]
@@ -230,11 +242,15 @@ impl Server {
         names
     }
 
-    /// The tools offered, as (toolset, tool name, whether it writes).
-    pub fn tools(&self) -> Vec<(&str, &str, bool)> {
+    /// The tools offered, grouped by toolset.
+    pub fn tools(&self) -> Vec<OfferedTool<'_>> {
         self.tools
             .iter()
-            .map(|t| (t.toolset.as_str(), &*t.tool.name, t.writes))
+            .map(|t| OfferedTool {
+                toolset: &t.toolset,
+                name: &t.tool.name,
+                writes: t.writes,
+            })
             .collect()
     }
 

@@ -155,7 +155,7 @@ fn toolsets_and_read_only_choose_what_is_offered() {
             .unwrap()
             .tools()
             .into_iter()
-            .map(|(_, name, writes)| (name.to_owned(), writes))
+            .map(|tool| (tool.name.to_owned(), tool.writes))
             .collect()
     };
     let all = offered(Server::builder());
