@@ -485,3 +485,21 @@ async fn empty_pages_with_new_cursors_end_the_gathering_instead_of_running_forev
     assert_eq!(answer["count"], 0);
     assert_eq!(answer["next_cursor"], "c3", "the walk can go on from here");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_answer_is_an_error_not_a_shorter_result() {
+    let sandbox = sandbox().await;
+    let server = server(&sandbox);
+    // The answer breaks off after 40 bytes of its body.
+    sandbox.inject(FaultRule::new(Fault::CutBody { after_bytes: 40 }).path_prefix("/api/v2"));
+    let (failed, answer) = call(
+        &server,
+        "hyperrep_list_sales",
+        json!({"organization_id": ORGANIZATION, "limit": 5}),
+    )
+    .await;
+    assert!(failed, "{answer}");
+    assert_eq!(answer["error"]["kind"], "transport", "{answer}");
+    assert_eq!(answer["error"]["retryable"], true);
+    sandbox.shutdown().await;
+}
