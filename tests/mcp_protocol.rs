@@ -165,3 +165,63 @@ async fn the_ask_tool_reports_progress_before_its_answer() {
     serving.await.unwrap().unwrap();
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_messages_get_answers_and_the_binary_keeps_serving() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_revenue-agents-mcp"))
+        .arg("--sandbox")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap()).lines();
+    let lines = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        "this is not JSON",
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"hockeystack_me","arguments":[1,2]}}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"arguments":{}}}"#,
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"hockeystack_health"}}"#,
+    ];
+    for line in lines {
+        input
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
+    }
+    input.flush().await.unwrap();
+
+    let mut answers = std::collections::HashMap::new();
+    while answers.len() < 4 {
+        let line = tokio::time::timeout(Duration::from_secs(20), output.next_line())
+            .await
+            .expect("the server answers")
+            .unwrap()
+            .expect("the server is still there");
+        let message: Value = serde_json::from_str(&line).expect("the server writes JSON only");
+        if let Some(id) = message["id"].as_u64() {
+            answers.insert(id, message);
+        }
+    }
+    for id in [2, 3] {
+        assert_eq!(answers[&id]["error"]["code"], -32602, "{}", answers[&id]);
+        assert!(
+            answers[&id]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("`name`")
+        );
+    }
+    assert_eq!(answers[&4]["result"]["structuredContent"]["status"], "ok");
+    drop(input);
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the server exits when its input closes")
+        .unwrap();
+    assert!(status.success());
+}

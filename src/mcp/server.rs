@@ -7,9 +7,9 @@ use futures_util::FutureExt;
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
     model::{
-        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-        ListToolsResult, PaginatedRequestParams, ProgressToken, ServerCapabilities, ServerConfig,
-        Tool,
+        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
+        CustomResult, ErrorCode, Implementation, ListToolsResult, PaginatedRequestParams,
+        ProgressToken, ServerCapabilities, ServerConfig, Tool,
     },
     service::{Peer, RequestContext},
 };
@@ -30,6 +30,9 @@ HyperRep's API (hyperrep_*), one per operation, named after the operation ids of
 specs. hockeystack_ask_agent asks a deal's or company's agent a question in one call. List tools \
 take max_items to gather several pages and return a cursor to continue. A failed call returns \
 {error: {kind, message, retryable, ...}} with what is needed to retry or resume.";
+
+const CALL_PARAMS: &str = "tools/call: params must be an object with a string `name` and, optionally, an object `arguments`";
+const LIST_PARAMS: &str = "tools/list: params must be an object (an optional `cursor`)";
 
 impl Server {
     fn find(&self, name: &str) -> Option<&ToolDef> {
@@ -169,6 +172,27 @@ impl ServerHandler for Server {
         Ok(ListToolsResult::with_all_items(
             self.tools.iter().map(|t| t.tool.clone()).collect(),
         ))
+    }
+
+    /// A known method whose parameters did not parse arrives here (rmcp would answer "method
+    /// not found"); say what is wrong with them instead.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, McpError> {
+        let message = match request.method.as_str() {
+            "tools/call" => CALL_PARAMS,
+            "tools/list" => LIST_PARAMS,
+            other => {
+                return Err(McpError::new(
+                    ErrorCode::METHOD_NOT_FOUND,
+                    other.to_owned(),
+                    None,
+                ));
+            }
+        };
+        Err(McpError::invalid_params(message, None))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
