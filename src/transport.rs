@@ -374,27 +374,11 @@ pub(crate) async fn call_loose<B: ApiError + DeserializeOwned>(
     let response = execute(inner, http, request, id)
         .await
         .map_err(|e| Error::transport(inner.api, e))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(error_from_response::<B>(inner, response).await);
-    }
-    let headers = response.headers().clone();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| Error::transport(inner.api, e).with_status(status.as_u16()))?;
+    let (status, headers, bytes) = success_body::<B>(inner, response).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        Error::decode(
-            inner.api,
-            Some(status.as_u16()),
-            &inner.scrub(String::from_utf8_lossy(&bytes).into_owned()),
-            e,
-        )
-        .with_request_id(&headers)
-    })
+    decode(inner, status, &headers, &bytes).map(Some)
 }
 
 /// The largest error body read; the rest is not needed to explain the failure.
@@ -412,6 +396,24 @@ where
     B: ApiError + DeserializeOwned,
 {
     let response = dispatched.map_err(|e| before_response(inner, e))?;
+    let (status, headers, bytes) = success_body::<B>(inner, response).await?;
+    let value = decode(inner, status, &headers, &bytes)?;
+    Ok(ResponseValue::new(value, status, headers))
+}
+
+/// The status, headers and body of a successful answer, or the error an unsuccessful one
+/// stands for. A body that breaks off is a transport error, never a shorter body.
+async fn success_body<B: ApiError + DeserializeOwned>(
+    inner: &Inner,
+    response: reqwest::Response,
+) -> Result<
+    (
+        reqwest::StatusCode,
+        reqwest::header::HeaderMap,
+        bytes::Bytes,
+    ),
+    Error,
+> {
     let status = response.status();
     if !status.is_success() {
         return Err(error_from_response::<B>(inner, response).await);
@@ -421,16 +423,25 @@ where
         .bytes()
         .await
         .map_err(|e| Error::transport(inner.api, e).with_status(status.as_u16()))?;
-    match serde_json::from_slice(&bytes) {
-        Ok(value) => Ok(ResponseValue::new(value, status, headers)),
-        Err(e) => Err(Error::decode(
+    Ok((status, headers, bytes))
+}
+
+/// A successful answer's JSON body, or a decode error that keeps a scrubbed start of it.
+fn decode<T: DeserializeOwned>(
+    inner: &Inner,
+    status: reqwest::StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    bytes: &[u8],
+) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::decode(
             inner.api,
             Some(status.as_u16()),
-            &inner.scrub(String::from_utf8_lossy(&bytes).into_owned()),
+            &inner.scrub(String::from_utf8_lossy(bytes).into_owned()),
             e,
         )
-        .with_request_id(&headers)),
-    }
+        .with_request_id(headers)
+    })
 }
 
 /// Finishes a generated call whose success statuses carry no body; any 2xx counts.

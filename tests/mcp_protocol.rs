@@ -43,10 +43,11 @@ async fn call<S: rmcp::Service<RoleClient>>(
         .expect("the call is answered")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_serves_both_apis_over_stdio() {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_revenue-agents-mcp"))
-        .args(["--sandbox", "--sandbox-job-seconds", "0.05"])
+/// `revenue-agents-mcp --sandbox` with piped stdio and no credential in its environment.
+fn binary(extra: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_revenue-agents-mcp"))
+        .arg("--sandbox")
+        .args(extra)
         .env_remove("HOCKEYSTACK_API_TOKEN")
         .env_remove("HYPERREP_API_KEY")
         .stdin(std::process::Stdio::piped())
@@ -54,7 +55,12 @@ async fn the_binary_serves_both_apis_over_stdio() {
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .expect("the binary starts");
+        .expect("the binary starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_both_apis_over_stdio() {
+    let mut child = binary(&["--sandbox-job-seconds", "0.05"]);
     let transport = (
         child.stdout.take().expect("piped"),
         child.stdin.take().expect("piped"),
@@ -170,14 +176,7 @@ async fn the_ask_tool_reports_progress_before_its_answer() {
 async fn malformed_messages_get_answers_and_the_binary_keeps_serving() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_revenue-agents-mcp"))
-        .arg("--sandbox")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts");
+    let mut child = binary(&[]);
     let mut input = child.stdin.take().unwrap();
     let mut output = BufReader::new(child.stdout.take().unwrap()).lines();
     let lines = [
