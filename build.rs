@@ -635,6 +635,8 @@ fn own_the_client(builder: &mut syn::ItemStruct) {
         .find(|f| f.ident.as_ref().is_some_and(|i| i == "client"))
         .unwrap_or_else(|| panic!("builder {} has no client field", builder.ident));
     client.ty = syn::parse_quote!(super::Client);
+    // The crate's paginators reach the client through its request (to redact their errors).
+    client.vis = syn::parse_quote!(pub(crate));
 }
 
 /// See [`own_the_client`]: the builder's `impl` loses its lifetime, and `new` clones the client.
@@ -883,21 +885,21 @@ fn rewrite_send(block: &mut syn::ItemImpl, envelope: &syn::Type) -> usize {
         }
         let finish: syn::Expr = match body {
             SuccessBody::Json => syn::parse_quote!(
-                crate::transport::finish_json::<#success, #envelope, _>(&inner, answer).await
+                crate::transport::finish_json::<#success, #envelope, _>(&inner, self.dispatch()).await
             ),
             SuccessBody::Empty => syn::parse_quote!(
-                crate::transport::finish_empty::<#envelope, _>(&inner, answer).await
+                crate::transport::finish_empty::<#envelope, _>(&inner, self.dispatch()).await
             ),
         };
         added.push(syn::parse_quote! {
             #(#docs)*
             ///
             /// Fails with [`revenue_agents::Error`](crate::Error), whose
-            /// [`kind`](crate::Error::kind) says what went wrong.
+            /// [`kind`](crate::Error::kind) says what went wrong. The whole call, retries
+            /// included, ends within the client's call timeout.
             pub async fn send(self) -> Result<ResponseValue<#success>, crate::Error> {
                 let inner =
                     ::std::sync::Arc::clone(progenitor_client::ClientInfo::inner(&self.client));
-                let answer = self.dispatch().await;
                 #finish
             }
         });

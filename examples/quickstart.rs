@@ -53,7 +53,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // ---------------------------------------------------------------- HockeyStack
     let (hs, deal_id, agent_policy) = match &sandbox {
         Some(s) if !real_hockeystack => (
-            s.hockeystack_client(),
+            s.hockeystack_client()?,
             "9001234567".to_owned(),
             // The sandbox provisions in seconds rather than minutes: check more often.
             PollPolicy::new(Duration::from_millis(500), Duration::from_secs(2))
@@ -134,7 +134,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     // ---------------------------------------------------------------- HyperRep
     let hr = match &sandbox {
-        Some(s) if !real_hyperrep => s.hyperrep_client(),
+        Some(s) if !real_hyperrep => s.hyperrep_client()?,
         _ => hyperrep::Client::from_env()?,
     };
     println!("\nHyperRep");

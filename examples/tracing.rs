@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..SandboxConfig::default()
     })
     .await?;
-    let client = sandbox.hockeystack_client();
+    let client = sandbox.hockeystack_client()?;
     let quick = PollPolicy::new(Duration::from_millis(100), Duration::from_millis(200));
     let reply = client
         .ask_deal("9001234567", "What is the biggest risk?")

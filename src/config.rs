@@ -7,7 +7,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::{
     Error, ErrorKind, RetryPolicy,
-    transport::{ApiInfo, Inner, Secret},
+    transport::{ApiInfo, Inner, Limits, Secret},
 };
 
 /// The user agent every request carries.
@@ -21,6 +21,29 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// This is a read timeout, not a total one: a streamed reply may last minutes as long as it
 /// keeps sending.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long one call may take as a whole: connecting, sending, every retry and `Retry-After`
+/// wait, and reading the answer. Five minutes: room for the default retries of a slow
+/// service, and a bound on a server that answers a byte at a time.
+///
+/// A wait (agent provisioning, a message job) has its own deadline
+/// ([`PollPolicy`](crate::PollPolicy)); each check inside it is one call. A streamed reply's
+/// events are bounded by the read timeout between them, not by this.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// The largest successful answer read, and the largest single event of a streamed reply:
+/// 16 MiB, far above any page either API serves (a page of 100 HyperRep sales is about
+/// 200 KiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The longest duration a setting takes: longer ones (`Duration::MAX` meant as "forever")
+/// are shortened to this, which no program outlives: ten years.
+pub const LONGEST_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+
+/// A caller's duration, shortened to [`LONGEST_DURATION`].
+pub(crate) fn saturated(duration: Duration) -> Duration {
+    duration.min(LONGEST_DURATION)
+}
 
 /// What distinguishes one API's client from the other's. Implemented by the two API marker
 /// types only.
@@ -73,6 +96,10 @@ pub mod env {
     pub const MAX_RETRIES: &str = "REVENUE_AGENTS_MAX_RETRIES";
     /// The longest `Retry-After`, in seconds, that the transport waits for by itself.
     pub const RETRY_MAX_WAIT: &str = "REVENUE_AGENTS_RETRY_MAX_WAIT";
+    /// Seconds (decimals allowed) one whole call may take, retries included.
+    pub const CALL_TIMEOUT: &str = "REVENUE_AGENTS_CALL_TIMEOUT";
+    /// The largest successful answer, in bytes, that a client reads.
+    pub const MAX_RESPONSE_BYTES: &str = "REVENUE_AGENTS_MAX_RESPONSE_BYTES";
     /// Text appended to the user agent, for example your application's name and version.
     pub const USER_AGENT_SUFFIX: &str = "REVENUE_AGENTS_USER_AGENT_SUFFIX";
 }
@@ -102,6 +129,8 @@ pub struct ClientBuilder<A: Api> {
     base_url: Option<String>,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
+    call_timeout: Option<Duration>,
+    max_response_bytes: Option<u64>,
     retry: Option<RetryPolicy>,
     user_agent_suffix: Option<String>,
     read_environment: bool,
@@ -116,6 +145,8 @@ impl<A: Api> fmt::Debug for ClientBuilder<A> {
             .field("base_url", &self.base_url)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("call_timeout", &self.call_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("read_environment", &self.read_environment)
@@ -130,6 +161,8 @@ impl<A: Api> Default for ClientBuilder<A> {
             base_url: None,
             connect_timeout: None,
             read_timeout: None,
+            call_timeout: None,
+            max_response_bytes: None,
             retry: None,
             user_agent_suffix: None,
             read_environment: false,
@@ -144,6 +177,7 @@ struct Settings {
     base_url: String,
     connect_timeout: Duration,
     read_timeout: Duration,
+    limits: Limits,
     retry: RetryPolicy,
     user_agent: String,
 }
@@ -170,17 +204,38 @@ impl<A: Api> ClientBuilder<A> {
         self
     }
 
-    /// How long to wait for a connection. Default [`DEFAULT_CONNECT_TIMEOUT`].
+    /// How long to wait for a connection. Default [`DEFAULT_CONNECT_TIMEOUT`]. Zero is refused
+    /// by [`build`](Self::build); anything past [`LONGEST_DURATION`] is shortened to it.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
     }
 
     /// How long a response may stay silent before the request fails. Default
-    /// [`DEFAULT_READ_TIMEOUT`]. There is deliberately no total timeout, which would cut long
-    /// streamed replies.
+    /// [`DEFAULT_READ_TIMEOUT`]. It is also the silence after which a streamed reply counts as
+    /// cut. Zero is refused by [`build`](Self::build).
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// How long one call may take as a whole: connecting, sending, every retry and
+    /// `Retry-After` wait, and reading the answer. Default [`DEFAULT_CALL_TIMEOUT`]; past it
+    /// the call fails with [`ErrorKind::DeadlineExceeded`]. A retry whose wait would end past
+    /// the deadline is not made: the caller gets the answer that asked for it. Zero is refused
+    /// by [`build`](Self::build); `Duration::MAX` means [`LONGEST_DURATION`]. For one call,
+    /// use the client's `with_call_timeout`.
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest successful answer (and single streamed event) the client reads, in bytes.
+    /// Default [`DEFAULT_MAX_RESPONSE_BYTES`]; a larger one fails with
+    /// [`ErrorKind::ResponseTooLarge`] and its connection is closed. Zero is refused by
+    /// [`build`](Self::build).
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = Some(bytes);
         self
     }
 
@@ -269,12 +324,39 @@ impl<A: Api> ClientBuilder<A> {
             (None, None) => checked_base_url(A::DEFAULT_BASE_URL)?,
         };
         let connect_timeout = match self.connect_timeout {
-            Some(t) => t,
+            Some(t) => positive("connect_timeout", t)?,
             None => seconds(env::CONNECT_TIMEOUT)?.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         };
         let read_timeout = match self.read_timeout {
-            Some(t) => t,
+            Some(t) => positive("read_timeout", t)?,
             None => seconds(env::READ_TIMEOUT)?.unwrap_or(DEFAULT_READ_TIMEOUT),
+        };
+        let call_timeout = match self.call_timeout {
+            Some(t) => positive("call_timeout", t)?,
+            None => seconds(env::CALL_TIMEOUT)?.unwrap_or(DEFAULT_CALL_TIMEOUT),
+        };
+        let max_response_bytes = match self.max_response_bytes {
+            Some(0) => {
+                return Err(invalid_variable(
+                    "max_response_bytes",
+                    "0 bytes would refuse every answer",
+                ));
+            }
+            Some(bytes) => bytes,
+            None => match env(env::MAX_RESPONSE_BYTES) {
+                Some(raw) => raw
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|bytes| *bytes > 0)
+                    .ok_or_else(|| {
+                        invalid_variable(
+                            env::MAX_RESPONSE_BYTES,
+                            format!("{raw:?} is not a positive whole number of bytes"),
+                        )
+                    })?,
+                None => DEFAULT_MAX_RESPONSE_BYTES,
+            },
         };
         let retry = match self.retry {
             Some(policy) => policy,
@@ -314,6 +396,10 @@ impl<A: Api> ClientBuilder<A> {
             base_url,
             connect_timeout,
             read_timeout,
+            limits: Limits {
+                call_timeout: Some(call_timeout),
+                max_response_bytes,
+            },
             retry,
             user_agent,
         })
@@ -344,8 +430,25 @@ fn assemble<A: Api>(
         public_operations: A::PUBLIC_OPERATIONS,
         credits_on_503: A::CREDITS_ON_503,
     };
-    let inner = Inner::new(api, &settings.base_url, credential, settings.retry);
+    let inner = Inner::new(
+        api,
+        &settings.base_url,
+        credential,
+        settings.retry,
+        settings.limits,
+    );
     Ok(A::assemble(&settings.base_url, http, inner))
+}
+
+/// A duration given in code: zero is refused, anything past [`LONGEST_DURATION`] shortened.
+fn positive(setting: &'static str, duration: Duration) -> Result<Duration, Error> {
+    if duration.is_zero() {
+        return Err(invalid_variable(
+            setting,
+            "a duration of zero would fail every call",
+        ));
+    }
+    Ok(saturated(duration))
 }
 
 fn invalid_variable(variable: &'static str, reason: impl Into<String>) -> Error {
@@ -507,6 +610,19 @@ macro_rules! api_client {
             /// The rate-limit headers of the latest response that carried them, if any.
             pub fn rate_limit(&self) -> Option<$crate::RateLimit> {
                 progenitor_client::ClientInfo::inner(self).rate_limit()
+            }
+
+            /// The same client with another deadline for each call made through it (see
+            /// [`ClientBuilder::call_timeout`](crate::ClientBuilder::call_timeout)). It shares the
+            /// connections and the rate-limit state of this one; keep it for one call or many:
+            /// `client.with_call_timeout(Duration::from_secs(5)).me().send().await`.
+            pub fn with_call_timeout(&self, timeout: ::std::time::Duration) -> Self {
+                let inner = progenitor_client::ClientInfo::inner(self).with_call_timeout(timeout);
+                Self::new_with_client(
+                    progenitor_client::ClientInfo::baseurl(self),
+                    progenitor_client::ClientInfo::client(self).clone(),
+                    ::std::sync::Arc::new(inner),
+                )
             }
         }
     };

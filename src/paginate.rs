@@ -78,6 +78,12 @@ pub trait Paginated: Clone + Send + Sized + 'static + sealed::Sealed {
     /// A page's items and where the list goes on.
     #[doc(hidden)]
     fn split(page: Self::Page) -> (Vec<Self::Item>, Continuation);
+    /// An error of the walk itself (a repeated or missing cursor), as the caller may see it:
+    /// the client blanks its credential out of the server's cursors.
+    #[doc(hidden)]
+    fn guard(&self, error: Error) -> Error {
+        error
+    }
 
     /// The list as a stream of pages.
     fn pages(self) -> Pages<Self> {
@@ -212,21 +218,26 @@ impl<R: Paginated> Walker<R> {
         };
         let page = match request.fetch().await {
             Ok(page) => page,
-            Err(error) => return Some(Err(error.with_resume_cursor(cursor))),
+            Err(error) => {
+                return Some(Err(self.template.guard(error.with_resume_cursor(cursor))));
+            }
         };
         let (items, continuation) = R::split(page);
         let next = match (continuation.next_cursor, continuation.has_more) {
             (_, Some(false)) | (None, None) => None,
             (None, Some(true)) => {
-                self.deferred =
-                    Some(Error::new(ErrorKind::MissingCursor).with_resume_cursor(cursor.clone()));
+                self.deferred = Some(self.template.guard(
+                    Error::new(ErrorKind::MissingCursor).with_resume_cursor(cursor.clone()),
+                ));
                 None
             }
             (Some(next), _) => {
                 if cursor.as_deref() == Some(next.as_str()) || !self.seen.insert(&next) {
                     self.deferred = Some(
-                        Error::new(ErrorKind::RepeatedCursor { cursor: next })
-                            .with_resume_cursor(cursor.clone()),
+                        self.template.guard(
+                            Error::new(ErrorKind::RepeatedCursor { cursor: next })
+                                .with_resume_cursor(cursor.clone()),
+                        ),
                     );
                     None
                 } else {
@@ -451,6 +462,10 @@ macro_rules! paginated {
 
                 fn split($p: types::$page) -> (Vec<types::$item>, $crate::paginate::Continuation) {
                     $split
+                }
+
+                fn guard(&self, error: $crate::Error) -> $crate::Error {
+                    progenitor_client::ClientInfo::inner(&self.client).guard(error)
                 }
             }
         )+

@@ -83,7 +83,8 @@ impl PollPolicy {
         self
     }
 
-    /// Give up (with [`ErrorKind::WaitTimedOut`]) once this much time has passed.
+    /// Give up (with [`ErrorKind::WaitTimedOut`]) once this much time has passed. A deadline
+    /// too far away to reach (`Duration::MAX`) is the same as [`no_deadline`](Self::no_deadline).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
@@ -112,7 +113,10 @@ impl PollPolicy {
     /// The delay before check number `attempt + 1`, without jitter.
     pub(crate) fn delay_after(&self, attempt: u32) -> Duration {
         let grown = self.min_delay.as_secs_f64() * self.factor.powi(attempt.min(64) as i32);
-        Duration::from_secs_f64(grown.min(self.max_delay.as_secs_f64()))
+        // Past what a `Duration` holds (a maximum of `Duration::MAX` meant as "no maximum"),
+        // the maximum itself is the delay.
+        Duration::try_from_secs_f64(grown.min(self.max_delay.as_secs_f64()))
+            .map_or(self.max_delay, |delay| delay.min(self.max_delay))
     }
 }
 
@@ -196,6 +200,10 @@ pub(crate) enum Stopped {
     Failed(Error),
 }
 
+/// The longest `Retry-After` a wait honours before its next check: HockeyStack's rate window
+/// is a minute, so a longer ask is either a fault or a state a check will report again.
+const LONGEST_RETRY_AFTER_FLOOR: Duration = Duration::from_secs(60);
+
 /// Checks with `probe` until it is done, the deadline passes or a check fails. The first
 /// check happens after `first_delay`. A rate-limited check is not a failure: the next one
 /// waits at least its `Retry-After`.
@@ -211,7 +219,7 @@ where
     Fut: Future<Output = Result<Step<T>, Error>>,
 {
     let start = Instant::now();
-    let deadline = policy.deadline.map(|d| start + d);
+    let deadline = policy.deadline.and_then(|d| start.checked_add(d));
     let mut delay = first_delay;
     let mut attempts = 0u32;
     let mut phase = phase;
@@ -252,7 +260,9 @@ where
             }
             Err(e) if matches!(e.kind(), ErrorKind::RateLimited { .. }) => (
                 "rate_limited".to_owned(),
-                e.retry_after().unwrap_or(Duration::ZERO),
+                e.retry_after()
+                    .unwrap_or(Duration::ZERO)
+                    .min(LONGEST_RETRY_AFTER_FLOOR),
             ),
             Err(e) => {
                 publish(phase, "error".to_owned(), attempts, None);
@@ -282,7 +292,9 @@ pub(crate) fn jittered(delay: Duration) -> Duration {
     x ^= x << 17;
     STATE.store(x, Ordering::Relaxed);
     let unit = (x >> 11) as f64 / (1u64 << 53) as f64;
-    delay.mul_f64(0.5 + unit / 2.0)
+    // `mul_f64` panics when the product rounds past `Duration::MAX`.
+    Duration::try_from_secs_f64(delay.as_secs_f64() * (0.5 + unit / 2.0))
+        .map_or(delay, |jittered| jittered.min(delay))
 }
 
 /// A stream of [`Progress`] updates of one wait. It ends when the wait ends (or is dropped).

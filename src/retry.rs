@@ -12,6 +12,7 @@
 use std::{future::Future, time::Duration};
 
 use reqwest::{Method, StatusCode};
+use tokio::time::Instant;
 
 use crate::{poll::jittered, trace::RequestSpan};
 
@@ -165,11 +166,14 @@ pub(crate) fn decide(
 }
 
 /// Sends with `send` until [`decide`] says to stop, sleeping between tries (on tokio's clock,
-/// so tests run it in virtual time). `observe` sees every response, retried or not.
+/// so tests run it in virtual time). `observe` sees every response, retried or not. A retry
+/// whose wait would end after `deadline` is not made: the caller gets the answer in hand (a
+/// 429 with its `Retry-After`, say) rather than a wait cut short.
 pub(crate) async fn send_with_retries<F, Fut>(
     policy: &RetryPolicy,
     rules: ApiRules,
     method: &Method,
+    deadline: Option<Instant>,
     span: &RequestSpan,
     mut send: F,
     mut observe: impl FnMut(&reqwest::Response),
@@ -194,6 +198,15 @@ where
         };
         match decide(policy, rules, method, outcome, retries_done) {
             Decision::Return => return result,
+            Decision::RetryAfter(delay)
+                if deadline.is_some_and(|deadline| {
+                    Instant::now()
+                        .checked_add(delay)
+                        .is_none_or(|resume| resume > deadline)
+                }) =>
+            {
+                return result;
+            }
             Decision::RetryAfter(delay) => {
                 span.retry(&retry_reason(&result), delay);
                 drop(result);
@@ -343,6 +356,7 @@ mod tests {
             &steady(),
             HS,
             &method,
+            None,
             &RequestSpan::none(),
             || {
                 let answers = answers.clone();

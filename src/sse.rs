@@ -3,9 +3,9 @@
 
 use std::collections::VecDeque;
 
-/// The longest line accepted. A server that never ends its line would otherwise grow the
-/// buffer without bound.
-pub(crate) const MAX_LINE: usize = 8 * 1024 * 1024;
+/// An event (or a line of one) grew past the parser's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooLarge;
 
 /// One dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,8 +16,14 @@ pub(crate) struct SseEvent {
     pub data: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SseParser {
+    /// The most bytes one event may hold, its lines and their fields together: a server that
+    /// never ends a line, or sends `data:` lines without the blank line that ends the event,
+    /// would otherwise grow the buffers without bound.
+    limit: usize,
+    /// Bytes of the event being read, over all its lines so far.
+    event_bytes: usize,
     line: Vec<u8>,
     after_cr: bool,
     event: String,
@@ -26,13 +32,26 @@ pub(crate) struct SseParser {
 }
 
 impl SseParser {
-    /// Feeds a chunk; complete events are appended to `out`. Fails only when a line exceeds
-    /// [`MAX_LINE`].
+    /// A parser that accepts events of at most `limit` bytes.
+    pub(crate) fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            event_bytes: 0,
+            line: Vec::new(),
+            after_cr: false,
+            event: String::new(),
+            data: String::new(),
+            has_data: false,
+        }
+    }
+
+    /// Feeds a chunk; complete events are appended to `out`. Fails only when an event grows
+    /// past the limit; the parser is of no further use then.
     pub(crate) fn feed(
         &mut self,
         chunk: &[u8],
         out: &mut VecDeque<SseEvent>,
-    ) -> Result<(), String> {
+    ) -> Result<(), TooLarge> {
         for &byte in chunk {
             if self.after_cr {
                 self.after_cr = false;
@@ -43,12 +62,19 @@ impl SseParser {
             match byte {
                 b'\n' | b'\r' => {
                     self.after_cr = byte == b'\r';
-                    let line = std::mem::take(&mut self.line);
+                    let mut line = std::mem::take(&mut self.line);
                     self.line_done(&line, out);
+                    // The buffer is reused; one that a long line grew is let go.
+                    line.clear();
+                    if line.capacity() <= 64 * 1024 {
+                        self.line = line;
+                    }
                 }
                 _ => {
-                    if self.line.len() >= MAX_LINE {
-                        return Err(format!("an event line is longer than {MAX_LINE} bytes"));
+                    // Each byte counts once, as part of its line and of its event.
+                    self.event_bytes += 1;
+                    if self.event_bytes > self.limit {
+                        return Err(TooLarge);
                     }
                     self.line.push(byte);
                 }
@@ -59,6 +85,7 @@ impl SseParser {
 
     fn line_done(&mut self, line: &[u8], out: &mut VecDeque<SseEvent>) {
         if line.is_empty() {
+            self.event_bytes = 0;
             let event = std::mem::take(&mut self.event);
             let data = std::mem::take(&mut self.data);
             if std::mem::take(&mut self.has_data) {
@@ -72,7 +99,9 @@ impl SseParser {
             return;
         }
         if line[0] == b':' {
-            return; // a comment, used as keep-alive
+            // A comment, used as keep-alive: it belongs to no event.
+            self.event_bytes = self.event_bytes.saturating_sub(line.len());
+            return;
         }
         let text = String::from_utf8_lossy(line);
         let (field, value) = match text.split_once(':') {
@@ -98,7 +127,7 @@ mod tests {
     use super::*;
 
     fn parse_in_chunks(input: &[u8], chunk: usize) -> Vec<SseEvent> {
-        let mut parser = SseParser::default();
+        let mut parser = SseParser::new(1 << 20);
         let mut out = VecDeque::new();
         for piece in input.chunks(chunk) {
             parser.feed(piece, &mut out).unwrap();
@@ -167,9 +196,39 @@ event: tool_use\ndata: {\"id\":1,\ndata: \"args\":null}\n\ndata: plain\n\nevent:
 
     #[test]
     fn an_endless_line_is_refused() {
-        let mut parser = SseParser::default();
+        let mut parser = SseParser::new(1000);
         let mut out = VecDeque::new();
-        let big = vec![b'x'; MAX_LINE + 1];
-        assert!(parser.feed(&big, &mut out).is_err());
+        assert_eq!(parser.feed(&[b'x'; 1001], &mut out), Err(TooLarge));
+    }
+
+    #[test]
+    fn an_event_of_many_short_lines_without_its_blank_line_is_refused() {
+        let mut parser = SseParser::new(1000);
+        let mut out = VecDeque::new();
+        let line = b"data: 0123456789\n";
+        let mut fed = 0;
+        let refused = loop {
+            if let Err(e) = parser.feed(line, &mut out) {
+                break e;
+            }
+            // Line ends are not counted: they hold nothing.
+            fed += line.len() - 1;
+            assert!(fed <= 1000, "the event passed its limit");
+        };
+        assert_eq!(refused, TooLarge);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn the_limit_is_per_event_and_comments_do_not_count() {
+        let mut parser = SseParser::new(100);
+        let mut out = VecDeque::new();
+        // Many events and keep-alive comments, each well under the limit, far more in total.
+        for _ in 0..1000 {
+            parser
+                .feed(b": ping\ndata: {\"delta\":\"0123456789\"}\n\n", &mut out)
+                .unwrap();
+        }
+        assert_eq!(out.len(), 1000);
     }
 }

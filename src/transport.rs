@@ -5,6 +5,7 @@
 use std::{
     collections::HashMap,
     fmt,
+    future::Future,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -22,6 +23,15 @@ use crate::{
     retry::{self, ApiRules, RetryPolicy},
     trace::RequestSpan,
 };
+
+/// The bounds of one call, from the client's settings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// The deadline of one whole call; `None` for none.
+    pub(crate) call_timeout: Option<Duration>,
+    /// The largest successful answer (and streamed event) read.
+    pub(crate) max_response_bytes: u64,
+}
 
 /// What the transport needs to know about an API.
 #[derive(Clone, Copy)]
@@ -55,6 +65,10 @@ pub struct Inner {
     public_operations: &'static [&'static str],
     pub(crate) retry: RetryPolicy,
     pub(crate) rules: ApiRules,
+    /// The deadline of one whole call; `None` for none.
+    call_timeout: Option<Duration>,
+    /// The largest successful answer (and streamed event) read.
+    pub(crate) max_response_bytes: u64,
     rate_limit: Arc<Mutex<Option<RateLimit>>>,
     /// Resources a composite call found ready (HockeyStack agents), with when it saw them;
     /// shared by the clones of one client.
@@ -97,6 +111,7 @@ impl Inner {
         base_url: &str,
         credential: Option<String>,
         retry: RetryPolicy,
+        limits: Limits,
     ) -> Self {
         let base_path = reqwest::Url::parse(base_url)
             .map(|u| u.path().trim_end_matches('/').to_owned())
@@ -113,9 +128,35 @@ impl Inner {
             rules: ApiRules {
                 credits_on_503: api.credits_on_503,
             },
+            call_timeout: limits.call_timeout,
+            max_response_bytes: limits.max_response_bytes,
             rate_limit: Arc::default(),
             known_ready: Arc::default(),
         }
+    }
+
+    /// The same client state (shared rate-limit and readiness memory) with another deadline
+    /// per call.
+    pub(crate) fn with_call_timeout(&self, limit: Duration) -> Self {
+        Self {
+            call_timeout: Some(crate::config::saturated(limit)),
+            ..self.clone()
+        }
+    }
+
+    /// An error as a caller may see it: with the credential blanked out of every text a
+    /// server put in it. Every error that leaves a client passes through here.
+    pub(crate) fn guard(&self, error: Error) -> Error {
+        match &self.credential {
+            Some(Secret(secret)) => error.redact(secret),
+            None => error,
+        }
+    }
+
+    /// When a call that starts now must be over.
+    fn deadline(&self) -> Option<Instant> {
+        self.call_timeout
+            .and_then(|limit| Instant::now().checked_add(limit))
     }
 
     /// Whether `key` was seen ready within [`READY_FOR`].
@@ -171,10 +212,8 @@ impl Inner {
     /// Text from a server, with the credential blanked out wherever it was echoed.
     pub(crate) fn scrub(&self, text: String) -> String {
         match &self.credential {
-            Some(Secret(secret)) if secret.len() >= 4 && text.contains(secret.as_str()) => {
-                text.replace(secret.as_str(), "<redacted>")
-            }
-            _ => text,
+            Some(Secret(secret)) => crate::error::redact_text(&text, secret).unwrap_or(text),
+            None => text,
         }
     }
 }
@@ -209,6 +248,7 @@ pub(crate) async fn execute(
         &inner.retry,
         inner.rules,
         &method,
+        inner.deadline(),
         &span,
         || http.execute(request.try_clone().expect("checked above")),
         observe,
@@ -369,16 +409,36 @@ pub(crate) async fn call_loose<B: ApiError + DeserializeOwned>(
     }
     let mut request = builder
         .build()
-        .map_err(|e| Error::transport(inner.api, e))?;
+        .map_err(|e| inner.guard(Error::transport(inner.api, e)))?;
     prepare(inner, &mut request, id).map_err(refuse)?;
-    let response = execute(inner, http, request, id)
-        .await
-        .map_err(|e| Error::transport(inner.api, e))?;
-    let (status, headers, bytes) = success_body::<B>(inner, response).await?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    decode(inner, status, &headers, &bytes).map(Some)
+    bounded(inner, async {
+        let response = execute(inner, http, request, id)
+            .await
+            .map_err(|e| Error::transport(inner.api, e))?;
+        let (status, headers, bytes) = success_body::<B>(inner, response).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        decode(inner, status, &headers, &bytes).map(Some)
+    })
+    .await
+}
+
+/// Runs one call's work (sending, retries, reading the answer) within the client's deadline,
+/// and hands its error back guarded. The future is dropped at the deadline, which closes the
+/// connection.
+pub(crate) async fn bounded<T>(
+    inner: &Inner,
+    work: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let result = match inner.call_timeout {
+        Some(limit) => match tokio::time::timeout(limit, work).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::new(ErrorKind::DeadlineExceeded { limit }).with_api(inner.api)),
+        },
+        None => work.await,
+    };
+    result.map_err(|e| inner.guard(e))
 }
 
 /// The largest error body read; the rest is not needed to explain the failure.
@@ -389,16 +449,19 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// says 201 has still done the work, and its body is decoded like the documented one.
 pub(crate) async fn finish_json<T, B, E>(
     inner: &Inner,
-    dispatched: Result<reqwest::Response, progenitor_client::Error<E>>,
+    dispatch: impl Future<Output = Result<reqwest::Response, progenitor_client::Error<E>>>,
 ) -> Result<ResponseValue<T>, Error>
 where
     T: DeserializeOwned,
     B: ApiError + DeserializeOwned,
 {
-    let response = dispatched.map_err(|e| before_response(inner, e))?;
-    let (status, headers, bytes) = success_body::<B>(inner, response).await?;
-    let value = decode(inner, status, &headers, &bytes)?;
-    Ok(ResponseValue::new(value, status, headers))
+    bounded(inner, async {
+        let response = dispatch.await.map_err(|e| before_response(inner, e))?;
+        let (status, headers, bytes) = success_body::<B>(inner, response).await?;
+        let value = decode(inner, status, &headers, &bytes)?;
+        Ok(ResponseValue::new(value, status, headers))
+    })
+    .await
 }
 
 /// The status, headers and body of a successful answer, or the error an unsuccessful one
@@ -419,11 +482,58 @@ async fn success_body<B: ApiError + DeserializeOwned>(
         return Err(error_from_response::<B>(inner, response).await);
     }
     let headers = response.headers().clone();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| Error::transport(inner.api, e).with_status(status.as_u16()))?;
+    let bytes = read_bounded(inner, status, response).await?;
     Ok((status, headers, bytes))
+}
+
+/// A successful answer's body, read up to the client's limit. A body announced or found
+/// larger fails with [`ErrorKind::ResponseTooLarge`] as soon as that is known; dropping the
+/// response then closes the connection rather than reading the rest.
+async fn read_bounded(
+    inner: &Inner,
+    status: reqwest::StatusCode,
+    mut response: reqwest::Response,
+) -> Result<bytes::Bytes, Error> {
+    let limit = inner.max_response_bytes;
+    let too_large = |response: &reqwest::Response| {
+        Error::new(ErrorKind::ResponseTooLarge { limit })
+            .with_api(inner.api)
+            .with_status(status.as_u16())
+            .with_request_id(response.headers())
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
+        return Err(too_large(&response));
+    }
+    let broken = |e| Error::transport(inner.api, e).with_status(status.as_u16());
+    // One chunk is the usual case: keep it as it is, without a copy.
+    let Some(first) = response.chunk().await.map_err(broken)? else {
+        return Ok(bytes::Bytes::new());
+    };
+    if first.len() as u64 > limit {
+        return Err(too_large(&response));
+    }
+    let Some(second) = response.chunk().await.map_err(broken)? else {
+        return Ok(first);
+    };
+    let expected = response.content_length().unwrap_or(0).min(limit);
+    let mut body = Vec::with_capacity(
+        usize::try_from(expected)
+            .unwrap_or(0)
+            .max(first.len() + second.len()),
+    );
+    body.extend_from_slice(&first);
+    let mut chunk = Some(second);
+    while let Some(piece) = chunk {
+        if (body.len() + piece.len()) as u64 > limit {
+            return Err(too_large(&response));
+        }
+        body.extend_from_slice(&piece);
+        chunk = response.chunk().await.map_err(broken)?;
+    }
+    Ok(body.into())
 }
 
 /// A successful answer's JSON body, or a decode error that keeps a scrubbed start of it.
@@ -449,16 +559,19 @@ fn decode<T: DeserializeOwned>(
 #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
 pub(crate) async fn finish_empty<B, E>(
     inner: &Inner,
-    dispatched: Result<reqwest::Response, progenitor_client::Error<E>>,
+    dispatch: impl Future<Output = Result<reqwest::Response, progenitor_client::Error<E>>>,
 ) -> Result<ResponseValue<()>, Error>
 where
     B: ApiError + DeserializeOwned,
 {
-    let response = dispatched.map_err(|e| before_response(inner, e))?;
-    if !response.status().is_success() {
-        return Err(error_from_response::<B>(inner, response).await);
-    }
-    Ok(ResponseValue::empty(response))
+    bounded(inner, async {
+        let response = dispatch.await.map_err(|e| before_response(inner, e))?;
+        if !response.status().is_success() {
+            return Err(error_from_response::<B>(inner, response).await);
+        }
+        Ok(ResponseValue::empty(response))
+    })
+    .await
 }
 
 /// A failure before any answer: a refused parameter, or a request that never got a response.

@@ -18,8 +18,8 @@ use revenue_agents::{
 #[tokio::test]
 async fn the_kind_of_a_failed_generated_call_is_read_straight_from_send() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let hs = sandbox.hockeystack_client();
-    let hr = sandbox.hyperrep_client();
+    let hs = sandbox.hockeystack_client().unwrap();
+    let hr = sandbox.hyperrep_client().unwrap();
 
     if let Err(e) = hs.get_deal_agent().deal_id("9999999999").send().await {
         assert_eq!(e.kind(), &ErrorKind::NotFound);
@@ -69,7 +69,7 @@ async fn boxed(client: &hockeystack::Client) -> Result<(), Box<dyn std::error::E
 #[tokio::test]
 async fn question_mark_and_downcasts_reach_the_one_error_type() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let client = sandbox.hockeystack_client();
+    let client = sandbox.hockeystack_client().unwrap();
     first_task_title(&client).await.unwrap();
 
     let error = boxed(&client).await.unwrap_err();
@@ -83,7 +83,7 @@ async fn question_mark_and_downcasts_reach_the_one_error_type() {
 #[tokio::test]
 async fn a_task_is_created_from_string_literals_and_closed() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let client = sandbox.hockeystack_client();
+    let client = sandbox.hockeystack_client().unwrap();
     let task = client
         .create_task()
         .body(
@@ -125,7 +125,7 @@ async fn a_task_is_created_from_string_literals_and_closed() {
 #[tokio::test]
 async fn a_missing_required_field_is_named_before_anything_is_sent() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let client = sandbox.hockeystack_client();
+    let client = sandbox.hockeystack_client().unwrap();
     let e = client
         .create_task()
         .body(hs::TaskCreate::builder().task_title("No type, no assignee"))
@@ -145,7 +145,7 @@ async fn a_missing_required_field_is_named_before_anything_is_sent() {
 #[tokio::test]
 async fn a_message_goes_out_with_a_nested_body_and_its_job_is_waited_for() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let client = sandbox.hockeystack_client();
+    let client = sandbox.hockeystack_client().unwrap();
     client
         .ensure_deal_agent("9001234567")
         .policy(quick_waits())
@@ -178,7 +178,7 @@ async fn a_message_goes_out_with_a_nested_body_and_its_job_is_waited_for() {
 #[tokio::test]
 async fn a_provisioning_progress_bar_sees_every_phase_and_the_final_state() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let client = sandbox.hockeystack_client();
+    let client = sandbox.hockeystack_client().unwrap();
     // `fail-` deals fail their first run in the sandbox, so the wait restarts once.
     let wait = client.ensure_deal_agent("fail-42").policy(quick_waits());
     let bar = tokio::spawn(wait.progress().collect::<Vec<_>>());
@@ -201,7 +201,7 @@ async fn a_provisioning_progress_bar_sees_every_phase_and_the_final_state() {
 #[tokio::test]
 async fn a_hyperrep_listing_reads_like_the_docs() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let client = sandbox.hyperrep_client();
+    let client = sandbox.hyperrep_client().unwrap();
     let organization = &client.list_organizations().send().await.unwrap().data[0];
     let since = chrono::Utc::now() - chrono::Duration::days(30);
     let sales: Vec<hr::Sale> = client

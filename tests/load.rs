@@ -46,8 +46,8 @@ async fn sixty_four_concurrent_tasks_share_the_sandbox_without_losing_anything()
     })
     .await
     .unwrap();
-    let hs = sandbox.hockeystack_client();
-    let hr = sandbox.hyperrep_client();
+    let hs = sandbox.hockeystack_client().unwrap();
+    let hr = sandbox.hyperrep_client().unwrap();
     let org = common::first_organization(&hr).await;
 
     // The truth each paginator must reproduce, read once in the largest pages.

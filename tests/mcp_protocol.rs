@@ -126,7 +126,7 @@ async fn the_ask_tool_reports_progress_before_its_answer() {
     let sandbox = Sandbox::start(common::fast_sandbox()).await.unwrap();
     let quick = PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40));
     let server = Server::builder()
-        .hockeystack(sandbox.hockeystack_client())
+        .hockeystack(sandbox.hockeystack_client().unwrap())
         .waits(quick.clone(), quick)
         .build()
         .unwrap();

@@ -280,7 +280,7 @@ mod spawned {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_listing_runs_inside_tokio_spawn_with_and_without_prefetch() {
         let sandbox = Sandbox::start(common::fast_sandbox()).await.unwrap();
-        let client = sandbox.hyperrep_client();
+        let client = sandbox.hyperrep_client().unwrap();
         let organization = common::first_organization(&client).await;
         let expected = SandboxConfig::default().seed.sales;
 
@@ -301,6 +301,7 @@ mod spawned {
 
         let on_demand = sandbox
             .hyperrep_client()
+            .unwrap()
             .list_sales()
             .organization_id(&organization)
             .limit(100)

@@ -336,7 +336,7 @@ async fn hyperrep_pages_through_a_large_seed_without_loss_or_repeats() {
         ..fast_sandbox()
     };
     let sandbox = Sandbox::start(config).await.unwrap();
-    let client = sandbox.hyperrep_client();
+    let client = sandbox.hyperrep_client().unwrap();
     let org = common::first_organization(&client).await;
     let sales: Vec<_> = client
         .list_sales()
@@ -374,7 +374,7 @@ async fn hyperrep_pages_through_a_large_seed_without_loss_or_repeats() {
 #[tokio::test]
 async fn hyperrep_validates_like_the_service() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let client = sandbox.hyperrep_client();
+    let client = sandbox.hyperrep_client().unwrap();
     let org = common::first_organization(&client).await;
     let e = error(
         client

@@ -120,7 +120,7 @@ async fn my_task_count_survives_a_rate_limit() {
 #[tokio::test]
 async fn my_answer_is_whole_even_when_the_stream_is_cut() {
     let sandbox = seeded_sandbox().await;
-    let client = sandbox.hockeystack_client();
+    let client = sandbox.hockeystack_client().unwrap();
     sandbox.inject(
         FaultRule::new(Fault::CutBody { after_bytes: 60 })
             .method("POST")

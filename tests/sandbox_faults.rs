@@ -52,7 +52,12 @@ async fn a_scripted_429_is_rate_limited_with_its_delay_or_retried_away() {
         .times(1),
     );
     sandbox.clear_requests();
-    let organizations = sandbox.hyperrep_client().list_organizations().send().await;
+    let organizations = sandbox
+        .hyperrep_client()
+        .unwrap()
+        .list_organizations()
+        .send()
+        .await;
     assert!(organizations.is_ok());
     let seen = sandbox.requests();
     assert_eq!(seen.len(), 2, "{seen:?}");
@@ -63,7 +68,7 @@ async fn a_scripted_429_is_rate_limited_with_its_delay_or_retried_away() {
 #[tokio::test]
 async fn server_errors_and_the_credit_cap_are_typed_and_retried_only_where_safe() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let hs = sandbox.hockeystack_client();
+    let hs = sandbox.hockeystack_client().unwrap();
     // A 502 on a GET is retried and passes; on a POST it is reported.
     sandbox.inject(FaultRule::new(Fault::ServerError { status: 502 }).times(1));
     hs.me().send().await.unwrap();
@@ -119,7 +124,7 @@ async fn a_stall_is_a_read_timeout() {
 #[tokio::test]
 async fn a_cut_page_and_a_cut_reply_are_errors_that_say_where_to_resume() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let hr = sandbox.hyperrep_client();
+    let hr = sandbox.hyperrep_client().unwrap();
     let org = common::first_organization(&hr).await;
     // The second page of sales is cut off after 100 bytes.
     let first = hr
@@ -164,7 +169,7 @@ async fn a_cut_page_and_a_cut_reply_are_errors_that_say_where_to_resume() {
     assert!(!rest.is_empty());
 
     // A streamed reply cut after its first event.
-    let hs = sandbox.hockeystack_client();
+    let hs = sandbox.hockeystack_client().unwrap();
     let reply = hs
         .ask_deal("9001234567", "Warm up")
         .agent_policy(quick_waits())
@@ -198,7 +203,7 @@ async fn a_cut_page_and_a_cut_reply_are_errors_that_say_where_to_resume() {
 #[tokio::test]
 async fn the_request_log_shows_what_was_sent_without_credentials() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let hs = sandbox.hockeystack_client();
+    let hs = sandbox.hockeystack_client().unwrap();
     hs.create_deal_conversation()
         .deal_id("9001234567")
         .send()
@@ -286,6 +291,7 @@ async fn the_vendors_examples_run_unchanged() {
     let token = format!("Bearer {}", sandbox.hockeystack_token());
     sandbox
         .hockeystack_client()
+        .unwrap()
         .ensure_deal_agent("9001234567")
         .policy(quick_waits())
         .await
@@ -332,7 +338,7 @@ async fn the_vendors_examples_run_unchanged() {
     assert_eq!(streamed.status(), 200);
     assert!(streamed.text().await.unwrap().contains("event: done"));
 
-    let org = common::first_organization(&sandbox.hyperrep_client()).await;
+    let org = common::first_organization(&sandbox.hyperrep_client().unwrap()).await;
     let sales = http
         .get(format!(
             "{}/api/v2/organizations/{org}/sales",
@@ -361,7 +367,7 @@ async fn zero_durations_make_provisioning_and_jobs_instant() {
     })
     .await
     .unwrap();
-    let client = sandbox.hockeystack_client();
+    let client = sandbox.hockeystack_client().unwrap();
     let wait = client.ensure_deal_agent("9001234567").policy(quick_waits());
     let progress = tokio::spawn(wait.progress().collect::<Vec<_>>());
     wait.await.unwrap();
@@ -401,6 +407,7 @@ async fn a_canned_answer_reaches_the_client_and_new_values_decode() {
     );
     let page = sandbox
         .hockeystack_client()
+        .unwrap()
         .list_tasks()
         .send()
         .await
@@ -413,7 +420,7 @@ async fn a_canned_answer_reaches_the_client_and_new_values_decode() {
     ));
     assert_eq!(page.tasks[0].priority, None);
 
-    let hyperrep = sandbox.hyperrep_client();
+    let hyperrep = sandbox.hyperrep_client().unwrap();
     let organization = common::first_organization(&hyperrep).await;
     sandbox.inject(
         FaultRule::new(Fault::Respond {
@@ -454,7 +461,7 @@ async fn advancing_the_clock_finishes_provisioning_and_jobs() {
     })
     .await
     .unwrap();
-    let client = sandbox.hockeystack_client();
+    let client = sandbox.hockeystack_client().unwrap();
     let started = client
         .init_deal_agent()
         .deal_id("9001234567")
@@ -526,7 +533,7 @@ async fn advancing_the_clock_finishes_provisioning_and_jobs() {
 #[tokio::test]
 async fn a_scripted_provisioning_failure_fails_the_run() {
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
-    let client = sandbox.hockeystack_client();
+    let client = sandbox.hockeystack_client().unwrap();
     let put = |deal: &str| {
         FaultRule::new(Fault::ProvisioningFailed)
             .method("PUT")
@@ -622,6 +629,14 @@ async fn the_controls_answer_loopback_only_whatever_the_sandbox_listens_on() {
         assert_eq!(health.status(), 200);
     }
     // Nothing from outside was scripted: the next call is answered normally.
-    assert!(sandbox.hockeystack_client().me().send().await.is_ok());
+    assert!(
+        sandbox
+            .hockeystack_client()
+            .unwrap()
+            .me()
+            .send()
+            .await
+            .is_ok()
+    );
     sandbox.shutdown().await;
 }

@@ -43,7 +43,7 @@ async fn start(seed: HockeyStackSeed) -> std::io::Result<Sandbox> {
 #[tokio::test]
 async fn the_sandbox_serves_exactly_the_seeded_workspace() {
     let sandbox = start(seed()).await.unwrap();
-    let client = sandbox.hockeystack_client();
+    let client = sandbox.hockeystack_client().unwrap();
     let agent = client.get_deal_agent().deal_id("D-1").send().await.unwrap();
     assert_eq!(agent.status, hockeystack::AgentStatus::Active);
     let conversations: Vec<_> = client

@@ -54,7 +54,7 @@ async fn start(seed: HyperRepSeed) -> std::io::Result<Sandbox> {
 #[tokio::test]
 async fn the_sandbox_serves_exactly_the_seeded_records() {
     let sandbox = start(seed()).await.unwrap();
-    let client = sandbox.hyperrep_client();
+    let client = sandbox.hyperrep_client().unwrap();
     let org = common::first_organization(&client).await;
     let sales: Vec<String> = client
         .list_sales()

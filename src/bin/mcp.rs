@@ -158,9 +158,17 @@ async fn main() -> ExitCode {
             "revenue-agents-mcp: serving the built-in sandbox at http://{} (controls under /__sandbox/)",
             started.addr()
         );
-        builder = builder
-            .hockeystack(started.hockeystack_client())
-            .hyperrep(started.hyperrep_client());
+        let clients = started
+            .hockeystack_client()
+            .and_then(|hs| Ok((hs, started.hyperrep_client()?)));
+        let (hs, hr) = match clients {
+            Ok(clients) => clients,
+            Err(e) => {
+                eprintln!("cannot reach the sandbox: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        builder = builder.hockeystack(hs).hyperrep(hr);
         sandbox = Some(started);
     } else {
         let clients = from_env(hockeystack::Client::from_env())

@@ -2,10 +2,12 @@
 //! failures become one lives in `http.rs`.
 
 mod http;
+mod redact;
 
 use std::{fmt, time::Duration};
 
 pub(crate) use http::ApiError;
+pub(crate) use redact::redact_text;
 
 /// Everything that can go wrong, in one type.
 ///
@@ -166,6 +168,20 @@ pub enum ErrorKind {
         conversation_id: String,
         /// How many events arrived before the cut.
         events_received: usize,
+    },
+    /// A successful answer, or one event of a streamed reply, was larger than the client's
+    /// limit ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
+    /// Reading stopped at the limit and the connection was closed.
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The call did not finish within its deadline
+    /// ([`ClientBuilder::call_timeout`](crate::ClientBuilder::call_timeout)), which covers
+    /// connecting, sending, every retry and `Retry-After` wait, and reading the answer.
+    DeadlineExceeded {
+        /// The deadline the call had.
+        limit: Duration,
     },
     /// A response body could not be decoded; see [`Error::body_snippet`].
     Decode {
@@ -353,7 +369,8 @@ impl Error {
     }
 
     /// True for failures that may pass if the same request is sent again later: rate limits,
-    /// server failures and transport failures. Credits exhaustion is not one of them.
+    /// server failures, transport failures and a passed call deadline. Credits exhaustion is
+    /// not one of them.
     pub fn is_transient(&self) -> bool {
         matches!(
             self.inner.kind,
@@ -361,6 +378,7 @@ impl Error {
                 | ErrorKind::Server
                 | ErrorKind::Transport { .. }
                 | ErrorKind::StreamInterrupted { .. }
+                | ErrorKind::DeadlineExceeded { .. }
         )
     }
 
@@ -368,7 +386,7 @@ impl Error {
     /// be opened in time, or a wait's deadline.
     pub fn is_timeout(&self) -> bool {
         match &self.inner.kind {
-            ErrorKind::WaitTimedOut { .. } => true,
+            ErrorKind::WaitTimedOut { .. } | ErrorKind::DeadlineExceeded { .. } => true,
             ErrorKind::Transport {
                 cause: TransportCause::ConnectTimeout | TransportCause::ReadTimeout,
             } => true,
@@ -525,6 +543,16 @@ impl fmt::Display for Error {
                 "the streamed reply in conversation {conversation_id} ({agent}) ended before \
                  `done`, after {events_received} event(s); list the conversation's messages or \
                  ask again"
+            )?,
+            ErrorKind::ResponseTooLarge { limit } => write!(
+                f,
+                "the answer of {api} is larger than the client's limit of {limit} bytes; reading \
+                 stopped there (raise it with max_response_bytes)"
+            )?,
+            ErrorKind::DeadlineExceeded { limit } => write!(
+                f,
+                "the call to {api} did not finish within its deadline of {:.1} s",
+                limit.as_secs_f64()
             )?,
             ErrorKind::Decode { snippet } => {
                 write!(f, "cannot decode the answer of {api}: {snippet:?}")?

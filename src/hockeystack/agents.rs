@@ -176,6 +176,7 @@ async fn ensure<S: AgentRecord>(
         || S::fetch(client, &id),
     )
     .await
+    .map_err(|e| client.inner.guard(e))
 }
 
 /// The state machine, over any start and fetch calls, so that it is tested without a server.

@@ -70,6 +70,7 @@ impl<'a> IntoFuture for WaitForJob<'a> {
                 fetch_job(client, &job)
             })
             .await
+            .map_err(|e| client.inner.guard(e))
         })
     }
 }
@@ -218,7 +219,8 @@ impl<'a> IntoFuture for Ask<'a> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(ask(self))
+        let client = self.client;
+        Box::pin(async move { ask(self).await.map_err(|e| client.inner.guard(e)) })
     }
 }
 

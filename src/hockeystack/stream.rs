@@ -4,7 +4,9 @@
 use std::{
     collections::VecDeque,
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
+    time::Duration,
 };
 
 use bytes::Bytes;
@@ -13,7 +15,12 @@ use progenitor_client::ClientInfo;
 use serde_json::Value;
 
 use super::{Client, types};
-use crate::{AgentRef, Error, ErrorKind, sse::SseParser, transport};
+use crate::{
+    AgentRef, Error, ErrorKind,
+    error::snippet,
+    sse::SseParser,
+    transport::{self, Inner},
+};
 
 /// The API's name in errors.
 const API: &str = "HockeyStack";
@@ -89,10 +96,16 @@ impl std::fmt::Display for ToolArgs {
 /// The stream ends after [`ReplyEvent::Done`]. A connection that closes, breaks off or stays
 /// silent for the client's read timeout before `done` ends the stream with
 /// [`ErrorKind::StreamInterrupted`], never with a clean end, and an event cut in half is
-/// never handed out. Dropping the stream closes the connection.
+/// never handed out. One event larger than the client's
+/// [`max_response_bytes`](crate::ClientBuilder::max_response_bytes) ends it with
+/// [`ErrorKind::ResponseTooLarge`]. There is no limit on the whole reply unless
+/// [`total_timeout`](Self::total_timeout) sets one. Dropping the stream closes the connection.
 #[must_use = "streams do nothing unless polled"]
 pub struct ReplyStream {
     body: Option<Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>>,
+    inner: Arc<Inner>,
+    /// The end of an optional limit on the whole reply, and the limit.
+    deadline: Option<(Pin<Box<tokio::time::Sleep>>, Duration)>,
     parser: SseParser,
     parsed: VecDeque<crate::sse::SseEvent>,
     agent: AgentRef,
@@ -114,10 +127,18 @@ impl std::fmt::Debug for ReplyStream {
 }
 
 impl ReplyStream {
-    fn new(response: reqwest::Response, agent: AgentRef, conversation_id: String) -> Self {
+    fn new(
+        response: reqwest::Response,
+        inner: Arc<Inner>,
+        agent: AgentRef,
+        conversation_id: String,
+    ) -> Self {
+        let limit = usize::try_from(inner.max_response_bytes).unwrap_or(usize::MAX);
         Self {
             body: Some(Box::pin(response.bytes_stream())),
-            parser: SseParser::default(),
+            inner,
+            deadline: None,
+            parser: SseParser::new(limit),
             parsed: VecDeque::new(),
             agent,
             conversation_id,
@@ -126,21 +147,37 @@ impl ReplyStream {
         }
     }
 
-    /// The error for a reply that ended before `done`.
-    fn interrupted(&mut self, cause: Option<reqwest::Error>) -> Error {
+    /// Ends the reply with an error if it is not over within `limit` from now (counted from
+    /// this call): long replies are normal, so there is no such limit unless one is set; the
+    /// read timeout still bounds the silence between events. The error is
+    /// [`ErrorKind::StreamInterrupted`], with [`ErrorKind::DeadlineExceeded`] as its source.
+    pub fn total_timeout(mut self, limit: Duration) -> Self {
+        let limit = crate::config::saturated(limit);
+        self.deadline = Some((Box::pin(tokio::time::sleep(limit)), limit));
+        self
+    }
+
+    /// Ends the stream with `error`, guarded; nothing is handed out after it.
+    fn fail(&mut self, error: Error) -> Error {
         self.body = None;
         self.parsed.clear();
         self.finished = true;
+        self.inner.guard(error)
+    }
+
+    /// The error for a reply that ended before `done`.
+    fn interrupted(&mut self, cause: Option<Error>) -> Error {
         let error = Error::new(ErrorKind::StreamInterrupted {
             agent: self.agent.clone(),
             conversation_id: self.conversation_id.clone(),
             events_received: self.events_received,
         })
         .with_api(API);
-        match cause {
-            Some(cause) => error.with_source(Error::transport(API, cause)),
+        let error = match cause {
+            Some(cause) => error.with_source(cause),
             None => error,
-        }
+        };
+        self.fail(error)
     }
 
     /// Reads the whole reply and returns its text (the `text_delta` pieces, concatenated).
@@ -167,15 +204,25 @@ impl Stream for ReplyStream {
             }
             if let Some(raw) = this.parsed.pop_front() {
                 this.events_received += 1;
-                let event = typed(raw.event, raw.data);
-                if matches!(event, Ok(ReplyEvent::Done { .. }) | Err(_)) {
-                    // Whatever follows `done` (or a broken event) is not part of this reply:
-                    // close the connection.
-                    this.body = None;
-                    this.parsed.clear();
-                    this.finished = true;
-                }
-                return Poll::Ready(Some(event));
+                return Poll::Ready(Some(match typed(raw.event, raw.data) {
+                    Ok(event @ ReplyEvent::Done { .. }) => {
+                        // Whatever follows `done` is not part of this reply: close the
+                        // connection.
+                        this.body = None;
+                        this.parsed.clear();
+                        this.finished = true;
+                        Ok(event)
+                    }
+                    Ok(event) => Ok(event),
+                    Err(e) => Err(this.fail(e)),
+                }));
+            }
+            if let Some((deadline, limit)) = this.deadline.as_mut()
+                && deadline.as_mut().poll(cx).is_ready()
+            {
+                let limit = *limit;
+                let cause = Error::new(ErrorKind::DeadlineExceeded { limit }).with_api(API);
+                return Poll::Ready(Some(Err(this.interrupted(Some(cause)))));
             }
             let Some(body) = this.body.as_mut() else {
                 return Poll::Ready(None);
@@ -183,14 +230,15 @@ impl Stream for ReplyStream {
             match body.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(chunk))) => {
-                    if let Err(reason) = this.parser.feed(&chunk, &mut this.parsed) {
-                        this.body = None;
-                        this.finished = true;
-                        return Poll::Ready(Some(Err(invalid(reason))));
+                    if this.parser.feed(&chunk, &mut this.parsed).is_err() {
+                        let limit = this.inner.max_response_bytes;
+                        let error = Error::new(ErrorKind::ResponseTooLarge { limit }).with_api(API);
+                        return Poll::Ready(Some(Err(this.fail(error))));
                     }
                 }
                 Poll::Ready(Some(Err(e))) => {
-                    return Poll::Ready(Some(Err(this.interrupted(Some(e)))));
+                    let cause = Error::transport(API, e);
+                    return Poll::Ready(Some(Err(this.interrupted(Some(cause)))));
                 }
                 // The connection closed without `done`: whatever was half-sent is dropped
                 // (an unfinished event is never dispatched) and the reply is incomplete.
@@ -234,20 +282,25 @@ fn typed(event: String, data: String) -> Result<ReplyEvent, Error> {
     let object = |json: Option<Value>| match json {
         Some(v @ Value::Object(_)) => Ok(v),
         _ => Err(invalid(format!(
-            "the data of a `{name}` event is not a JSON object: {data:?}"
+            "the data of a `{name}` event is not a JSON object: \"{}\"",
+            snippet(&data)
         ))),
     };
     Ok(match name.as_str() {
         "text_delta" => match &json {
             Some(v) => ReplyEvent::TextDelta {
                 text: text_field(v, &["delta", "text", "content"]).ok_or_else(|| {
-                    invalid(format!("a `text_delta` event carries no text: {data:?}"))
+                    invalid(format!(
+                        "a `text_delta` event carries no text: \"{}\"",
+                        snippet(&data)
+                    ))
                 })?,
             },
             // JSON that does not parse is a broken event, never answer text.
             None if looks_like_json(&data) => {
                 return Err(invalid(format!(
-                    "the data of a `text_delta` event is broken JSON: {data:?}"
+                    "the data of a `text_delta` event is broken JSON: \"{}\"",
+                    snippet(&data)
                 )));
             }
             // A delta sent as bare text.
@@ -318,37 +371,43 @@ async fn stream_reply(
             )
         }
     };
+    let inner = Arc::clone(client.inner());
     let mut request = client
         .client()
         .post(format!("{}{path}", client.baseurl()))
         .header(reqwest::header::ACCEPT, "text/event-stream")
         .json(&serde_json::json!({ "message": message, "stream": true }))
         .build()
-        .map_err(|e| Error::transport(API, e))?;
-    transport::prepare(client.inner(), &mut request, operation).map_err(refuse)?;
-    let response = transport::execute(client.inner(), client.client(), request, operation)
-        .await
-        .map_err(|e| Error::transport(API, e))?;
-
-    let status = response.status();
-    if !status.is_success() {
-        return Err(
-            transport::error_from_response::<super::ErrorBody>(client.inner(), response).await,
-        );
-    }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.starts_with("text/event-stream") {
-        return Err(invalid(format!(
-            "asked for an event stream, got {status} with content type {content_type:?}"
-        ))
-        .with_status(status.as_u16()));
-    }
+        .map_err(|e| inner.guard(Error::transport(API, e)))?;
+    transport::prepare(&inner, &mut request, operation).map_err(refuse)?;
+    // The call's deadline covers the request and the answer's head; the events that follow
+    // are bounded by the read timeout between them (and `total_timeout`, when set).
+    let response = transport::bounded(&inner, async {
+        let response = transport::execute(&inner, client.client(), request, operation)
+            .await
+            .map_err(|e| Error::transport(API, e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(transport::error_from_response::<super::ErrorBody>(&inner, response).await);
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !content_type.starts_with("text/event-stream") {
+            return Err(invalid(format!(
+                "asked for an event stream, got {status} with content type \"{}\"",
+                snippet(content_type)
+            ))
+            .with_status(status.as_u16()));
+        }
+        Ok(response)
+    })
+    .await?;
     Ok(ReplyStream::new(
         response,
+        Arc::clone(&inner),
         agent,
         conversation_id.to_owned(),
     ))

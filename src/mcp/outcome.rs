@@ -175,6 +175,8 @@ fn kind_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::InvalidResponse { .. } => "invalid_response",
         ErrorKind::Transport { .. } => "transport",
         ErrorKind::StreamInterrupted { .. } => "stream_interrupted",
+        ErrorKind::ResponseTooLarge { .. } => "response_too_large",
+        ErrorKind::DeadlineExceeded { .. } => "deadline_exceeded",
         ErrorKind::Decode { .. } => "decode",
         ErrorKind::HttpClient => "http_client",
     }

@@ -30,8 +30,8 @@ async fn sandbox() -> Sandbox {
 fn server(sandbox: &Sandbox) -> Server {
     let quick = PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40));
     Server::builder()
-        .hockeystack(sandbox.hockeystack_client())
-        .hyperrep(sandbox.hyperrep_client())
+        .hockeystack(sandbox.hockeystack_client().unwrap())
+        .hyperrep(sandbox.hyperrep_client().unwrap())
         .waits(quick.clone(), quick)
         .build()
         .expect("every toolset exists")

@@ -50,6 +50,17 @@ struct Hs {
     state: Mutex<World>,
 }
 
+impl Hs {
+    /// The world, locked. A handler that panicked while holding it (a bug) leaves the lock
+    /// poisoned; the sandbox goes on serving with the state as that handler left it, rather
+    /// than failing every later request.
+    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Kind {
     Deal,
@@ -377,7 +388,7 @@ async fn handle(
     let read = matches!(method, Method::GET | Method::HEAD);
     let now = hs.clock.instant();
     let rate = {
-        let mut world = hs.state.lock().expect("sandbox state");
+        let mut world = hs.world();
         let (window, limit) = if read {
             (&mut world.read, hs.config.read_limit)
         } else {
@@ -560,7 +571,8 @@ fn page_params(
 fn page_of(collection: &str, key: &str, items: Vec<Value>, limit: usize, offset: usize) -> Value {
     let total = items.len();
     let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
-    let next = (offset + limit < total).then(|| cursor_for(collection, offset + limit));
+    let end = offset.saturating_add(limit);
+    let next = (end < total).then(|| cursor_for(collection, end));
     json!({ key: page, "next_cursor": next })
 }
 
@@ -616,7 +628,7 @@ fn list_agents(hs: &Hs, kind: Kind, query: &[(String, String)]) -> Response {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let world = hs.state.lock().expect("sandbox state");
+    let world = hs.world();
     let now = hs.clock.instant();
     let mut agents: Vec<(&String, &Agent)> = world
         .agents
@@ -667,7 +679,7 @@ fn charge(
 }
 
 fn put_agent(hs: &Hs, kind: Kind, id: &str, forced_failure: bool) -> Response {
-    let mut world = hs.state.lock().expect("sandbox state");
+    let mut world = hs.world();
     let now = hs.clock.instant();
     let key = (kind, id.to_owned());
     let restart = match world.agents.get(&key) {
@@ -717,7 +729,7 @@ fn put_agent(hs: &Hs, kind: Kind, id: &str, forced_failure: bool) -> Response {
 }
 
 fn get_agent(hs: &Hs, kind: Kind, id: &str) -> Response {
-    let world = hs.state.lock().expect("sandbox state");
+    let world = hs.world();
     match world.agents.get(&(kind, id.to_owned())) {
         Some(agent) => json(
             StatusCode::OK,
@@ -728,7 +740,7 @@ fn get_agent(hs: &Hs, kind: Kind, id: &str) -> Response {
 }
 
 fn delete_agent(hs: &Hs, kind: Kind, id: &str) -> Response {
-    let mut world = hs.state.lock().expect("sandbox state");
+    let mut world = hs.world();
     world.agents.remove(&(kind, id.to_owned()));
     if kind == Kind::Deal {
         let gone: Vec<String> = world
@@ -767,7 +779,7 @@ fn create_conversation(hs: &Hs, kind: Kind, id: &str, body: &Bytes) -> Response 
     {
         return bad_request("`user_email` must be an email address.");
     }
-    let mut world = hs.state.lock().expect("sandbox state");
+    let mut world = hs.world();
     let now = hs.clock.instant();
     match world.agents.get(&(kind, id.to_owned())) {
         None => return not_found("No agent has been initialized for this record."),
@@ -809,7 +821,7 @@ fn list_conversations(hs: &Hs, kind: Kind, id: &str, query: &[(String, String)])
         Ok(p) => p,
         Err(r) => return r,
     };
-    let world = hs.state.lock().expect("sandbox state");
+    let world = hs.world();
     let items = world
         .conversations
         .iter()
@@ -830,7 +842,7 @@ fn owns(world: &World, kind: Kind, id: &str, cid: &str) -> bool {
 }
 
 fn delete_conversation(hs: &Hs, kind: Kind, id: &str, cid: &str) -> Response {
-    let mut world = hs.state.lock().expect("sandbox state");
+    let mut world = hs.world();
     if !owns(&world, kind, id, cid) {
         return not_found("No such conversation.");
     }
@@ -854,7 +866,7 @@ fn list_messages(hs: &Hs, kind: Kind, id: &str, cid: &str, query: &[(String, Str
         Some("desc") => true,
         Some(_) => return bad_request("`order` must be asc or desc."),
     };
-    let mut world = hs.state.lock().expect("sandbox state");
+    let mut world = hs.world();
     if !owns(&world, kind, id, cid) {
         return not_found("No such conversation.");
     }
@@ -918,7 +930,7 @@ async fn send_message(
     }
     let stream = wants_stream(headers, &body);
     let (job_id, reply) = {
-        let mut world = hs.state.lock().expect("sandbox state");
+        let mut world = hs.world();
         if !owns(&world, kind, id, cid) {
             return not_found("No such conversation.");
         }
@@ -1056,7 +1068,7 @@ fn settle_jobs(hs: &Hs, world: &mut World) {
 }
 
 fn get_job(hs: &Hs, kind: Kind, id: &str, cid: &str, job_id: &str) -> Response {
-    let mut world = hs.state.lock().expect("sandbox state");
+    let mut world = hs.world();
     settle_jobs(hs, &mut world);
     let Some(job) = world
         .jobs
@@ -1085,7 +1097,7 @@ fn list_tasks(hs: &Hs, query: &[(String, String)]) -> Response {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let world = hs.state.lock().expect("sandbox state");
+    let world = hs.world();
     let items = world
         .tasks
         .iter()
@@ -1168,7 +1180,7 @@ fn create_task(hs: &Hs, body: &Bytes) -> Response {
         },
         _ => return bad_request("`draft` must be an object."),
     };
-    let mut world = hs.state.lock().expect("sandbox state");
+    let mut world = hs.world();
     if let Err(r) = charge(
         &mut world,
         hs,
@@ -1271,7 +1283,7 @@ fn find_task<'w>(world: &'w mut World, id: &str) -> Result<&'w mut Task, Respons
 }
 
 fn get_task(hs: &Hs, id: &str) -> Response {
-    let mut world = hs.state.lock().expect("sandbox state");
+    let mut world = hs.world();
     match find_task(&mut world, id) {
         Ok(task) => json(StatusCode::OK, &task.value),
         Err(r) => r,
@@ -1294,7 +1306,7 @@ fn update_task(hs: &Hs, id: &str, body: &Bytes) -> Response {
     if status == "dismissed" && reason.as_deref().is_none_or(str::is_empty) {
         return bad_request("`dismiss_reason` is required to dismiss a task.");
     }
-    let mut world = hs.state.lock().expect("sandbox state");
+    let mut world = hs.world();
     let task = match find_task(&mut world, id) {
         Ok(t) => t,
         Err(r) => return r,
@@ -1322,7 +1334,7 @@ fn update_task(hs: &Hs, id: &str, body: &Bytes) -> Response {
 }
 
 fn delete_task(hs: &Hs, id: &str) -> Response {
-    let mut world = hs.state.lock().expect("sandbox state");
+    let mut world = hs.world();
     match find_task(&mut world, id) {
         Ok(task) => {
             task.deleted = true;
@@ -1333,7 +1345,7 @@ fn delete_task(hs: &Hs, id: &str) -> Response {
 }
 
 fn balance(hs: &Hs) -> Response {
-    let world = hs.state.lock().expect("sandbox state");
+    let world = hs.world();
     let used = world.credits_used();
     let included = hs.config.included_credits;
     let on_demand_used = (used - included).max(0.0);
@@ -1382,7 +1394,12 @@ fn window(query: &[(String, String)]) -> Result<(DateTime<Utc>, DateTime<Utc>), 
         }
     };
     let to = parse("to")?.unwrap_or_else(Utc::now);
-    let from = parse("from")?.unwrap_or(to - chrono::Duration::days(30));
+    let from = match parse("from")? {
+        Some(from) => from,
+        None => to
+            .checked_sub_signed(chrono::Duration::days(30))
+            .ok_or_else(|| bad_request("`to` is too early."))?,
+    };
     if to < from {
         return Err(bad_request("`to` must not be earlier than `from`."));
     }
@@ -1398,7 +1415,7 @@ fn usage(hs: &Hs, query: &[(String, String)]) -> Response {
         g @ ("feature" | "day" | "feature,day") => g.to_owned(),
         _ => return bad_request("`group_by` must be feature, day or feature,day."),
     };
-    let world = hs.state.lock().expect("sandbox state");
+    let world = hs.world();
     let mut groups: std::collections::BTreeMap<(String, String), (f64, i64)> = Default::default();
     let mut total = 0.0;
     for op in world.ledger.iter().filter(|op| op.at >= from && op.at < to) {
@@ -1449,7 +1466,7 @@ fn operations(hs: &Hs, query: &[(String, String)]) -> Response {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let world = hs.state.lock().expect("sandbox state");
+    let world = hs.world();
     let items = world
         .ledger
         .iter()

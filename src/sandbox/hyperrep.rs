@@ -582,10 +582,16 @@ async fn handle(
     }
     // Reads share the organization; only the creating calls take it alone.
     if method == Method::POST {
-        let mut org = hr.org.write().expect("sandbox state");
+        let mut org = hr
+            .org
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         return create(&mut org, &segments[1..], &body);
     }
-    let org = hr.org.read().expect("sandbox state");
+    let org = hr
+        .org
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     route(&org, &method, &segments[1..], &query)
 }
 
@@ -835,15 +841,12 @@ fn list_sales(
     };
     let start = from.map_or(0, first_at);
     let end = to.map_or(len, first_at).max(start);
-    let window = (start + offset).min(end)..(start + offset + limit).min(end);
-    let data = window.map(|k| &*org.sales[sale(k)].json).collect();
-    page_answer(
-        collection,
-        data,
-        limit,
-        offset,
-        start + offset + limit < end,
-    )
+    let first = start.saturating_add(offset).min(end);
+    let past = start.saturating_add(offset).saturating_add(limit);
+    let data = (first..past.min(end))
+        .map(|k| &*org.sales[sale(k)].json)
+        .collect();
+    page_answer(collection, data, limit, offset, past < end)
 }
 
 /// A `[start_date, end_date)` window, either end open.
@@ -928,7 +931,7 @@ fn page_answer<T: serde::Serialize + ?Sized>(
         data: Vec<&'a T>,
         pagination: Value,
     }
-    let next = more.then(|| cursor_for(collection, offset + limit));
+    let next = more.then(|| cursor_for(collection, offset.saturating_add(limit)));
     let cursor = (offset > 0).then(|| cursor_for(collection, offset));
     json(
         StatusCode::OK,

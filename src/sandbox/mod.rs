@@ -12,7 +12,7 @@
 //! use revenue_agents::sandbox::{Sandbox, SandboxConfig};
 //!
 //! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
-//! let hockeystack = sandbox.hockeystack_client();
+//! let hockeystack = sandbox.hockeystack_client().expect("a loopback sandbox");
 //! let reply = hockeystack.ask_deal("9001234567", "What is the biggest risk?").await.unwrap();
 //! println!("{}", reply.text());
 //! sandbox.shutdown().await;
@@ -325,23 +325,26 @@ impl Sandbox {
     }
 
     /// A HockeyStack client pointed at the sandbox.
+    ///
+    /// Fails when the sandbox listens on an address other than loopback (or all addresses):
+    /// the crate sends a credential over plain http to loopback only. Also fails when the
+    /// configured token cannot be sent in a header.
     #[cfg(feature = "hockeystack")]
-    pub fn hockeystack_client(&self) -> crate::hockeystack::Client {
+    pub fn hockeystack_client(&self) -> Result<crate::hockeystack::Client, crate::Error> {
         crate::hockeystack::Client::builder()
             .credential(self.hockeystack_token())
             .base_url(self.hockeystack_url())
             .build()
-            .expect("the sandbox's URL and token are valid")
     }
 
-    /// A HyperRep client pointed at the sandbox.
+    /// A HyperRep client pointed at the sandbox; fails as
+    /// [`hockeystack_client`](Self::hockeystack_client) does.
     #[cfg(feature = "hyperrep")]
-    pub fn hyperrep_client(&self) -> crate::hyperrep::Client {
+    pub fn hyperrep_client(&self) -> Result<crate::hyperrep::Client, crate::Error> {
         crate::hyperrep::Client::builder()
             .credential(self.hyperrep_key())
             .base_url(self.hyperrep_url())
             .build()
-            .expect("the sandbox's URL and key are valid")
     }
 
     /// Scripts a fault: the matching requests get it instead of the API's answer.
@@ -525,7 +528,11 @@ pub(crate) fn cursor_for(collection: &str, offset: usize) -> String {
 /// The offset a cursor stands for, if it belongs to `collection`.
 pub(crate) fn offset_from(collection: &str, cursor: &str) -> Option<usize> {
     let (tag, offset) = cursor.split_once('-')?;
-    let offset = usize::from_str_radix(offset, 16).ok()?;
+    // Far past any collection, and far from overflowing when a page size is added.
+    const LARGEST_OFFSET: usize = u32::MAX as usize;
+    let offset = usize::from_str_radix(offset, 16)
+        .ok()
+        .filter(|offset| *offset <= LARGEST_OFFSET)?;
     (cursor_for(collection, offset).split_once('-')?.0 == tag).then_some(offset)
 }
 
