@@ -127,6 +127,10 @@ pub(crate) mod sealed {
 /// How many pages the streams fetch ahead of the caller unless told otherwise.
 pub const DEFAULT_PREFETCH: usize = 1;
 
+/// The most pages a stream fetches ahead, whatever [`Pages::prefetch`] asks for: pages held
+/// ahead are memory, and past a few of them a consumer gains nothing.
+pub const MAX_PREFETCH: usize = 16;
+
 /// Walks a list page by page: sends each request, checks what the page says about the rest,
 /// and catches a server that leads it in a loop.
 struct Walker<R: Paginated> {
@@ -317,10 +321,10 @@ impl<R: Paginated> Pages<R> {
     /// How many pages to fetch ahead of the caller, on a background task: `1` (the default)
     /// fetches page N+1 while the caller works on page N; `0` fetches each page only when it is
     /// asked for. Takes effect if set before the stream is first polled. Without a Tokio runtime
-    /// the stream fetches on demand.
+    /// the stream fetches on demand. A depth above [`MAX_PREFETCH`] is taken as that.
     pub fn prefetch(mut self, depth: usize) -> Self {
         if let Source::Idle(_, d) = &mut self.source {
-            *d = depth;
+            *d = depth.min(MAX_PREFETCH);
         }
         self
     }

@@ -107,3 +107,57 @@ pub async fn first_organization(client: &revenue_agents::hyperrep::Client) -> St
         .swap_remove(0)
         .organization_id
 }
+
+/// A server for what httpmock cannot do: answers written over time, bodies without end. Each
+/// connection's request is read (head and `content-length` body), counted, and handed with its
+/// socket to `answer`, which writes whatever it likes; the connection closes when `answer`
+/// returns. Returns the server's `http://` address and the number of requests it has read.
+pub async fn raw_server<F, Fut>(
+    answer: F,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>)
+where
+    F: Fn(String, tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use std::sync::{Arc, atomic::AtomicUsize, atomic::Ordering};
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = Arc::new(AtomicUsize::new(0));
+    let counter = served.clone();
+    let answer = Arc::new(answer);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counter = counter.clone();
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                let body_start = loop {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                    if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&request[..body_start]).to_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while request.len() < body_start + length {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                answer(String::from_utf8_lossy(&request).into_owned(), socket).await;
+            });
+        }
+    });
+    (base, served)
+}
