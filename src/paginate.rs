@@ -719,15 +719,78 @@ mod tests {
         assert_eq!(list.requested.lock().unwrap().len(), 4);
     }
 
+    /// A list whose first page answers at once and whose later pages never answer; it counts
+    /// the requests started and the ones abandoned (their future dropped unfinished).
+    #[derive(Clone, Default)]
+    struct Stalling {
+        cursor: Option<String>,
+        started: Arc<std::sync::atomic::AtomicUsize>,
+        abandoned: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl sealed::Sealed for Stalling {}
+
+    /// Counts a request as abandoned when its future is dropped before it finished.
+    struct Abandon(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Drop for Abandon {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    impl Paginated for Stalling {
+        type Page = (Vec<u32>, Continuation);
+        type Item = u32;
+        type Fetch = futures_core::future::BoxFuture<'static, Result<Self::Page, Error>>;
+
+        fn with_cursor(mut self, cursor: String) -> Self {
+            self.cursor = Some(cursor);
+            self
+        }
+
+        fn fetch(self) -> Self::Fetch {
+            Box::pin(async move {
+                let n = self
+                    .started
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let next = Continuation {
+                    next_cursor: Some(format!("page-{}", n + 2)),
+                    has_more: None,
+                };
+                if self.cursor.is_none() {
+                    return Ok((vec![1], next));
+                }
+                let _in_flight = Abandon(self.abandoned.clone());
+                std::future::pending::<()>().await;
+                unreachable!("a stalled page never answers")
+            })
+        }
+
+        fn split(page: Self::Page) -> (Vec<u32>, Continuation) {
+            page
+        }
+    }
+
     #[tokio::test]
     async fn dropping_the_stream_stops_the_background_fetching() {
-        let list = four_pages();
-        let mut items = list.clone().items();
+        use std::sync::atomic::Ordering::SeqCst;
+        let list = Stalling::default();
+        let mut items = list.clone().items().prefetch(3);
         assert_eq!(items.next().await.unwrap().unwrap(), 1);
+        let_background_tasks_run().await;
+        // The background task is waiting for page 2, which never comes.
+        assert_eq!(list.started.load(SeqCst), 2);
+        assert_eq!(list.abandoned.load(SeqCst), 0);
         drop(items);
         let_background_tasks_run().await;
-        let requested = list.requested.lock().unwrap().len();
-        assert!(requested <= 2, "{requested} pages requested after the drop");
+        // The request in flight was dropped with the stream, not left waiting for ever.
+        assert_eq!(list.abandoned.load(SeqCst), 1);
+        assert_eq!(
+            list.started.load(SeqCst),
+            2,
+            "nothing started after the drop"
+        );
     }
 
     #[tokio::test]

@@ -1,7 +1,9 @@
 //! Configuration from the environment. One test function, so that no other test of this
 //! binary reads the variables while they change.
 
-use revenue_agents::ErrorKind;
+use std::time::Duration;
+
+use revenue_agents::{ErrorKind, RetryPolicy};
 
 /// Sets or clears a variable. Safe here: this binary runs this single test on one thread.
 fn set(name: &str, value: Option<&str>) {
@@ -67,9 +69,16 @@ fn clients_read_their_variables_and_name_the_missing_one() {
             error.to_string().contains("HOCKEYSTACK_BASE_URL"),
             "{error}"
         );
-        set("HOCKEYSTACK_BASE_URL", None);
-
         // Code wins over the environment wherever from_env() stands in the chain.
+        set(
+            "HOCKEYSTACK_BASE_URL",
+            Some("http://127.0.0.1:5/from-the-environment"),
+        );
+        assert_eq!(
+            Client::from_env().unwrap().base_url(),
+            "http://127.0.0.1:5/from-the-environment",
+            "the variable is read"
+        );
         let code_first = Client::builder()
             .base_url("http://127.0.0.1:7/v1")
             .from_env()
@@ -82,6 +91,7 @@ fn clients_read_their_variables_and_name_the_missing_one() {
             .unwrap();
         assert_eq!(code_first.base_url(), "http://127.0.0.1:7/v1");
         assert_eq!(env_first.base_url(), "http://127.0.0.1:7/v1");
+        set("HOCKEYSTACK_BASE_URL", None);
         // Without from_env() the environment is not read at all.
         assert!(matches!(
             Client::builder().build().unwrap_err().kind(),
@@ -89,13 +99,31 @@ fn clients_read_their_variables_and_name_the_missing_one() {
         ));
 
         // Shared settings: a bad value names its variable; a good one is used.
-        for (variable, bad) in [
-            ("REVENUE_AGENTS_CONNECT_TIMEOUT", "soon"),
-            ("REVENUE_AGENTS_READ_TIMEOUT", "-5"),
-            ("REVENUE_AGENTS_MAX_RETRIES", "3.5"),
-            ("REVENUE_AGENTS_RETRY_MAX_WAIT", "NaN"),
-            ("REVENUE_AGENTS_USER_AGENT_SUFFIX", "bad\u{7f}agent"),
-        ] {
+        type Builder = revenue_agents::ClientBuilder<revenue_agents::hockeystack::HockeyStack>;
+        let code_settings: [(&str, &str, fn(Builder) -> Builder); 7] = [
+            ("REVENUE_AGENTS_CONNECT_TIMEOUT", "soon", |b| {
+                b.connect_timeout(Duration::from_secs(3))
+            }),
+            ("REVENUE_AGENTS_READ_TIMEOUT", "-5", |b| {
+                b.read_timeout(Duration::from_secs(3))
+            }),
+            ("REVENUE_AGENTS_CALL_TIMEOUT", "0", |b| {
+                b.call_timeout(Duration::from_secs(3))
+            }),
+            ("REVENUE_AGENTS_MAX_RESPONSE_BYTES", "1.5e6", |b| {
+                b.max_response_bytes(1000)
+            }),
+            ("REVENUE_AGENTS_MAX_RETRIES", "3.5", |b| {
+                b.retry_policy(RetryPolicy::none())
+            }),
+            ("REVENUE_AGENTS_RETRY_MAX_WAIT", "NaN", |b| {
+                b.retry_policy(RetryPolicy::none())
+            }),
+            ("REVENUE_AGENTS_USER_AGENT_SUFFIX", "bad\u{7f}agent", |b| {
+                b.user_agent_suffix("good/1")
+            }),
+        ];
+        for (variable, bad, in_code) in code_settings {
             set(variable, Some(bad));
             let error = Client::from_env().unwrap_err();
             assert!(
@@ -103,6 +131,8 @@ fn clients_read_their_variables_and_name_the_missing_one() {
                 "{variable}: {error:?}"
             );
             // A value given in code makes the variable irrelevant.
+            let built = in_code(Client::builder().from_env()).build();
+            assert!(built.is_ok(), "{variable}: {:?}", built.err());
             set(variable, None);
         }
         set(
@@ -137,6 +167,9 @@ fn clients_read_their_variables_and_name_the_missing_one() {
                 assert_eq!(error.status(), Some(500));
                 // REVENUE_AGENTS_MAX_RETRIES=0: the GET was not repeated.
                 assert_eq!(me.calls_async().await, 1);
+                set("REVENUE_AGENTS_MAX_RETRIES", None);
+                me.delete_async().await;
+                timeouts_and_sizes_take_effect(&server).await;
             });
         set("REVENUE_AGENTS_USER_AGENT_SUFFIX", None);
         set("REVENUE_AGENTS_MAX_RETRIES", None);
@@ -172,4 +205,118 @@ fn clients_read_their_variables_and_name_the_missing_one() {
         set("HYPERREP_BASE_URL", None);
         set("HYPERREP_API_KEY", None);
     }
+}
+
+/// The timing and size variables change what a client does, and code wins over each.
+#[cfg(feature = "hockeystack")]
+async fn timeouts_and_sizes_take_effect(server: &httpmock::MockServer) {
+    use revenue_agents::hockeystack::Client;
+    let client = || Client::builder().base_url(server.base_url()).from_env();
+
+    // An answer that takes 1 s: past a read timeout of 0.2 s from the environment, within
+    // the 5 s given in code.
+    let slow = server
+        .mock_async(|when, then| {
+            when.path("/tasks");
+            then.status(200)
+                .delay(Duration::from_secs(1))
+                .json_body(serde_json::json!({"tasks": [], "next_cursor": null}));
+        })
+        .await;
+    set("REVENUE_AGENTS_READ_TIMEOUT", Some("0.2"));
+    let error = client()
+        .build()
+        .unwrap()
+        .list_tasks()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error.kind(),
+            ErrorKind::Transport {
+                cause: revenue_agents::TransportCause::ReadTimeout
+            }
+        ),
+        "{error:?}"
+    );
+    let code = client()
+        .read_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let answer = code.list_tasks().send().await;
+    assert!(answer.is_ok(), "code wins: {answer:?}");
+    set("REVENUE_AGENTS_READ_TIMEOUT", None);
+
+    // The same slow answer, past a whole-call deadline of 0.3 s.
+    set("REVENUE_AGENTS_CALL_TIMEOUT", Some("0.3"));
+    let error = client()
+        .build()
+        .unwrap()
+        .list_tasks()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.kind(),
+        &ErrorKind::DeadlineExceeded {
+            limit: Duration::from_millis(300)
+        }
+    );
+    let code = client()
+        .call_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    assert!(code.list_tasks().send().await.is_ok(), "code wins");
+    set("REVENUE_AGENTS_CALL_TIMEOUT", None);
+    slow.delete_async().await;
+
+    // A 100-byte answer, past a limit of 10 bytes.
+    let page = server
+        .mock_async(|when, then| {
+            when.path("/credits/operations");
+            then.status(200).json_body(
+                serde_json::json!({"operations": [], "next_cursor": null, "pad": "x".repeat(60)}),
+            );
+        })
+        .await;
+    set("REVENUE_AGENTS_MAX_RESPONSE_BYTES", Some("10"));
+    let error = client()
+        .build()
+        .unwrap()
+        .credits_operations()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), &ErrorKind::ResponseTooLarge { limit: 10 });
+    let code = client().max_response_bytes(1000).build().unwrap();
+    assert!(code.credits_operations().send().await.is_ok(), "code wins");
+    set("REVENUE_AGENTS_MAX_RESPONSE_BYTES", None);
+    page.delete_async().await;
+
+    // A 429 asking for 0.5 s: past a retry bound of 0.2 s from the environment, so it comes
+    // straight back; with the default bound it is waited for and repeated.
+    let limited = server
+        .mock_async(|when, then| {
+            when.path("/credits/balance");
+            then.status(429).header("retry-after", "0.5");
+        })
+        .await;
+    set("REVENUE_AGENTS_RETRY_MAX_WAIT", Some("0.2"));
+    let error = client()
+        .build()
+        .unwrap()
+        .credits_balance()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(error.kind(), ErrorKind::RateLimited { .. }));
+    assert_eq!(limited.calls_async().await, 1, "not repeated");
+    let code = client()
+        .retry_policy(RetryPolicy::default().max_retries(1))
+        .build()
+        .unwrap();
+    let _ = code.credits_balance().send().await;
+    assert_eq!(limited.calls_async().await, 3, "code wins: repeated once");
+    set("REVENUE_AGENTS_RETRY_MAX_WAIT", None);
 }

@@ -159,21 +159,27 @@ async fn credit_exhaustion_fails_fast_even_for_put() {
     assert_eq!(mock.calls_async().await, 1);
 }
 
-#[tokio::test]
-async fn a_refused_connection_is_retried_then_reported_as_transport() {
-    // A port nothing listens on: bind, learn the port, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A port nothing listens on: bind, learn the port, close.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
-    let client = revenue_agents::hockeystack::Client::builder()
-        .credential("hsr_live_test_token")
-        .base_url(format!("http://127.0.0.1:{port}"))
-        .retry_policy(quick())
-        .build()
-        .unwrap();
-    let error = client.me().send().await.unwrap_err();
+        .port()
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_then_reported_as_transport() {
+    let port = closed_port();
+    let client = |retry| {
+        revenue_agents::hockeystack::Client::builder()
+            .credential("hsr_live_test_token")
+            .base_url(format!("http://127.0.0.1:{port}"))
+            .retry_policy(retry)
+            .build()
+            .unwrap()
+    };
+    let error = client(quick()).me().send().await.unwrap_err();
     assert_eq!(
         error.kind(),
         &ErrorKind::Transport {
@@ -181,4 +187,31 @@ async fn a_refused_connection_is_retried_then_reported_as_transport() {
         }
     );
     assert!(!format!("{error} {error:?}").contains("hsr_live_test_token"));
+
+    // The server comes up while the client backs off: the retry finds it. Without retries the
+    // same call fails.
+    let patient = RetryPolicy::default()
+        .backoff(Duration::from_millis(300), Duration::from_millis(300))
+        .jitter(false)
+        .max_retries(5);
+    assert!(client(RetryPolicy::none()).me().send().await.is_err());
+    let late_server = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (mut socket, _) = listener.accept().await.unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        let body = r#"{"workspace":{"id":"ws_1","name":"Acme"},"token":{"id":"t","name":"n","created_at":"2026-01-01T00:00:00Z"}}"#;
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(answer.as_bytes()).await.unwrap();
+    });
+    let me = client(patient).me().send().await;
+    assert!(me.is_ok(), "the retry reached the server: {me:?}");
+    late_server.await.unwrap();
 }

@@ -146,7 +146,7 @@ async fn jobs_complete_fail_and_expire() {
         ErrorKind::JobFailed { .. }
     ));
 
-    tokio::time::sleep(Duration::from_millis(400)).await; // past the retention window
+    sandbox.advance(Duration::from_millis(400)); // past the retention window
     let e = client
         .wait_for_deal_job("D-2", reply.conversation_id.as_str(), reply.job_id.as_str())
         .policy(quick_waits())

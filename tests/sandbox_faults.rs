@@ -70,8 +70,17 @@ async fn server_errors_and_the_credit_cap_are_typed_and_retried_only_where_safe(
     let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
     let hs = sandbox.hockeystack_client().unwrap();
     // A 502 on a GET is retried and passes; on a POST it is reported.
+    sandbox.clear_requests();
     sandbox.inject(FaultRule::new(Fault::ServerError { status: 502 }).times(1));
     hs.me().send().await.unwrap();
+    let seen = sandbox.requests();
+    assert_eq!(seen.len(), 2, "the fault, then the retry: {seen:?}");
+    assert!(
+        seen.iter()
+            .all(|r| r.method == "GET" && r.path.ends_with("/me"))
+    );
+    assert_eq!(seen[0].fault, Some(Fault::ServerError { status: 502 }));
+    assert_eq!(seen[1].fault, None);
     sandbox.inject(
         FaultRule::new(Fault::ServerError { status: 502 })
             .method("POST")

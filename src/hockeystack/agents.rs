@@ -490,6 +490,9 @@ mod tests {
             vec![state("initializing")],
             vec![state("warming_up"), state("active")],
         );
-        script.run(steady(), 3).await.unwrap();
+        let agent = script.run(steady(), 3).await.unwrap();
+        // Not returned as ready, not failed: checked again, and active at the next check.
+        assert_eq!(agent.status, AgentStatus::Active);
+        assert_eq!(script.calls(), [("PUT", 0), ("GET", 5), ("GET", 15)]);
     }
 }

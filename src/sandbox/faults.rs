@@ -211,7 +211,7 @@ pub(crate) async fn layer(
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|info| info.0.ip());
-        if !peer.is_some_and(|ip| ip.is_loopback()) {
+        if !from_this_machine(peer) {
             return super::json(
                 StatusCode::FORBIDDEN,
                 &serde_json::json!({"detail": "the sandbox's controls answer requests from loopback only"}),
@@ -376,9 +376,36 @@ async fn clear_requests(State(script): State<Arc<Script>>) -> Response {
     super::empty(StatusCode::NO_CONTENT)
 }
 
+/// Whether a peer may use the controls: a loopback address, also as an IPv4 address mapped
+/// into IPv6 (how a local client appears when the sandbox listens on `::`). An unknown peer
+/// may not.
+fn from_this_machine(peer: Option<std::net::IpAddr>) -> bool {
+    peer.is_some_and(|ip| ip.to_canonical().is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_controls_are_for_loopback_peers_only() {
+        for allowed in ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"] {
+            assert!(from_this_machine(allowed.parse().ok()), "{allowed}");
+        }
+        for refused in [
+            "10.0.0.7",
+            "192.168.1.20",
+            "172.16.0.1",
+            "0.0.0.0",
+            "::",
+            "fe80::1",
+            "::ffff:10.0.0.7",
+            "203.0.113.9",
+        ] {
+            assert!(!from_this_machine(refused.parse().ok()), "{refused}");
+        }
+        assert!(!from_this_machine(None), "an unknown peer");
+    }
 
     #[test]
     fn rules_match_by_method_and_prefix_and_run_out() {
