@@ -183,13 +183,25 @@ pub(crate) struct Status {
 }
 
 impl Status {
+    /// `state` comes from a server: it is kept short and printable (a status of a megabyte,
+    /// or with control characters, would otherwise reach every progress reader and log line).
     pub(crate) fn new(phase: Phase, state: impl Into<String>) -> Self {
+        let state = state.into();
+        let printable = state.len() <= 64 && state.chars().all(|c| c.is_ascii_graphic());
         Self {
             phase,
-            state: state.into(),
+            state: if printable {
+                state
+            } else {
+                crate::error::snippet(&state)
+            },
         }
     }
 }
+
+/// How a wait shows a server's text (a status it reported) to progress readers and logs:
+/// the client's redaction, or nothing for a wait tested without a client.
+pub(crate) type Scrub<'a> = &'a (dyn Fn(String) -> String + Sync);
 
 /// How a wait ended without its value.
 #[derive(Debug)]
@@ -321,6 +333,16 @@ impl ProgressStream {
 }
 
 impl ProgressStream {
+    /// The same updates with the client's credential blanked out of the states a server
+    /// reported.
+    #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
+    pub(crate) fn redacted(self, inner: std::sync::Arc<crate::transport::Inner>) -> Self {
+        self.map(move |mut update| {
+            update.state = inner.scrub(update.state);
+            update
+        })
+    }
+
     /// The same updates, passed through `f`: a wait made of several waits (the one-call ask)
     /// uses it so that only its very last update is marked finished.
     pub(crate) fn map(self, f: impl FnMut(Progress) -> Progress + Send + 'static) -> Self {

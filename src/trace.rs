@@ -64,9 +64,10 @@ impl RequestSpan {
         self.span.record("attempt", attempt);
     }
 
-    /// The answer's status and request id.
+    /// The answer's status and request id; the id is a server's text, so it is shortened and
+    /// passed through `scrub` (the client's redaction) before it reaches a log.
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-    pub(crate) fn response(&self, response: &reqwest::Response) {
+    pub(crate) fn response(&self, response: &reqwest::Response, scrub: impl Fn(String) -> String) {
         #[cfg(feature = "tracing")]
         {
             self.span.record("status", response.status().as_u16());
@@ -75,7 +76,8 @@ impl RequestSpan {
                 .get("x-request-id")
                 .and_then(|v| v.to_str().ok())
             {
-                self.span.record("request_id", id);
+                self.span
+                    .record("request_id", scrub(crate::error::snippet(id)).as_str());
             }
         }
     }

@@ -78,6 +78,9 @@ pub struct Inner {
 /// How long a resource seen ready is trusted without checking again.
 const READY_FOR: Duration = Duration::from_secs(10 * 60);
 
+/// The most resources remembered as ready.
+const MOST_KNOWN_READY: usize = 4096;
+
 /// A credential that never prints.
 #[derive(Clone)]
 pub(crate) struct Secret(pub(crate) String);
@@ -176,6 +179,15 @@ impl Inner {
     pub(crate) fn mark_ready(&self, key: String) {
         if let Ok(mut known) = self.known_ready.lock() {
             known.retain(|_, seen| seen.elapsed() < READY_FOR);
+            // Bounded: past it the oldest is forgotten, which costs one extra check later.
+            if known.len() >= MOST_KNOWN_READY
+                && let Some(oldest) = known
+                    .iter()
+                    .min_by_key(|(_, seen)| **seen)
+                    .map(|(k, _)| k.clone())
+            {
+                known.remove(&oldest);
+            }
             known.insert(key, Instant::now());
         }
     }
@@ -233,7 +245,7 @@ pub(crate) async fn execute(
     let span = RequestSpan::new(inner.api, operation, &method, template);
     let observe = |response: &reqwest::Response| {
         inner.observe(response);
-        span.response(response);
+        span.response(response, |text| inner.scrub(text));
     };
     // A streamed body cannot be sent twice; with no retry allowed there is nothing to keep a
     // copy for.
@@ -696,6 +708,22 @@ mod tests {
         check::<crate::hockeystack::HockeyStack>();
         #[cfg(feature = "hyperrep")]
         check::<crate::hyperrep::HyperRep>();
+    }
+
+    #[cfg(feature = "hockeystack")]
+    #[tokio::test]
+    async fn the_memory_of_ready_agents_is_bounded() {
+        let client = crate::hockeystack::Client::builder()
+            .credential("hsr_live_bounded")
+            .build()
+            .unwrap();
+        let inner = progenitor_client::ClientInfo::inner(&client);
+        for n in 0..(super::MOST_KNOWN_READY + 100) {
+            inner.mark_ready(format!("deal {n}"));
+        }
+        let known = inner.known_ready.lock().unwrap().len();
+        assert_eq!(known, super::MOST_KNOWN_READY);
+        assert!(inner.is_known_ready(&format!("deal {}", super::MOST_KNOWN_READY + 99)));
     }
 
     const T: &str = "/deals/{dealId}/conversations/{cid}";

@@ -180,3 +180,45 @@ async fn every_wait_step_is_an_event_with_its_state_and_next_delay() {
         assert!(text.contains(part), "{part:?} missing from:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn a_request_id_or_job_state_that_echoes_the_token_reaches_no_log() {
+    let (captured, _guard) = capture();
+    let server = MockServer::start_async().await;
+    let client = hockeystack_client(&server, RetryPolicy::none());
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("{BASE}/me"));
+            then.status(404)
+                .header("x-request-id", format!("req-{HS_TOKEN}"));
+        })
+        .await;
+    let job = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!(
+                "{BASE}/deals/D-1/conversations/c1/messages/jobs/j1"
+            ));
+            then.status(200)
+                .json_body(json!({"job_id": "j1", "status": format!("waiting-{HS_TOKEN}")}));
+        })
+        .await;
+    assert!(client.me().send().await.is_err());
+    let wait = client.wait_for_deal_job("D-1", "c1", "j1").policy(
+        PollPolicy::new(Duration::from_millis(1), Duration::from_millis(1))
+            .deadline(Duration::from_millis(50)),
+    );
+    let mut progress = wait.progress();
+    assert!(wait.await.is_err(), "the job never finishes");
+    assert!(job.calls_async().await >= 1);
+    use futures_util::StreamExt;
+    while let Some(update) = progress.next().await {
+        assert!(!update.state.contains(HS_TOKEN), "{update:?}");
+    }
+    let logs = captured.text();
+    assert!(logs.contains("req-"), "the request id is logged: {logs}");
+    assert!(
+        logs.contains("waiting-"),
+        "the job's state is logged: {logs}"
+    );
+    assert!(!logs.contains(HS_TOKEN), "{logs}");
+}

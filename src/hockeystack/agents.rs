@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use super::{AgentStatus, Client, types};
 use crate::{
     AgentRef, Error, ErrorKind, PollPolicy, Progress, ProgressStream, WaitSubject,
-    poll::{Phase, Status, Step, Stopped, poll},
+    poll::{Phase, Scrub, Status, Step, Stopped, poll},
 };
 
 /// The provisioning runs [`EnsureAgent`] starts at most, the first included.
@@ -136,7 +136,7 @@ impl<'a, S: AgentRecord> EnsureAgent<'a, S> {
 
     /// The checks of this wait as they happen.
     pub fn progress(&self) -> ProgressStream {
-        ProgressStream::new(self.progress.subscribe())
+        ProgressStream::new(self.progress.subscribe()).redacted(self.client.inner.clone())
     }
 
     pub(crate) fn with_progress(mut self, progress: watch::Sender<Option<Progress>>) -> Self {
@@ -171,6 +171,7 @@ async fn ensure<S: AgentRecord>(
         policy,
         max_runs,
         &progress,
+        &|text| client.inner.scrub(text),
         S::agent_ref(&id),
         || S::start(client, &id),
         || S::fetch(client, &id),
@@ -184,6 +185,7 @@ pub(crate) async fn ensure_with<S, Start, StartFut, Fetch, FetchFut>(
     policy: PollPolicy,
     max_runs: u32,
     progress: &watch::Sender<Option<Progress>>,
+    scrub: Scrub<'_>,
     agent: AgentRef,
     start: Start,
     fetch: Fetch,
@@ -242,7 +244,10 @@ where
                         )))
                     }
                     // `initializing`, or a status added after this crate: not ready yet.
-                    other => Ok(Step::Pending(Status::new(current, other.as_str()))),
+                    other => Ok(Step::Pending(Status::new(
+                        current,
+                        scrub(other.as_str().to_owned()),
+                    ))),
                 },
                 // Provisioning was just started: the agent may not be visible yet.
                 Err(e) if *e.kind() == ErrorKind::NotFound && runs.load(Ordering::Relaxed) > 0 => {
@@ -345,6 +350,7 @@ mod tests {
                 policy,
                 max_runs,
                 &tx,
+                &|text| text,
                 AgentRef::Deal("D".into()),
                 || async {
                     self.calls

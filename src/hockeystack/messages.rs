@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use super::{Client, MessageJobStatus, MessageRole, types};
 use crate::{
     AgentRef, Error, ErrorKind, JobRef, PollPolicy, Progress, ProgressStream, WaitSubject,
-    poll::{Phase, Status, Step, Stopped, poll},
+    poll::{Phase, Scrub, Status, Step, Stopped, poll},
 };
 
 /// An agent's answer to one message.
@@ -54,7 +54,7 @@ impl<'a> WaitForJob<'a> {
 
     /// The checks of this wait as they happen.
     pub fn progress(&self) -> ProgressStream {
-        ProgressStream::new(self.progress.subscribe())
+        ProgressStream::new(self.progress.subscribe()).redacted(self.client.inner.clone())
     }
 }
 
@@ -66,7 +66,8 @@ impl<'a> IntoFuture for WaitForJob<'a> {
         let client = self.client;
         Box::pin(async move {
             let job = self.job;
-            wait_for_job(&self.policy, &self.progress, &job, || {
+            let scrub = |text| client.inner.scrub(text);
+            wait_for_job(&self.policy, &self.progress, &scrub, &job, || {
                 fetch_job(client, &job)
             })
             .await
@@ -105,6 +106,7 @@ async fn fetch_job(client: &Client, job: &JobRef) -> Result<types::MessageJob, E
 pub(crate) async fn wait_for_job<F, Fut>(
     policy: &PollPolicy,
     progress: &watch::Sender<Option<Progress>>,
+    scrub: Scrub<'_>,
     job: &JobRef,
     fetch: F,
 ) -> Result<Vec<types::Message>, Error>
@@ -147,7 +149,7 @@ where
                         ))
                     }
                     // `pending`, or a status added after this crate: not finished.
-                    other => Ok(Step::Pending(status(other.as_str()))),
+                    other => Ok(Step::Pending(status(&scrub(other.as_str().to_owned())))),
                 },
                 Err(e) if *e.kind() == ErrorKind::NotFound => Ok(Step::Done(
                     Err(Error::new(ErrorKind::JobExpired { job: job.clone() })),
@@ -205,7 +207,9 @@ impl<'a> Ask<'a> {
     /// last update of the whole ask is marked `finished`: an agent that became active is a
     /// step, not the end.
     pub fn progress(&self) -> ProgressStream {
-        ProgressStream::new(self.progress.subscribe()).map(|mut update| {
+        let updates =
+            ProgressStream::new(self.progress.subscribe()).redacted(self.client.inner.clone());
+        updates.map(|mut update| {
             if update.phase != Phase::WaitingForJob && update.state == "active" {
                 update.finished = false;
             }
@@ -280,7 +284,8 @@ async fn ask(ask: Ask<'_>) -> Result<Reply, Error> {
         conversation_id: accepted.conversation_id.clone(),
         job_id: accepted.job_id.clone(),
     };
-    let messages = wait_for_job(&ask.job_policy, &ask.progress, &job, || {
+    let scrub = |text| client.inner.scrub(text);
+    let messages = wait_for_job(&ask.job_policy, &ask.progress, &scrub, &job, || {
         fetch_job(client, &job)
     })
     .await?;
@@ -452,7 +457,7 @@ mod tests {
         let answers = Mutex::new(answers);
         let times = Mutex::new(Vec::new());
         let (tx, _rx) = watch::channel(None);
-        let result = wait_for_job(&policy, &tx, &job_ref(), || async {
+        let result = wait_for_job(&policy, &tx, &|text| text, &job_ref(), || async {
             times.lock().unwrap().push(start.elapsed().as_secs());
             answers.lock().unwrap().pop().expect("unexpected poll")
         })

@@ -137,14 +137,25 @@ pub struct ReceivedRequest {
 
 /// The most requests kept in the log; older ones are dropped first.
 const LOG_LIMIT: usize = 10_000;
+/// The most bytes of request bodies the log keeps, over all its requests: without it, ten
+/// thousand bodies of a megabyte each would hold ten gigabytes. Older requests are dropped
+/// first.
+const LOG_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// The largest request body read for the log.
 const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The request log: the requests, oldest first, and the bytes of their bodies.
+#[derive(Debug, Default)]
+struct Log {
+    requests: VecDeque<ReceivedRequest>,
+    body_bytes: usize,
+}
 
 /// The scripted faults and the request log of one sandbox.
 #[derive(Debug, Default)]
 pub(crate) struct Script {
     rules: Mutex<Vec<FaultRule>>,
-    log: Mutex<VecDeque<ReceivedRequest>>,
+    log: Mutex<Log>,
 }
 
 impl Script {
@@ -163,13 +174,13 @@ impl Script {
     pub(crate) fn requests(&self) -> Vec<ReceivedRequest> {
         self.log
             .lock()
-            .map(|log| log.iter().cloned().collect())
+            .map(|log| log.requests.iter().cloned().collect())
             .unwrap_or_default()
     }
 
     pub(crate) fn clear_requests(&self) {
         if let Ok(mut log) = self.log.lock() {
-            log.clear();
+            *log = Log::default();
         }
     }
 
@@ -188,10 +199,14 @@ impl Script {
 
     fn record(&self, request: ReceivedRequest) {
         if let Ok(mut log) = self.log.lock() {
-            if log.len() >= LOG_LIMIT {
-                log.pop_front();
+            log.body_bytes += request.body.len();
+            log.requests.push_back(request);
+            while log.requests.len() > LOG_LIMIT || log.body_bytes > LOG_BODY_BYTES {
+                let Some(oldest) = log.requests.pop_front() else {
+                    break;
+                };
+                log.body_bytes -= oldest.body.len();
             }
-            log.push_back(request);
         }
     }
 }
@@ -425,6 +440,28 @@ mod tests {
             );
         }
         assert_eq!(script.take("GET", "/api/v2/organizations"), None);
+    }
+
+    #[test]
+    fn the_log_holds_a_bounded_number_of_body_bytes() {
+        let script = Script::default();
+        let request = |n: usize| ReceivedRequest {
+            method: "POST".into(),
+            path: format!("/{n}"),
+            query: String::new(),
+            body: "b".repeat(BODY_LIMIT),
+            had_credential: false,
+            fault: None,
+        };
+        for n in 0..200 {
+            script.record(request(n));
+        }
+        let kept = script.requests();
+        let bytes: usize = kept.iter().map(|r| r.body.len()).sum();
+        assert!(bytes <= LOG_BODY_BYTES, "{bytes} bytes kept");
+        // The newest are kept.
+        assert_eq!(kept.last().unwrap().path, "/199");
+        assert_eq!(kept.len(), LOG_BODY_BYTES / BODY_LIMIT);
     }
 
     #[test]
