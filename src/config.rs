@@ -7,8 +7,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::{
     Error, ErrorKind, RetryPolicy,
-    transport::{ApiInfo, Inner, Limits, Secret},
+    limits::{Limits, saturated},
+    transport::{ApiInfo, Inner, Secret},
 };
+
+pub use crate::limits::{DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, LONGEST_DURATION};
 
 /// The user agent every request carries.
 pub const USER_AGENT: &str = concat!("revenue-agents/", env!("CARGO_PKG_VERSION"));
@@ -21,29 +24,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// This is a read timeout, not a total one: a streamed reply may last minutes as long as it
 /// keeps sending.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How long one call may take as a whole: connecting, sending, every retry and `Retry-After`
-/// wait, and reading the answer. Five minutes: room for the default retries of a slow
-/// service, and a bound on a server that answers a byte at a time.
-///
-/// A wait (agent provisioning, a message job) has its own deadline
-/// ([`PollPolicy`](crate::PollPolicy)); each check inside it is one call. A streamed reply's
-/// events are bounded by the read timeout between them, not by this.
-pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
-
-/// The largest successful answer read, and the largest single event of a streamed reply:
-/// 16 MiB, far above any page either API serves (a page of 100 HyperRep sales is about
-/// 200 KiB).
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
-
-/// The longest duration a setting takes: longer ones (`Duration::MAX` meant as "forever")
-/// are shortened to this, which no program outlives: ten years.
-pub const LONGEST_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
-
-/// A caller's duration, shortened to [`LONGEST_DURATION`].
-pub(crate) fn saturated(duration: Duration) -> Duration {
-    duration.min(LONGEST_DURATION)
-}
 
 /// What distinguishes one API's client from the other's. Implemented by the two API marker
 /// types only.

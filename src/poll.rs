@@ -333,16 +333,6 @@ impl ProgressStream {
 }
 
 impl ProgressStream {
-    /// The same updates with the client's credential blanked out of the states a server
-    /// reported.
-    #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
-    pub(crate) fn redacted(self, inner: std::sync::Arc<crate::transport::Inner>) -> Self {
-        self.map(move |mut update| {
-            update.state = inner.scrub(update.state);
-            update
-        })
-    }
-
     /// The same updates, passed through `f`: a wait made of several waits (the one-call ask)
     /// uses it so that only its very last update is marked finished.
     pub(crate) fn map(self, f: impl FnMut(Progress) -> Progress + Send + 'static) -> Self {

@@ -20,18 +20,10 @@ use crate::{
     Error, ErrorKind,
     error::ApiError,
     headers::RateLimit,
+    limits::{Limits, saturated},
     retry::{self, ApiRules, RetryPolicy},
     trace::RequestSpan,
 };
-
-/// The bounds of one call, from the client's settings.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Limits {
-    /// The deadline of one whole call; `None` for none.
-    pub(crate) call_timeout: Option<Duration>,
-    /// The largest successful answer (and streamed event) read.
-    pub(crate) max_response_bytes: u64,
-}
 
 /// What the transport needs to know about an API.
 #[derive(Clone, Copy)]
@@ -142,7 +134,7 @@ impl Inner {
     /// per call.
     pub(crate) fn with_call_timeout(&self, limit: Duration) -> Self {
         Self {
-            call_timeout: Some(crate::config::saturated(limit)),
+            call_timeout: Some(saturated(limit)),
             ..self.clone()
         }
     }

@@ -1,9 +1,9 @@
 //! Configuration from the environment. One test function, so that no other test of this
 //! binary reads the variables while they change.
 
-use std::time::Duration;
+#![cfg(any(feature = "hockeystack", feature = "hyperrep"))]
 
-use revenue_agents::{ErrorKind, RetryPolicy};
+use revenue_agents::ErrorKind;
 
 /// Sets or clears a variable. Safe here: this binary runs this single test on one thread.
 fn set(name: &str, value: Option<&str>) {
@@ -20,7 +20,8 @@ fn set(name: &str, value: Option<&str>) {
 fn clients_read_their_variables_and_name_the_missing_one() {
     #[cfg(feature = "hockeystack")]
     {
-        use revenue_agents::hockeystack::Client;
+        use revenue_agents::{RetryPolicy, hockeystack::Client};
+        use std::time::Duration;
         set("HOCKEYSTACK_API_TOKEN", None);
         set("HOCKEYSTACK_BASE_URL", None);
         let error = Client::from_env().unwrap_err();
@@ -100,7 +101,9 @@ fn clients_read_their_variables_and_name_the_missing_one() {
 
         // Shared settings: a bad value names its variable; a good one is used.
         type Builder = revenue_agents::ClientBuilder<revenue_agents::hockeystack::HockeyStack>;
-        let code_settings: [(&str, &str, fn(Builder) -> Builder); 7] = [
+        /// A variable, a value it refuses, and the same setting given in code.
+        type Override = (&'static str, &'static str, fn(Builder) -> Builder);
+        let code_settings: [Override; 7] = [
             ("REVENUE_AGENTS_CONNECT_TIMEOUT", "soon", |b| {
                 b.connect_timeout(Duration::from_secs(3))
             }),
@@ -210,7 +213,8 @@ fn clients_read_their_variables_and_name_the_missing_one() {
 /// The timing and size variables change what a client does, and code wins over each.
 #[cfg(feature = "hockeystack")]
 async fn timeouts_and_sizes_take_effect(server: &httpmock::MockServer) {
-    use revenue_agents::hockeystack::Client;
+    use revenue_agents::{RetryPolicy, hockeystack::Client};
+    use std::time::Duration;
     let client = || Client::builder().base_url(server.base_url()).from_env();
 
     // An answer that takes 1 s: past a read timeout of 0.2 s from the environment, within

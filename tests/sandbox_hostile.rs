@@ -498,3 +498,118 @@ async fn no_request_crashes_the_sandbox_or_stops_it_serving() {
     );
     sandbox.shutdown().await;
 }
+
+/// Answers a request and checks it is not a failure of the sandbox itself.
+async fn answered(request: reqwest::RequestBuilder, what: &str) -> Value {
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{what}: no answer ({})", e.without_url()));
+    let status = response.status().as_u16();
+    assert!(status < 500 || status == 503, "{what}: status {status}");
+    response.json().await.unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extreme_settings_and_a_clock_moved_to_its_end_do_not_crash_it() {
+    use std::time::Duration;
+    let durations = [
+        Duration::ZERO,
+        Duration::from_secs(1_000_000_000_000_000),
+        Duration::MAX,
+    ];
+    for (i, duration) in durations.into_iter().enumerate() {
+        let sandbox = Sandbox::start(SandboxConfig {
+            provisioning_time: duration,
+            job_time: duration,
+            pending_retention: duration,
+            finished_retention: duration,
+            read_limit: [u32::MAX, 1, 0][i],
+            write_limit: [0, u32::MAX, 1][i],
+            included_credits: [f64::MAX, 0.0, f64::NAN][i],
+            on_demand_credit_limit: [None, Some(f64::INFINITY), Some(-1.0)][i],
+            ..common::fast_sandbox()
+        })
+        .await
+        .unwrap();
+        let http = reqwest::Client::new();
+        let base = sandbox.hockeystack_url();
+        let auth = format!("Bearer {}", sandbox.hockeystack_token());
+        let flow = |http: &reqwest::Client| {
+            let get = |path: &str| {
+                http.get(format!("{base}{path}"))
+                    .header("authorization", &auth)
+            };
+            let post = |path: &str, body: Value| {
+                http.post(format!("{base}{path}"))
+                    .header("authorization", &auth)
+                    .json(&body)
+            };
+            vec![
+                (
+                    "PUT agent",
+                    http.put(format!("{base}/deals/D-9/agent"))
+                        .header("authorization", &auth),
+                ),
+                ("GET agent", get("/deals/D-9/agent")),
+                (
+                    "POST conversation",
+                    post("/deals/D-9/conversations", json!({})),
+                ),
+                ("GET conversations", get("/deals/D-9/conversations")),
+                ("GET tasks", get("/tasks")),
+                ("GET balance", get("/credits/balance")),
+                ("GET usage", get("/credits/usage?group_by=feature")),
+                ("GET operations", get("/credits/operations")),
+                ("GET me", get("/me")),
+            ]
+        };
+        for (what, request) in flow(&http) {
+            answered(request, what).await;
+        }
+        // A message and its job, when a conversation could be opened.
+        let conversation = answered(
+            http.post(format!("{base}/deals/D-9/conversations"))
+                .header("authorization", &auth)
+                .json(&json!({})),
+            "POST conversation",
+        )
+        .await;
+        if let Some(cid) = conversation["conversation_id"].as_str() {
+            let job = answered(
+                http.post(format!("{base}/deals/D-9/conversations/{cid}/messages"))
+                    .header("authorization", &auth)
+                    .json(&json!({"message": "hello"})),
+                "POST message",
+            )
+            .await;
+            if let Some(job_id) = job["job_id"].as_str() {
+                let path = format!("{base}/deals/D-9/conversations/{cid}/messages/jobs/{job_id}");
+                answered(http.get(&path).header("authorization", &auth), "GET job").await;
+            }
+        }
+        // The clock moved as far as it goes, by hostile and by valid amounts.
+        let clock = format!("{}/__sandbox/clock", sandbox.hyperrep_url());
+        for body in [
+            "{\"advance_secs\": -1}",
+            "{\"advance_secs\": 1e308}",
+            "{\"advance_secs\": \"soon\"}",
+            "{\"advance_secs\": 18446744073709551615}",
+            "[]",
+            "not json",
+        ] {
+            let answer = http.post(&clock).body(body).send().await.unwrap();
+            assert!(
+                answer.status().as_u16() < 500,
+                "clock {body}: {}",
+                answer.status()
+            );
+        }
+        for (what, request) in flow(&http) {
+            answered(request, what).await;
+        }
+        let hr = sandbox.hyperrep_client().unwrap();
+        assert!(hr.list_organizations().send().await.is_ok());
+        sandbox.shutdown().await;
+    }
+}

@@ -15,6 +15,7 @@ use revenue_agents::{
 
 const USAGE: &str =
     "usage: revenue-agents-mcp [--sandbox] [--toolsets NAME,NAME...] [--read-only] [--list-tools]
+                          [--http [ADDR:]PORT]
                           [--sandbox-provisioning-seconds S] [--sandbox-job-seconds S]
 
   --sandbox       serve the built-in sandbox of both APIs (no account needed), never the real ones

@@ -106,7 +106,8 @@ async fn main() {
         sandbox.hyperrep_key()
     );
     println!(
-        "Controls:    http://{}/__sandbox/faults (POST a rule, DELETE) and /__sandbox/requests (GET, DELETE)",
+        "Controls:    http://{}/__sandbox/faults (POST a rule, DELETE), /__sandbox/requests (GET, \
+         DELETE) and /__sandbox/clock (GET, POST {{\"advance_secs\": N}}); from loopback only",
         sandbox.addr()
     );
     println!("Ctrl-C stops it.");

@@ -136,7 +136,7 @@ impl<'a, S: AgentRecord> EnsureAgent<'a, S> {
 
     /// The checks of this wait as they happen.
     pub fn progress(&self) -> ProgressStream {
-        ProgressStream::new(self.progress.subscribe()).redacted(self.client.inner.clone())
+        super::redacted(ProgressStream::new(self.progress.subscribe()), self.client)
     }
 
     pub(crate) fn with_progress(mut self, progress: watch::Sender<Option<Progress>>) -> Self {

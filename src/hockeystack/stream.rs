@@ -152,7 +152,7 @@ impl ReplyStream {
     /// read timeout still bounds the silence between events. The error is
     /// [`ErrorKind::StreamInterrupted`], with [`ErrorKind::DeadlineExceeded`] as its source.
     pub fn total_timeout(mut self, limit: Duration) -> Self {
-        let limit = crate::config::saturated(limit);
+        let limit = crate::limits::saturated(limit);
         self.deadline = Some((Box::pin(tokio::time::sleep(limit)), limit));
         self
     }

@@ -14,22 +14,24 @@ use rmcp::{
     service::Peer,
 };
 
-use super::call::Clients;
 use crate::ProgressStream;
+
+/// How a message is cleaned before it goes out: the served clients' redaction.
+pub(crate) type Scrub = Arc<dyn Fn(String) -> String + Send + Sync>;
 
 /// Where one call's progress goes; does nothing when the client gave no token.
 #[derive(Clone)]
 pub(crate) struct Reporter {
     to: Option<(Peer<RoleServer>, ProgressToken)>,
-    clients: Clients,
+    scrub: Scrub,
     sent: Arc<AtomicU32>,
 }
 
 impl Reporter {
-    pub(crate) fn new(to: Option<(Peer<RoleServer>, ProgressToken)>, clients: Clients) -> Self {
+    pub(crate) fn new(to: Option<(Peer<RoleServer>, ProgressToken)>, scrub: Scrub) -> Self {
         Self {
             to,
-            clients,
+            scrub,
             sent: Arc::default(),
         }
     }
@@ -41,7 +43,7 @@ impl Reporter {
         };
         let count = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
         let notification = ProgressNotificationParam::new(token.clone(), f64::from(count))
-            .with_message(self.clients.scrub(message));
+            .with_message((self.scrub)(message));
         let _ = peer.notify_progress(notification).await;
     }
 

@@ -47,7 +47,11 @@ impl Server {
         arguments: Map<String, Value>,
         progress: Option<(Peer<RoleServer>, ProgressToken)>,
     ) -> Result<CallToolResult, McpError> {
-        let reporter = Reporter::new(progress, self.clients.clone());
+        let clients = self.clients.clone();
+        let reporter = Reporter::new(
+            progress,
+            std::sync::Arc::new(move |text| clients.scrub(text)),
+        );
         let Some(def) = self.find(name) else {
             let message = match self.left_out.iter().find(|(left, _)| left == name) {
                 Some((_, why)) => format!("tool {name} is not offered by this server: {why}"),

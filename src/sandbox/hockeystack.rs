@@ -579,9 +579,17 @@ fn page_of(collection: &str, key: &str, items: Vec<Value>, limit: usize, offset:
 fn agent_json(hs: &Hs, kind: Kind, id: &str, agent: &Agent, now: Instant) -> Value {
     let elapsed = now.duration_since(agent.started);
     let mut v = json!({ kind.key(): id });
-    let started_at = hs.clock.utc() - chrono::Duration::from_std(elapsed).unwrap_or_default();
-    let done_at =
-        started_at + chrono::Duration::from_std(hs.config.provisioning_time).unwrap_or_default();
+    // Durations from the configuration or a clock moved far ahead may not fit a date: such a
+    // date is shown at the end of the range rather than overflowing.
+    let now_utc = hs.clock.utc();
+    let started_at = chrono::Duration::from_std(elapsed)
+        .ok()
+        .and_then(|elapsed| now_utc.checked_sub_signed(elapsed))
+        .unwrap_or(now_utc);
+    let done_at = chrono::Duration::from_std(hs.config.provisioning_time)
+        .ok()
+        .and_then(|time| started_at.checked_add_signed(time))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let fails = !agent.ready_from_start && agent.forced_failure
         || id.starts_with("broken-")
         || (id.starts_with("fail-") && agent.runs == 1);
