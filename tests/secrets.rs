@@ -263,7 +263,7 @@ async fn a_repeated_list_cursor_that_is_the_key() {
             when.method("GET").path("/api/v2/organizations/o1/agents");
             then.status(200).json_body(json!({
                 "data": [],
-                "pagination": {"next_cursor": KEY, "has_more": true},
+                "pagination": {"limit": 50, "cursor": null, "next_cursor": KEY, "has_more": true},
             }));
         })
         .await;
