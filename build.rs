@@ -869,7 +869,7 @@ fn rewrite_send(block: &mut syn::ItemImpl, envelope: &syn::Type, segments: &mut 
                 panic!(
                     "build.rs: a success arm of {} reads its body neither with `from_response` \
                      nor `empty`; the rewrites were written for {WRITTEN_FOR}",
-                    block_name(&block.self_ty)
+                    type_ident(&block.self_ty).unwrap_or_default()
                 );
             };
             assert!(
@@ -1334,11 +1334,6 @@ fn expected_sites(spec: &OpenAPI) -> Expected {
         }
     }
     expected
-}
-
-/// A type as text, for a message.
-fn block_name(ty: &syn::Type) -> String {
-    quote::ToTokens::to_token_stream(ty).to_string()
 }
 
 /// The generator releases the rewrites were written for, named when one no longer fits.

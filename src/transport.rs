@@ -57,10 +57,8 @@ pub struct Inner {
     public_operations: &'static [&'static str],
     pub(crate) retry: RetryPolicy,
     pub(crate) rules: ApiRules,
-    /// The deadline of one whole call; `None` for none.
-    call_timeout: Option<Duration>,
-    /// The largest successful answer (and streamed event) read.
-    pub(crate) max_response_bytes: u64,
+    /// The deadline of a whole call and the largest answer read.
+    pub(crate) limits: Limits,
     rate_limit: Arc<Mutex<Option<RateLimit>>>,
     /// Resources a composite call found ready (HockeyStack agents), with when it saw them;
     /// shared by the clones of one client.
@@ -123,8 +121,7 @@ impl Inner {
             rules: ApiRules {
                 credits_on_503: api.credits_on_503,
             },
-            call_timeout: limits.call_timeout,
-            max_response_bytes: limits.max_response_bytes,
+            limits,
             rate_limit: Arc::default(),
             known_ready: Arc::default(),
         }
@@ -133,10 +130,9 @@ impl Inner {
     /// The same client state (shared rate-limit and readiness memory) with another deadline
     /// per call.
     pub(crate) fn with_call_timeout(&self, limit: Duration) -> Self {
-        Self {
-            call_timeout: Some(saturated(limit)),
-            ..self.clone()
-        }
+        let mut inner = self.clone();
+        inner.limits.call_timeout = Some(saturated(limit));
+        inner
     }
 
     /// An error as a caller may see it: with the credential blanked out of every text a
@@ -150,7 +146,8 @@ impl Inner {
 
     /// When a call that starts now must be over.
     fn deadline(&self) -> Option<Instant> {
-        self.call_timeout
+        self.limits
+            .call_timeout
             .and_then(|limit| Instant::now().checked_add(limit))
     }
 
@@ -435,7 +432,7 @@ pub(crate) async fn bounded<T>(
     inner: &Inner,
     work: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
-    let result = match inner.call_timeout {
+    let result = match inner.limits.call_timeout {
         Some(limit) => match tokio::time::timeout(limit, work).await {
             Ok(result) => result,
             Err(_) => Err(Error::new(ErrorKind::DeadlineExceeded { limit }).with_api(inner.api)),
@@ -498,7 +495,7 @@ async fn read_bounded(
     status: reqwest::StatusCode,
     mut response: reqwest::Response,
 ) -> Result<bytes::Bytes, Error> {
-    let limit = inner.max_response_bytes;
+    let limit = inner.limits.max_response_bytes;
     let too_large = |response: &reqwest::Response| {
         Error::new(ErrorKind::ResponseTooLarge { limit })
             .with_api(inner.api)

@@ -136,7 +136,7 @@ impl<'a, S: AgentRecord> EnsureAgent<'a, S> {
 
     /// The checks of this wait as they happen.
     pub fn progress(&self) -> ProgressStream {
-        super::redacted(ProgressStream::new(self.progress.subscribe()), self.client)
+        ProgressStream::new(self.progress.subscribe())
     }
 
     pub(crate) fn with_progress(mut self, progress: watch::Sender<Option<Progress>>) -> Self {

@@ -54,7 +54,7 @@ impl<'a> WaitForJob<'a> {
 
     /// The checks of this wait as they happen.
     pub fn progress(&self) -> ProgressStream {
-        super::redacted(ProgressStream::new(self.progress.subscribe()), self.client)
+        ProgressStream::new(self.progress.subscribe())
     }
 }
 
@@ -207,8 +207,7 @@ impl<'a> Ask<'a> {
     /// last update of the whole ask is marked `finished`: an agent that became active is a
     /// step, not the end.
     pub fn progress(&self) -> ProgressStream {
-        let updates = super::redacted(ProgressStream::new(self.progress.subscribe()), self.client);
-        updates.map(|mut update| {
+        ProgressStream::new(self.progress.subscribe()).map(|mut update| {
             if update.phase != Phase::WaitingForJob && update.state == "active" {
                 update.finished = false;
             }

@@ -91,16 +91,6 @@ impl crate::error::ApiError for types::ErrorEnvelope {
     }
 }
 
-/// A wait's progress with the client's credential blanked out of the states a server
-/// reported.
-fn redacted(updates: crate::ProgressStream, client: &Client) -> crate::ProgressStream {
-    let inner = std::sync::Arc::clone(&client.inner);
-    updates.map(move |mut update| {
-        update.state = inner.scrub(update.state);
-        update
-    })
-}
-
 /// HockeyStack pages say where the list goes on with `next_cursor` alone.
 fn continuation(next_cursor: Option<String>) -> crate::paginate::Continuation {
     crate::paginate::Continuation {

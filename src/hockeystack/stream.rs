@@ -133,7 +133,7 @@ impl ReplyStream {
         agent: AgentRef,
         conversation_id: String,
     ) -> Self {
-        let limit = usize::try_from(inner.max_response_bytes).unwrap_or(usize::MAX);
+        let limit = usize::try_from(inner.limits.max_response_bytes).unwrap_or(usize::MAX);
         Self {
             body: Some(Box::pin(response.bytes_stream())),
             inner,
@@ -231,7 +231,7 @@ impl Stream for ReplyStream {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(chunk))) => {
                     if this.parser.feed(&chunk, &mut this.parsed).is_err() {
-                        let limit = this.inner.max_response_bytes;
+                        let limit = this.inner.limits.max_response_bytes;
                         let error = Error::new(ErrorKind::ResponseTooLarge { limit }).with_api(API);
                         return Poll::Ready(Some(Err(this.fail(error))));
                     }
