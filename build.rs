@@ -7,6 +7,9 @@
 use std::{env, fs, path::Path};
 
 use openapiv3::{OpenAPI, ReferenceOr};
+
+#[path = "build/model.rs"]
+mod model;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 
 /// One API to generate.
@@ -70,6 +73,7 @@ const NULLABLE_OF_EXTENSION: &str = "x-nullable-of";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build");
     let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     for api in APIS {
         let spec_path = format!("openapi/{}.yaml", api.name);
@@ -79,16 +83,6 @@ fn main() {
         }
         let text = fs::read_to_string(&spec_path)
             .unwrap_or_else(|e| panic!("cannot read {spec_path}: {e}"));
-        // Feature `mcp`: the spec as written, as JSON, from which the MCP server derives its
-        // tools (names, input schemas, where each argument goes) at start.
-        if env::var_os("CARGO_FEATURE_MCP").is_some() {
-            let document: serde_json::Value = serde_yaml_ng::from_str(&text)
-                .unwrap_or_else(|e| panic!("{spec_path} is not YAML: {e}"));
-            write_if_changed(
-                &Path::new(&out_dir).join(format!("{}_spec.json", api.name)),
-                &document.to_string(),
-            );
-        }
         // Cargo reruns this script when either spec changes; the API whose spec, options and
         // generator are unchanged keeps its generated files and skips progenitor.
         let stamp = generation_stamp(&text);
@@ -107,10 +101,12 @@ fn main() {
 
         // Read from the contract as written, before progenitor's adaptations.
         let open_enums = open_enums(&spec);
+        let written: serde_json::Value = serde_yaml_ng::from_str(&text)
+            .unwrap_or_else(|e| panic!("{spec_path} is not YAML: {e}"));
         let operations = format!(
-            "{}{}{}",
-            operation_paths(&spec),
-            query_bounds(&spec),
+            "{}{}",
+            model::write(&written, api.name)
+                .unwrap_or_else(|e| panic!("the operation model of {spec_path}: {e}")),
             known_values(&open_enums)
         );
         adapt_for_progenitor(&mut spec, api);
@@ -192,36 +188,6 @@ fn generation_stamp(spec_text: &str) -> String {
     script.len().hash(&mut hasher);
     script.modified().ok().hash(&mut hasher);
     format!("{:016x}", hasher.finish())
-}
-
-/// The path template of every operation, so that the transport can check that a request still
-/// has the shape its operation declares (a path parameter of `.` or `..` would otherwise be
-/// folded away by URL normalisation and send the request to another resource).
-fn operation_paths(spec: &OpenAPI) -> String {
-    let mut rows = Vec::new();
-    for (path, item) in spec.paths.iter() {
-        let ReferenceOr::Item(item) = item else {
-            panic!("path references are not supported: {path}");
-        };
-        for (method, op) in item.iter() {
-            let id = op
-                .operation_id
-                .as_deref()
-                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
-            rows.push((
-                id.to_owned(),
-                format!("    ({id:?}, {:?}, {path:?}),\n", method.to_uppercase()),
-            ));
-        }
-    }
-    // Sorted by operationId, which the transport looks operations up by.
-    rows.sort();
-    let rows: Vec<String> = rows.into_iter().map(|(_, row)| row).collect();
-    format!(
-        "/// Every operation as (operationId, method, path template), generated from the spec.\n\
-         pub(crate) const OPERATIONS: &[(&str, &str, &str)] = &[\n{}];\n",
-        rows.concat()
-    )
 }
 
 /// Every component schema with an `x-extensible-enum`, and the values it lists.
@@ -1032,60 +998,6 @@ fn checked_path_segments(
         }
     }
     out.into_iter().collect()
-}
-
-/// The documented bounds of every integer query parameter, as (operationId, parameter,
-/// minimum, maximum), so that a page size out of bounds fails before it is sent (progenitor
-/// checks no bounds on query parameters).
-fn query_bounds(spec: &OpenAPI) -> String {
-    let mut rows = Vec::new();
-    let parameters = spec.components.as_ref().map(|c| &c.parameters);
-    for (_, item) in spec.paths.iter() {
-        let ReferenceOr::Item(item) = item else {
-            continue;
-        };
-        for (_, op) in item.iter() {
-            let id = op.operation_id.as_deref().unwrap_or_default();
-            for parameter in item.parameters.iter().chain(&op.parameters) {
-                let parameter = match parameter {
-                    ReferenceOr::Item(p) => p,
-                    ReferenceOr::Reference { reference } => {
-                        let name = reference.rsplit('/').next().unwrap_or_default();
-                        match parameters.and_then(|p| p.get(name)) {
-                            Some(ReferenceOr::Item(p)) => p,
-                            _ => panic!("unresolved parameter {reference}"),
-                        }
-                    }
-                };
-                let openapiv3::Parameter::Query { parameter_data, .. } = parameter else {
-                    continue;
-                };
-                let openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) =
-                    &parameter_data.format
-                else {
-                    continue;
-                };
-                let openapiv3::SchemaKind::Type(openapiv3::Type::Integer(integer)) =
-                    &schema.schema_kind
-                else {
-                    continue;
-                };
-                if integer.minimum.is_none() && integer.maximum.is_none() {
-                    continue;
-                }
-                rows.push(format!(
-                    "    ({id:?}, {:?}, {:?}, {:?}),\n",
-                    parameter_data.name, integer.minimum, integer.maximum
-                ));
-            }
-        }
-    }
-    rows.sort();
-    format!(
-        "/// Every bounded integer query parameter as (operationId, name, minimum, maximum).\n\
-         pub(crate) const QUERY_BOUNDS: &[(&str, &str, Option<i64>, Option<i64>)] = &[\n{}];\n",
-        rows.concat()
-    )
 }
 
 /// See [`adapt_for_progenitor`]: drops `minimum` and `maximum` from integer query parameters.

@@ -42,12 +42,9 @@ pub trait Api: sealed::Sealed {
     /// The credential header's value for a credential (e.g. `Bearer <token>`).
     #[doc(hidden)]
     fn auth_value(credential: &str) -> String;
-    /// Every operation as (operationId, method, path template).
+    /// The API's operation model.
     #[doc(hidden)]
-    const OPERATIONS: &'static [(&'static str, &'static str, &'static str)];
-    /// Every bounded integer query parameter as (operationId, name, minimum, maximum).
-    #[doc(hidden)]
-    const QUERY_BOUNDS: &'static [(&'static str, &'static str, Option<i64>, Option<i64>)];
+    const OPERATIONS: &'static [crate::model::Operation];
     /// The operations that need no credential.
     #[doc(hidden)]
     const PUBLIC_OPERATIONS: &'static [&'static str];
@@ -406,7 +403,6 @@ fn assemble<A: Api>(
         name: A::NAME,
         credential_variable: A::CREDENTIAL_VARIABLE,
         operations: A::OPERATIONS,
-        query_bounds: A::QUERY_BOUNDS,
         public_operations: A::PUBLIC_OPERATIONS,
         credits_on_503: A::CREDITS_ON_503,
     };
@@ -501,7 +497,6 @@ macro_rules! api_client {
         auth_header: $header:expr,
         auth_value: |$cred:ident| $auth_value:expr,
         operations: $operations:expr,
-        query_bounds: $bounds:expr,
         public_operations: $public:expr,
         credits_on_503: $credits:expr,
     ) => {
@@ -516,9 +511,7 @@ macro_rules! api_client {
             fn auth_value($cred: &str) -> String {
                 $auth_value
             }
-            const OPERATIONS: &'static [(&'static str, &'static str, &'static str)] = $operations;
-            const QUERY_BOUNDS: &'static [(&'static str, &'static str, Option<i64>, Option<i64>)] =
-                $bounds;
+            const OPERATIONS: &'static [$crate::model::Operation] = $operations;
             const PUBLIC_OPERATIONS: &'static [&'static str] = $public;
             const CREDITS_ON_503: bool = $credits;
             type Client = $client;

@@ -33,6 +33,18 @@ pub struct Continuation {
     pub has_more: Option<bool>,
 }
 
+impl Continuation {
+    /// Reads a page's cursor and flag, whether the spec makes them optional or required (the
+    /// typed paginators are generated from the operation model, which names the fields only).
+    #[doc(hidden)]
+    pub fn read(next_cursor: impl Into<Option<String>>, has_more: impl Into<Option<bool>>) -> Self {
+        Self {
+            next_cursor: next_cursor.into(),
+            has_more: has_more.into(),
+        }
+    }
+}
+
 /// A list request that can be continued page after page: every list builder of both APIs.
 /// Only the crate implements it.
 ///

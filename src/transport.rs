@@ -21,6 +21,7 @@ use crate::{
     error::ApiError,
     headers::RateLimit,
     limits::{Limits, saturated},
+    model::{self, Location, Operation, Param},
     retry::{self, ApiRules, RetryPolicy},
     trace::RequestSpan,
 };
@@ -32,10 +33,8 @@ pub(crate) struct ApiInfo {
     pub(crate) name: &'static str,
     /// The environment variable that holds the credential, named when one is missing.
     pub(crate) credential_variable: &'static str,
-    /// Every operation as (operationId, method, path template).
-    pub(crate) operations: &'static [(&'static str, &'static str, &'static str)],
-    /// Every bounded integer query parameter as (operationId, name, minimum, maximum).
-    pub(crate) query_bounds: &'static [(&'static str, &'static str, Option<i64>, Option<i64>)],
+    /// The API's operation model.
+    pub(crate) operations: &'static [Operation],
     /// The operations that need no credential.
     pub(crate) public_operations: &'static [&'static str],
     /// Whether a 503 means the credit cap rather than an outage.
@@ -52,8 +51,7 @@ pub struct Inner {
     credential_variable: &'static str,
     credential: Option<Secret>,
     base_path: String,
-    operations: &'static [(&'static str, &'static str, &'static str)],
-    query_bounds: &'static [(&'static str, &'static str, Option<i64>, Option<i64>)],
+    operations: &'static [Operation],
     public_operations: &'static [&'static str],
     pub(crate) retry: RetryPolicy,
     pub(crate) rules: ApiRules,
@@ -115,7 +113,6 @@ impl Inner {
             credential: credential.map(Secret),
             base_path,
             operations: api.operations,
-            query_bounds: api.query_bounds,
             public_operations: api.public_operations,
             retry,
             rules: ApiRules {
@@ -188,13 +185,9 @@ impl Inner {
         }
     }
 
-    /// An operation's (operationId, method, path template); the table is sorted by id.
-    fn operation(&self, id: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
-        let operations: &'static [(&'static str, &'static str, &'static str)] = self.operations;
-        operations
-            .binary_search_by(|(candidate, _, _)| (*candidate).cmp(id))
-            .ok()
-            .map(|i| &operations[i])
+    /// The operation of this id in the API's model.
+    pub(crate) fn operation(&self, id: &str) -> Option<&'static Operation> {
+        model::find(self.operations, id)
     }
 
     /// The rate-limit headers of the latest response that carried them.
@@ -228,9 +221,7 @@ pub(crate) async fn execute(
     operation: &'static str,
 ) -> reqwest::Result<reqwest::Response> {
     let method = request.method().clone();
-    let template = inner
-        .operation(operation)
-        .map_or("", |(_, _, template)| *template);
+    let template = inner.operation(operation).map_or("", |op| op.path);
     let span = RequestSpan::new(inner.api, operation, &method, template);
     let observe = |response: &reqwest::Response| {
         inner.observe(response);
@@ -271,18 +262,17 @@ pub(crate) fn prepare(
         ));
     }
 
-    let Some((_, _, template)) = inner.operation(operation_id) else {
+    let Some(operation) = inner.operation(operation_id) else {
         return Err(format!("unknown operation {operation_id}"));
     };
-    check_path_shape(&inner.base_path, template, request.url().path())
+    check_path_shape(&inner.base_path, operation.path, request.url().path())
         .map_err(|problem| format!("{operation_id}: {problem}"))?;
-    check_query(inner, operation_id, request.url())
-        .map_err(|problem| format!("{operation_id}: {problem}"))
+    check_query(operation, request.url()).map_err(|problem| format!("{operation_id}: {problem}"))
 }
 
 /// Checks the query against the spec's bounds, and a date range's order where both ends are
 /// given (HyperRep refuses `start_date` after `end_date`).
-fn check_query(inner: &Inner, operation_id: &str, url: &reqwest::Url) -> Result<(), String> {
+fn check_query(operation: &Operation, url: &reqwest::Url) -> Result<(), String> {
     if url.query().is_none() {
         return Ok(());
     }
@@ -294,13 +284,18 @@ fn check_query(inner: &Inner, operation_id: &str, url: &reqwest::Url) -> Result<
             "end_date" => end = Some(value.clone()),
             _ => {}
         }
-        let Some((_, _, min, max)) = inner
-            .query_bounds
-            .iter()
-            .find(|(id, parameter, _, _)| *id == operation_id && *parameter == name)
+        let Some(Param {
+            minimum: min,
+            maximum: max,
+            ..
+        }) = operation.param(&name, Location::Query)
         else {
             continue;
         };
+        let (min, max) = (*min, *max);
+        if min.is_none() && max.is_none() {
+            continue;
+        }
         let number: i64 = value
             .parse()
             .map_err(|_| format!("query parameter {name} must be a whole number, not {value:?}"))?;
@@ -350,81 +345,6 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<String, String> {
     }
 }
 
-/// One operation called with loose arguments (the MCP server's tools): path parameters by
-/// name, query pairs, and a JSON body, all checked like a generated call's.
-#[cfg(feature = "mcp")]
-pub(crate) struct LooseCall<'a> {
-    pub(crate) operation: &'a str,
-    pub(crate) path: Vec<(&'a str, String)>,
-    pub(crate) query: Vec<(&'a str, String)>,
-    pub(crate) body: Option<serde_json::Value>,
-}
-
-/// Sends a [`LooseCall`] through the same checks, retries and error reading as a generated
-/// call, and returns the JSON answer (`None` for an answer without a body).
-#[cfg(feature = "mcp")]
-pub(crate) async fn call_loose<B: ApiError + DeserializeOwned>(
-    inner: &Inner,
-    http: &reqwest::Client,
-    base_url: &str,
-    call: LooseCall<'_>,
-) -> Result<Option<serde_json::Value>, Error> {
-    let refuse =
-        |reason: String| Error::new(ErrorKind::InvalidRequest { reason }).with_api(inner.api);
-    let Some(&(id, method, template)) = inner.operation(call.operation) else {
-        return Err(refuse(format!("unknown operation {}", call.operation)));
-    };
-    let mut path = String::with_capacity(template.len() + 32);
-    for (i, part) in template.split('/').enumerate() {
-        if i > 0 {
-            path.push('/');
-        }
-        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            Some(name) => {
-                let value = call
-                    .path
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| v.as_str())
-                    .ok_or_else(|| refuse(format!("{id}: path parameter {name} is required")))?;
-                path.push_str(
-                    &path_segment(name, value).map_err(|p| refuse(format!("{id}: {p}")))?,
-                );
-            }
-            None => path.push_str(part),
-        }
-    }
-    let mut url = reqwest::Url::parse(&format!("{base_url}{path}"))
-        .map_err(|e| refuse(format!("{id}: cannot form the URL: {e}")))?;
-    if !call.query.is_empty() {
-        let mut pairs = url.query_pairs_mut();
-        for (name, value) in &call.query {
-            pairs.append_pair(name, value);
-        }
-    }
-    let method =
-        reqwest::Method::from_bytes(method.as_bytes()).expect("the spec's methods are valid");
-    let mut builder = http.request(method, url);
-    if let Some(body) = &call.body {
-        builder = builder.json(body);
-    }
-    let mut request = builder
-        .build()
-        .map_err(|e| inner.guard(Error::transport(inner.api, e)))?;
-    prepare(inner, &mut request, id).map_err(refuse)?;
-    bounded(inner, async {
-        let response = execute(inner, http, request, id)
-            .await
-            .map_err(|e| Error::transport(inner.api, e))?;
-        let (status, headers, bytes) = success_body::<B>(inner, response).await?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(None);
-        }
-        decode(inner, status, &headers, &bytes).map(Some)
-    })
-    .await
-}
-
 /// Runs one call's work (sending, retries, reading the answer) within the client's deadline,
 /// and hands its error back guarded. The future is dropped at the deadline, which closes the
 /// connection.
@@ -467,7 +387,7 @@ where
 
 /// The status, headers and body of a successful answer, or the error an unsuccessful one
 /// stands for. A body that breaks off is a transport error, never a shorter body.
-async fn success_body<B: ApiError + DeserializeOwned>(
+pub(crate) async fn success_body<B: ApiError + DeserializeOwned>(
     inner: &Inner,
     response: reqwest::Response,
 ) -> Result<
@@ -538,7 +458,7 @@ async fn read_bounded(
 }
 
 /// A successful answer's JSON body, or a decode error that keeps a scrubbed start of it.
-fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     inner: &Inner,
     status: reqwest::StatusCode,
     headers: &reqwest::header::HeaderMap,
@@ -686,12 +606,24 @@ fn check_path_shape(base_path: &str, template: &str, actual: &str) -> Result<(),
 mod tests {
     use super::check_path_shape;
 
-    /// The transport finds an operation by binary search on its id, in each API's table.
+    /// The transport finds an operation by its id and fills its path from its parameters.
     #[test]
-    fn operation_tables_are_sorted_by_id_and_unique() {
+    fn operation_models_have_unique_ids_and_declare_every_path_parameter() {
         fn check<A: crate::config::Api>() {
-            let ids: Vec<&str> = A::OPERATIONS.iter().map(|(id, _, _)| *id).collect();
+            let mut ids: Vec<&str> = A::OPERATIONS.iter().map(|op| op.id).collect();
+            ids.sort_unstable();
             assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+            for op in A::OPERATIONS {
+                for part in op.path.split('/') {
+                    if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                        assert!(
+                            op.param(name, crate::model::Location::Path).is_some(),
+                            "{}: {name}",
+                            op.id
+                        );
+                    }
+                }
+            }
         }
         #[cfg(feature = "hockeystack")]
         check::<crate::hockeystack::HockeyStack>();

@@ -415,6 +415,15 @@ pub(crate) fn snippet(text: &str) -> String {
     out
 }
 
+impl AgentRef {
+    /// The deal's or company's id.
+    pub fn id(&self) -> &str {
+        match self {
+            AgentRef::Deal(id) | AgentRef::Company(id) => id,
+        }
+    }
+}
+
 impl fmt::Display for AgentRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

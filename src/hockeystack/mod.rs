@@ -54,9 +54,20 @@ pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/hockeystack_mock.rs"));
 }
 
+/// The operation model (see `crate::model`) and the typed paginators it describes.
 mod operations {
     include!(concat!(env!("OUT_DIR"), "/hockeystack_operations.rs"));
 }
+
+/// An operation of HockeyStack's model; the ids the hand-written calls name are checked by a
+/// test against the spec.
+pub(crate) fn operation(id: &str) -> &'static crate::model::Operation {
+    crate::model::find(operations::OPERATIONS, id)
+        .unwrap_or_else(|| panic!("the HockeyStack spec has no operation {id}"))
+}
+
+#[cfg(feature = "mcp")]
+pub(crate) use operations::TAGS;
 
 /// Marker for HockeyStack in [`ClientBuilder`](crate::ClientBuilder).
 #[derive(Debug, Clone, Copy)]
@@ -72,7 +83,6 @@ crate::config::api_client! {
     auth_header: reqwest::header::AUTHORIZATION,
     auth_value: |token| format!("Bearer {token}"),
     operations: operations::OPERATIONS,
-    query_bounds: operations::QUERY_BOUNDS,
     public_operations: &["health"],
     credits_on_503: true,
 }
@@ -89,24 +99,4 @@ impl crate::error::ApiError for types::ErrorEnvelope {
             problems: Vec::new(),
         }
     }
-}
-
-/// HockeyStack pages say where the list goes on with `next_cursor` alone.
-fn continuation(next_cursor: Option<String>) -> crate::paginate::Continuation {
-    crate::paginate::Continuation {
-        next_cursor,
-        has_more: None,
-    }
-}
-
-crate::paginate::paginated! {
-    ListCompanyAgents => CompanyAgentList, CompanyAgentState, cursor, |p| (p.agents, continuation(p.next_cursor));
-    ListDealAgents => AgentList, AgentState, cursor, |p| (p.agents, continuation(p.next_cursor));
-    ListDealConversations => ConversationList, Conversation, cursor, |p| (p.conversations, continuation(p.next_cursor));
-    ListCompanyConversations => ConversationList, Conversation, cursor, |p| (p.conversations, continuation(p.next_cursor));
-    // Message lists take the previous page's `next_cursor` as `after`.
-    ListDealConversationMessages => MessageList, Message, after, |p| (p.messages, continuation(p.next_cursor));
-    ListCompanyConversationMessages => MessageList, Message, after, |p| (p.messages, continuation(p.next_cursor));
-    ListTasks => TaskList, Task, cursor, |p| (p.tasks, continuation(p.next_cursor));
-    CreditsOperations => CreditOperationList, CreditOperation, cursor, |p| (p.operations, continuation(p.next_cursor));
 }

@@ -16,10 +16,8 @@ use serde_json::Value;
 
 use super::{Client, types};
 use crate::{
-    AgentRef, Error, ErrorKind,
-    error::snippet,
-    sse::SseParser,
-    transport::{self, Inner},
+    AgentRef, Error, ErrorKind, call::OperationCall, error::snippet, sse::SseParser,
+    transport::Inner,
 };
 
 /// The API's name in errors.
@@ -351,60 +349,27 @@ async fn stream_reply(
     types::ConversationId::try_from(conversation_id).map_err(|e| refuse(format!("cid: {e}")))?;
     let message = types::SendMessageRequestMessage::try_from(message)
         .map_err(|e| refuse(format!("message: {e}")))?;
-    let cid = transport::path_segment("cid", conversation_id).map_err(refuse)?;
-    let (operation, path) = match &agent {
+    let (operation, owner_param) = match &agent {
         AgentRef::Deal(id) => {
             types::DealId::try_from(id.as_str()).map_err(|e| refuse(format!("deal_id: {e}")))?;
-            let id = transport::path_segment("deal_id", id).map_err(refuse)?;
-            (
-                "send_deal_message",
-                format!("/deals/{id}/conversations/{cid}/messages"),
-            )
+            ("send_deal_message", "dealId")
         }
         AgentRef::Company(id) => {
             types::CompanyId::try_from(id.as_str())
                 .map_err(|e| refuse(format!("company_id: {e}")))?;
-            let id = transport::path_segment("company_id", id).map_err(refuse)?;
-            (
-                "send_company_message",
-                format!("/companies/{id}/conversations/{cid}/messages"),
-            )
+            ("send_company_message", "companyId")
         }
     };
-    let inner = Arc::clone(client.inner());
-    let mut request = client
-        .client()
-        .post(format!("{}{path}", client.baseurl()))
-        .header(reqwest::header::ACCEPT, "text/event-stream")
-        .json(&serde_json::json!({ "message": message, "stream": true }))
-        .build()
-        .map_err(|e| inner.guard(Error::transport(API, e)))?;
-    transport::prepare(&inner, &mut request, operation).map_err(refuse)?;
-    // The call's deadline covers the request and the answer's head; the events that follow
+    let operation = super::operation(operation);
+    let response = OperationCall::new(operation)
+        .path(owner_param, agent.id())
+        .path("cid", conversation_id)
+        .body(serde_json::json!({ "message": message, "stream": true }))
+        .event_stream::<super::ErrorBody, _>(client)
+        .await?;
+    // The call's deadline covered the request and the answer's head; the events that follow
     // are bounded by the read timeout between them (and `total_timeout`, when set).
-    let response = transport::bounded(&inner, async {
-        let response = transport::execute(&inner, client.client(), request, operation)
-            .await
-            .map_err(|e| Error::transport(API, e))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(transport::error_from_response::<super::ErrorBody>(&inner, response).await);
-        }
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !content_type.starts_with("text/event-stream") {
-            return Err(invalid(format!(
-                "asked for an event stream, got {status} with content type \"{}\"",
-                snippet(content_type)
-            ))
-            .with_status(status.as_u16()));
-        }
-        Ok(response)
-    })
-    .await?;
+    let inner = Arc::clone(client.inner());
     Ok(ReplyStream::new(
         response,
         Arc::clone(&inner),

@@ -44,9 +44,13 @@ pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/hyperrep_mock.rs"));
 }
 
+/// The operation model (see `crate::model`) and the typed paginators it describes.
 mod operations {
     include!(concat!(env!("OUT_DIR"), "/hyperrep_operations.rs"));
 }
+
+#[cfg(feature = "mcp")]
+pub(crate) use operations::TAGS;
 
 /// Marker for HyperRep in [`ClientBuilder`](crate::ClientBuilder).
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +66,6 @@ crate::config::api_client! {
     auth_header: reqwest::header::HeaderName::from_static("x-api-key"),
     auth_value: |key| key.to_owned(),
     operations: operations::OPERATIONS,
-    query_bounds: operations::QUERY_BOUNDS,
     public_operations: &[],
     credits_on_503: false,
 }
@@ -101,25 +104,4 @@ impl crate::error::ApiError for types::ErrorEnvelope {
             },
         }
     }
-}
-
-/// HyperRep pages carry both `next_cursor` and `has_more`; the paginator checks they agree.
-fn continuation(pagination: types::Pagination) -> crate::paginate::Continuation {
-    crate::paginate::Continuation {
-        next_cursor: pagination.next_cursor,
-        has_more: Some(pagination.has_more),
-    }
-}
-
-crate::paginate::paginated! {
-    ListAgents => AgentPage, Agent, cursor, |p| (p.data, continuation(p.pagination));
-    ListAgentConversations => ConversationPage, Conversation, cursor, |p| (p.data, continuation(p.pagination));
-    ListAgentSales => SalePage, Sale, cursor, |p| (p.data, continuation(p.pagination));
-    ListConversations => ConversationPage, Conversation, cursor, |p| (p.data, continuation(p.pagination));
-    ListConversationMessages => MessagePage, Message, cursor, |p| (p.data, continuation(p.pagination));
-    ListContacts => ContactPage, Contact, cursor, |p| (p.data, continuation(p.pagination));
-    ListContactConversations => ConversationPage, Conversation, cursor, |p| (p.data, continuation(p.pagination));
-    ListCompanies => CompanyPage, Company, cursor, |p| (p.data, continuation(p.pagination));
-    ListSales => SalePage, Sale, cursor, |p| (p.data, continuation(p.pagination));
-    ListResponseDrafts => ResponseDraftPage, ResponseDraft, cursor, |p| (p.data, continuation(p.pagination));
 }

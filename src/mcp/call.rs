@@ -2,20 +2,19 @@
 //! sent through the crate's transport (its checks, retries and error reading), and, for a
 //! list with `max_items`, the pages walked by the crate's paginator.
 
-use std::sync::Arc;
-
 use futures_core::future::BoxFuture;
 use futures_util::TryStreamExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    catalog::{Body, ListShape, Operation, Service},
+    catalog::{Operation, Service},
     progress::Reporter,
 };
 use crate::{
     Error, ErrorKind, Paginated,
+    call::OperationCall,
+    model,
     paginate::{Continuation, sealed},
-    transport::{LooseCall, call_loose},
 };
 
 /// The clients the tools call, one per API that is served.
@@ -29,10 +28,10 @@ impl Clients {
     /// Sends one operation with its arguments.
     pub(crate) async fn send(
         &self,
-        operation: &Operation,
+        operation: Operation,
         arguments: &Map<String, Value>,
     ) -> Result<Option<Value>, Error> {
-        let call = loose_call(operation, arguments);
+        let call = operation_call(operation.model, arguments);
         let missing = |api| {
             Error::new(ErrorKind::InvalidRequest {
                 reason: format!("{api} is not served by this server"),
@@ -44,23 +43,11 @@ impl Clients {
                     .hockeystack
                     .as_ref()
                     .ok_or_else(|| missing("HockeyStack"))?;
-                call_loose::<crate::hockeystack::ErrorBody>(
-                    &client.inner,
-                    &client.client,
-                    &client.baseurl,
-                    call,
-                )
-                .await
+                call.json::<crate::hockeystack::ErrorBody, _>(client).await
             }
             Service::HyperRep => {
                 let client = self.hyperrep.as_ref().ok_or_else(|| missing("HyperRep"))?;
-                call_loose::<crate::hyperrep::ErrorBody>(
-                    &client.inner,
-                    &client.client,
-                    &client.baseurl,
-                    call,
-                )
-                .await
+                call.json::<crate::hyperrep::ErrorBody, _>(client).await
             }
         }
     }
@@ -80,15 +67,13 @@ impl Clients {
 
 /// The request an operation's arguments make. The arguments were checked against the tool's
 /// schema, so each one is where the schema says.
-fn loose_call<'a>(operation: &'a Operation, arguments: &Map<String, Value>) -> LooseCall<'a> {
-    let mut call = LooseCall {
-        operation: &operation.id,
-        path: Vec::new(),
-        query: Vec::new(),
-        body: None,
-    };
-    for param in &operation.params {
-        let Some(value) = arguments.get(&param.name) else {
+fn operation_call(
+    operation: &'static model::Operation,
+    arguments: &Map<String, Value>,
+) -> OperationCall {
+    let mut call = OperationCall::new(operation);
+    for param in operation.params {
+        let Some(value) = arguments.get(param.name) else {
             continue;
         };
         let values: Vec<String> = match value {
@@ -97,24 +82,28 @@ fn loose_call<'a>(operation: &'a Operation, arguments: &Map<String, Value>) -> L
             value => vec![scalar(value)],
         };
         for value in values {
-            if param.in_path {
-                call.path.push((&param.name, value));
-            } else {
-                call.query.push((&param.name, value));
-            }
+            call = match param.location {
+                model::Location::Path => call.path(param.name, value),
+                model::Location::Query => call.query(param.name, value),
+                // No tool argument is a header.
+                model::Location::Header => call,
+            };
         }
     }
-    call.body = match &operation.body {
+    let body = match &operation.body {
         None => None,
-        Some(Body::Whole) => arguments.get("body").cloned(),
-        Some(Body::Properties(names)) => Some(Value::Object(
-            names
+        Some(_) if operation.tool.body_whole => arguments.get("body").cloned(),
+        Some(body) => Some(Value::Object(
+            body.properties
                 .iter()
-                .filter_map(|name| Some((name.clone(), arguments.get(name)?.clone())))
+                .filter_map(|name| Some(((*name).to_owned(), arguments.get(*name)?.clone())))
                 .collect(),
         )),
     };
-    call
+    match body {
+        Some(body) => call.body(body),
+        None => call,
+    }
 }
 
 /// A parameter value as it goes into a URL: strings as they are, numbers and booleans as JSON
@@ -140,19 +129,19 @@ fn scalar(value: &Value) -> String {
 /// sends more than asked has its whole page returned rather than some of it dropped.
 pub(crate) async fn gather(
     clients: &Clients,
-    operation: &Arc<Operation>,
-    shape: &ListShape,
+    operation: Operation,
+    shape: &model::List,
     mut arguments: Map<String, Value>,
     max_items: u64,
     reporter: &Reporter,
 ) -> Result<Value, (Error, Value)> {
     let start = arguments
-        .remove(&shape.cursor_param)
+        .remove(shape.cursor)
         .and_then(|c| c.as_str().map(str::to_owned));
     let asked_limit = arguments.get("limit").and_then(Value::as_u64);
     let page_size = |remaining: u64| {
-        shape
-            .max_limit
+        operation
+            .max_limit()
             .map(|max| asked_limit.unwrap_or(max).min(max).min(remaining))
     };
     let mut items = Vec::new();
@@ -171,7 +160,7 @@ pub(crate) async fn gather(
         }
         let list = JsonList {
             clients: clients.clone(),
-            operation: operation.clone(),
+            operation,
             arguments: walk_arguments,
         };
         let mut walk = match cursor.clone() {
@@ -236,14 +225,14 @@ fn gathered(items: Vec<Value>, next_cursor: Option<String>, pages: u32) -> Value
 #[derive(Clone)]
 struct JsonList {
     clients: Clients,
-    operation: Arc<Operation>,
+    operation: Operation,
     arguments: Map<String, Value>,
 }
 
 /// One page, with the shape that reads it.
 struct JsonPage {
     body: Option<Value>,
-    operation: Arc<Operation>,
+    operation: Operation,
 }
 
 impl sealed::Sealed for JsonList {}
@@ -254,27 +243,27 @@ impl Paginated for JsonList {
     type Fetch = BoxFuture<'static, Result<JsonPage, Error>>;
 
     fn with_cursor(mut self, cursor: String) -> Self {
-        if let Some(shape) = &self.operation.list {
+        if let Some(shape) = &self.operation.model.list {
             self.arguments
-                .insert(shape.cursor_param.clone(), Value::String(cursor));
+                .insert(shape.cursor.to_owned(), Value::String(cursor));
         }
         self
     }
 
     fn fetch(self) -> Self::Fetch {
         Box::pin(async move {
-            let body = self.clients.send(&self.operation, &self.arguments).await?;
+            let body = self.clients.send(self.operation, &self.arguments).await?;
             // A page without its array would read as an empty page and end the walk early.
-            if let Some(shape) = &self.operation.list
+            if let Some(shape) = &self.operation.model.list
                 && !body
                     .as_ref()
-                    .and_then(|b| b.get(&shape.items))
+                    .and_then(|b| b.get(shape.items))
                     .is_some_and(Value::is_array)
             {
                 return Err(Error::new(ErrorKind::InvalidResponse {
                     reason: format!(
                         "{}: a page without its `{}` array",
-                        self.operation.id, shape.items
+                        self.operation.model.id, shape.items
                     ),
                 }));
             }
@@ -286,23 +275,22 @@ impl Paginated for JsonList {
     }
 
     fn split(page: JsonPage) -> (Vec<Value>, Continuation) {
-        let Some(shape) = &page.operation.list else {
+        let Some(shape) = &page.operation.model.list else {
             return (Vec::new(), Continuation::default());
         };
         let Some(mut body) = page.body else {
             return (Vec::new(), Continuation::default());
         };
         let next_cursor = body
-            .pointer(&shape.next_cursor)
+            .pointer(shape.next_cursor)
             .and_then(Value::as_str)
             .filter(|c| !c.is_empty())
             .map(str::to_owned);
         let has_more = shape
             .has_more
-            .as_deref()
             .and_then(|p| body.pointer(p))
             .and_then(Value::as_bool);
-        let items = match body.get_mut(&shape.items).map(Value::take) {
+        let items = match body.get_mut(shape.items).map(Value::take) {
             Some(Value::Array(items)) => items,
             _ => Vec::new(),
         };

@@ -1,14 +1,16 @@
-//! The server's tools, derived from the specs as written: one per operation, named
-//! `<api>_<operationId>` so that a tool can be found from the spec and the other way round,
-//! grouped in toolsets by the operation's tag, with the operation's parameters and body
-//! properties as arguments. The composite tools take their arguments from the same specs.
+//! The server's tools, read from each API's operation model (which `build.rs` writes from the
+//! spec, input schemas included): one tool per operation, named `<api>_<operationId>` so that
+//! a tool can be found from the spec and the other way round, grouped in toolsets by the
+//! operation's tag, with the operation's parameters and body properties as arguments. The
+//! composite tools take their arguments' schemas from the same model. Nothing is parsed but
+//! the schemas' JSON text.
 
 use std::sync::Arc;
 
 use rmcp::model::{Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
 
-use super::schema::{dereference, resolve, to_json_schema};
+use crate::{config::Api, model};
 
 /// Which API a tool calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,19 +28,28 @@ impl Service {
         }
     }
 
-    fn spec(self) -> &'static str {
+    /// The API's operation model.
+    pub(crate) fn operations(self) -> &'static [model::Operation] {
         match self {
-            Service::HockeyStack => {
-                include_str!(concat!(env!("OUT_DIR"), "/hockeystack_spec.json"))
-            }
-            Service::HyperRep => include_str!(concat!(env!("OUT_DIR"), "/hyperrep_spec.json")),
+            Service::HockeyStack => crate::hockeystack::HockeyStack::OPERATIONS,
+            Service::HyperRep => crate::hyperrep::HyperRep::OPERATIONS,
         }
     }
-}
 
-/// Body properties a tool leaves out, as (schema, property): `stream: true` turns the answer
-/// into an event stream, and a tool answers once.
-const HIDDEN_PROPERTIES: &[(&str, &str)] = &[("SendMessageRequest", "stream")];
+    /// The spec's tags, in its order.
+    fn tags(self) -> &'static [&'static str] {
+        match self {
+            Service::HockeyStack => crate::hockeystack::TAGS,
+            Service::HyperRep => crate::hyperrep::TAGS,
+        }
+    }
+
+    /// One operation of the API's model, by id.
+    fn operation(self, id: &str) -> Result<&'static model::Operation, String> {
+        model::find(self.operations(), id)
+            .ok_or_else(|| format!("the {} model has no operation {id}", self.prefix()))
+    }
+}
 
 /// The most items one call of a list tool gathers with `max_items`.
 pub(crate) const MAX_ITEMS: u64 = 1000;
@@ -46,53 +57,28 @@ pub(crate) const MAX_ITEMS: u64 = 1000;
 /// How long a waiting tool waits at most, in seconds, when the call does not say.
 pub(crate) const DEFAULT_WAIT_SECONDS: u64 = 300;
 
-/// Where one argument of an operation's tool goes.
-#[derive(Debug, Clone)]
-pub(crate) struct Param {
-    pub(crate) name: String,
-    pub(crate) in_path: bool,
-}
-
-/// How an operation's body is taken from the arguments.
-#[derive(Debug, Clone)]
-pub(crate) enum Body {
-    /// Each body property is an argument of its own.
-    Properties(Vec<String>),
-    /// The body is the `body` argument (its properties clash with a parameter's name, or it
-    /// is not an object).
-    Whole,
-}
-
-/// How a list operation's pages are read, from its 200 schema.
-#[derive(Debug, Clone)]
-pub(crate) struct ListShape {
-    /// The page's array of items.
-    pub(crate) items: String,
-    /// The query parameter that takes the cursor (`cursor`, or `after` for messages).
-    pub(crate) cursor_param: String,
-    /// Where the next page's cursor is (a JSON pointer).
-    pub(crate) next_cursor: String,
-    /// Where the page says whether more exist, when it does (a JSON pointer).
-    pub(crate) has_more: Option<String>,
-    /// The page size's documented maximum, when the operation takes `limit`.
-    pub(crate) max_limit: Option<u64>,
-}
-
-/// One operation of one API.
-#[derive(Debug)]
+/// One operation of one API, as a tool calls it.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Operation {
     pub(crate) service: Service,
-    pub(crate) id: String,
-    pub(crate) params: Vec<Param>,
-    pub(crate) body: Option<Body>,
-    pub(crate) list: Option<ListShape>,
+    pub(crate) model: &'static model::Operation,
+}
+
+impl Operation {
+    /// The page size's documented maximum, when the operation takes `limit`.
+    pub(crate) fn max_limit(&self) -> Option<u64> {
+        self.model
+            .param("limit", model::Location::Query)
+            .and_then(|p| p.maximum)
+            .and_then(|m| u64::try_from(m).ok())
+    }
 }
 
 /// What calling a tool does.
 #[derive(Debug, Clone)]
 pub(crate) enum Action {
     /// One operation (or, with `max_items`, a list's pages).
-    Operation(Arc<Operation>),
+    Operation(Operation),
     /// HockeyStack: ensure the agent, open or reuse a conversation, send, wait for the reply.
     AskAgent,
     /// HockeyStack: ensure the agent is active, with progress.
@@ -111,106 +97,41 @@ pub(crate) struct ToolDef {
 }
 
 /// Every tool of one API, grouped by toolset in the order of the spec's tags; within a
-/// toolset, operations by path, then the composite tools.
+/// toolset, operations in the spec's order, then the composite tools.
 pub(crate) fn tools(service: Service) -> Result<Vec<ToolDef>, String> {
-    let spec: Value = serde_json::from_str(service.spec())
-        .map_err(|e| format!("the embedded {} spec: {e}", service.prefix()))?;
-    let mut tools = Vec::new();
-    let paths = spec
-        .get("paths")
-        .and_then(Value::as_object)
-        .ok_or("the spec has no paths")?;
-    for (path, item) in paths {
-        for method in ["get", "put", "post", "patch", "delete"] {
-            if let Some(operation) = item.get(method) {
-                tools.push(
-                    operation_tool(service, &spec, item, method, operation)
-                        .map_err(|e| format!("{} {path}: {e}", method.to_uppercase()))?,
-                );
-            }
-        }
-    }
+    let mut tools = service
+        .operations()
+        .iter()
+        .map(|operation| {
+            operation_tool(service, operation).map_err(|e| format!("{}: {e}", operation.id))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     if service == Service::HockeyStack {
-        tools.extend(hockeystack_composites(&spec)?);
+        tools.extend(hockeystack_composites()?);
     }
-    // Grouped by toolset, in the order the spec lists its tags.
-    let tags: Vec<String> = spec
-        .get("tags")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t.get("name").and_then(Value::as_str))
-        .map(|t| format!("{}_{}", service.prefix(), t.to_lowercase()))
-        .collect();
+    let tags: Vec<String> = service.tags().iter().map(|t| toolset(service, t)).collect();
     tools.sort_by_key(|def| tags.iter().position(|t| *t == def.toolset));
     Ok(tools)
 }
 
+fn toolset(service: Service, tag: &str) -> String {
+    format!("{}_{}", service.prefix(), tag.to_lowercase())
+}
+
+/// An operation's input schema, as the model holds it.
+fn input_schema(operation: &model::Operation) -> Result<Value, String> {
+    serde_json::from_str(operation.tool.input_schema)
+        .map_err(|e| format!("the input schema of {}: {e}", operation.id))
+}
+
 fn operation_tool(
     service: Service,
-    spec: &Value,
-    item: &Value,
-    method: &str,
-    operation: &Value,
+    operation: &'static model::Operation,
 ) -> Result<ToolDef, String> {
-    let id = operation
-        .get("operationId")
-        .and_then(Value::as_str)
-        .ok_or("no operationId")?;
-    let name = format!("{}_{id}", service.prefix());
-    let tag = operation
-        .pointer("/tags/0")
-        .and_then(Value::as_str)
-        .ok_or("no tag")?;
-    let toolset = format!("{}_{}", service.prefix(), tag.to_lowercase());
-
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    let mut params = Vec::new();
-    let declared = item
-        .get("parameters")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .chain(
-            operation
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten(),
-        );
-    for parameter in declared {
-        let parameter = dereference(spec, parameter)?;
-        let name = parameter
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or("a parameter without name")?;
-        let location = parameter.get("in").and_then(Value::as_str).unwrap_or("");
-        if !matches!(location, "path" | "query") {
-            continue;
-        }
-        properties.insert(name.to_owned(), parameter_schema(spec, parameter)?);
-        if parameter.get("required") == Some(&Value::Bool(true)) {
-            required.push(Value::from(name));
-        }
-        params.push(Param {
-            name: name.to_owned(),
-            in_path: location == "path",
-        });
-    }
-
-    let body = match operation.get("requestBody") {
-        Some(body) => Some(body_arguments(
-            spec,
-            dereference(spec, body)?,
-            &mut properties,
-            &mut required,
-        )?),
-        None => None,
-    };
-
-    let list = list_shape(spec, operation, &params)?;
-    if list.is_some() {
+    let mut schema = input_schema(operation)?;
+    if operation.list.is_some()
+        && let Some(Value::Object(properties)) = schema.get_mut("properties")
+    {
         properties.insert(
             "max_items".into(),
             json!({
@@ -224,197 +145,63 @@ fn operation_tool(
             }),
         );
     }
-
-    let summary = operation
-        .get("summary")
-        .and_then(Value::as_str)
-        .unwrap_or(id);
-    let summary = summary.trim_end_matches('.');
-    let mut description = match operation.get("description").and_then(Value::as_str) {
-        Some(text) => format!("{summary}. {}", text.trim()),
-        None => summary.to_owned(),
+    let summary = operation.summary;
+    let mut description = if operation.description.is_empty() {
+        summary.to_owned()
+    } else {
+        format!("{summary}. {}", operation.description)
     };
-    let deprecated = operation.get("deprecated") == Some(&Value::Bool(true));
-    if deprecated {
+    if operation.deprecated {
         description = format!("Deprecated operation, kept for old integrations. {description}");
     }
-    let writes = method != "get";
-    let schema = object_schema(properties, required);
-    let tool = Tool::new(name, description, as_object(&schema))
-        .with_title(if deprecated {
-            format!("{summary} (deprecated)")
-        } else {
-            summary.to_owned()
-        })
-        .with_annotations(
-            ToolAnnotations::new()
-                .read_only(!writes)
-                .destructive(method == "delete")
-                .idempotent(matches!(method, "get" | "put" | "delete"))
-                .open_world(true),
-        );
+    let writes = operation.writes();
+    let method = operation.method;
+    let tool = Tool::new(
+        format!("{}_{}", service.prefix(), operation.id),
+        description,
+        as_object(&schema),
+    )
+    .with_title(if operation.deprecated {
+        format!("{summary} (deprecated)")
+    } else {
+        summary.to_owned()
+    })
+    .with_annotations(
+        ToolAnnotations::new()
+            .read_only(!writes)
+            .destructive(method == model::Method::Delete)
+            .idempotent(matches!(
+                method,
+                model::Method::Get | model::Method::Put | model::Method::Delete
+            ))
+            .open_world(true),
+    );
     Ok(ToolDef {
         tool,
-        toolset,
+        toolset: toolset(service, operation.tag),
         writes,
         schema,
-        action: Action::Operation(Arc::new(Operation {
+        action: Action::Operation(Operation {
             service,
-            id: id.to_owned(),
-            params,
-            body,
-            list,
-        })),
+            model: operation,
+        }),
     })
 }
 
-/// A parameter's schema with the parameter's own description and example.
-fn parameter_schema(spec: &Value, parameter: &Value) -> Result<Value, String> {
-    let mut schema = to_json_schema(spec, parameter.get("schema").unwrap_or(&json!({})))?;
-    if let Value::Object(members) = &mut schema {
-        if let Some(description) = parameter.get("description") {
-            members.insert("description".into(), description.clone());
-        }
-        if let Some(example) = parameter.get("example") {
-            members
-                .entry("examples")
-                .or_insert_with(|| json!([example]));
-        }
-    }
-    Ok(schema)
-}
-
-/// Adds the body's arguments: its properties one by one where that is unambiguous.
-fn body_arguments(
-    spec: &Value,
-    body: &Value,
-    properties: &mut Map<String, Value>,
-    required: &mut Vec<Value>,
-) -> Result<Body, String> {
-    let body_required = body.get("required") == Some(&Value::Bool(true));
-    let declared = body
-        .pointer("/content/application~1json/schema")
-        .ok_or("a request body without a JSON schema")?;
-    let name = declared
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.rsplit('/').next())
-        .unwrap_or("");
-    let mut schema = to_json_schema(spec, declared)?;
-    if let Some(Value::Object(members)) = schema.get_mut("properties") {
-        for (schema_name, property) in HIDDEN_PROPERTIES {
-            if *schema_name == name {
-                members.remove(*property);
-            }
-        }
-    }
-    let flat = schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .filter(|members| {
-            !members
-                .keys()
-                .any(|k| properties.contains_key(k) || k == "max_items")
-        });
-    match flat {
-        Some(members) => {
-            for (name, property) in members {
-                properties.insert(name.clone(), property.clone());
-            }
-            if body_required {
-                required.extend(
-                    schema
-                        .get("required")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .filter(|r| r.as_str().is_some_and(|r| members.contains_key(r)))
-                        .cloned(),
-                );
-            }
-            Ok(Body::Properties(members.keys().cloned().collect()))
-        }
-        None => {
-            properties.insert("body".into(), schema);
-            if body_required {
-                required.push("body".into());
-            }
-            Ok(Body::Whole)
-        }
-    }
-}
-
-/// How a list's pages are read, for an operation that takes a cursor.
-fn list_shape(
-    spec: &Value,
-    operation: &Value,
-    params: &[Param],
-) -> Result<Option<ListShape>, String> {
-    let Some(cursor_param) = params
-        .iter()
-        .find(|p| !p.in_path && matches!(p.name.as_str(), "cursor" | "after"))
-    else {
-        return Ok(None);
-    };
-    let response = operation
-        .pointer("/responses/200")
-        .ok_or("a list without a 200 answer")?;
-    let schema = dereference(
-        spec,
-        dereference(spec, response)?
-            .pointer("/content/application~1json/schema")
-            .ok_or("a list whose 200 answer has no JSON schema")?,
-    )?;
-    let members = schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .ok_or("a list page without properties")?;
-    let items = members
-        .iter()
-        .find(|(_, p)| dereference(spec, p).is_ok_and(|p| p.get("type") == Some(&json!("array"))))
-        .map(|(name, _)| name.clone())
-        .ok_or("a list page without an array")?;
-    let (next_cursor, has_more) = if members.contains_key("next_cursor") {
-        ("/next_cursor".to_owned(), None)
-    } else if let Some(pagination) = members.get("pagination") {
-        let pagination = dereference(spec, pagination)?;
-        if pagination.pointer("/properties/next_cursor").is_none() {
-            return Err("a list page whose pagination has no next_cursor".into());
-        }
-        let has_more = pagination
-            .pointer("/properties/has_more")
-            .map(|_| "/pagination/has_more".to_owned());
-        ("/pagination/next_cursor".to_owned(), has_more)
-    } else {
-        return Err("a list page without next_cursor".into());
-    };
-    let max_limit = operation
-        .get("parameters")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|p| dereference(spec, p).ok())
-        .find(|p| p.get("name") == Some(&json!("limit")))
-        .and_then(|p| p.pointer("/schema/maximum"))
-        .and_then(Value::as_u64);
-    Ok(Some(ListShape {
-        items,
-        cursor_param: cursor_param.name.clone(),
-        next_cursor,
-        has_more,
-        max_limit,
-    }))
+/// One argument of an operation's tool, with its schema.
+fn argument(operation: &model::Operation, name: &str) -> Result<Value, String> {
+    input_schema(operation)?
+        .pointer(&format!("/properties/{name}"))
+        .cloned()
+        .ok_or_else(|| format!("{} has no argument {name}", operation.id))
 }
 
 /// HockeyStack's composite tools: one question to an agent from start to answer, and an
 /// agent made ready with progress.
-fn hockeystack_composites(spec: &Value) -> Result<Vec<ToolDef>, String> {
-    let parameter = |component: &str| -> Result<Value, String> {
-        parameter_schema(
-            spec,
-            resolve(spec, &format!("#/components/parameters/{component}"))?,
-        )
-    };
+fn hockeystack_composites() -> Result<Vec<ToolDef>, String> {
+    let service = Service::HockeyStack;
+    let deal_message = service.operation("send_deal_message")?;
+    let company_message = service.operation("send_company_message")?;
     let wait = json!({
         "type": "integer", "minimum": 1, "maximum": 3600,
         "description": format!(
@@ -423,19 +210,14 @@ fn hockeystack_composites(spec: &Value) -> Result<Vec<ToolDef>, String> {
         ),
     });
     let owner = |properties: &mut Map<String, Value>| -> Result<(), String> {
-        properties.insert("dealId".into(), parameter("DealId")?);
-        properties.insert("companyId".into(), parameter("CompanyId")?);
+        properties.insert("dealId".into(), argument(deal_message, "dealId")?);
+        properties.insert("companyId".into(), argument(company_message, "companyId")?);
         Ok(())
     };
 
     let mut ask = Map::new();
     owner(&mut ask)?;
-    let mut question = to_json_schema(
-        spec,
-        resolve(spec, "#/components/schemas/SendMessageRequest")?
-            .pointer("/properties/message")
-            .ok_or("SendMessageRequest has no message")?,
-    )?;
+    let mut question = argument(deal_message, "message")?;
     if let Value::Object(members) = &mut question {
         members.insert(
             "description".into(),
@@ -443,7 +225,7 @@ fn hockeystack_composites(spec: &Value) -> Result<Vec<ToolDef>, String> {
         );
     }
     ask.insert("question".into(), question);
-    let mut conversation = parameter("ConversationId")?;
+    let mut conversation = argument(deal_message, "cid")?;
     if let Value::Object(members) = &mut conversation {
         members.insert(
             "description".into(),

@@ -1,130 +1,12 @@
-//! The specs' OpenAPI 3.0 schemas as the self-contained JSON Schemas MCP tools declare, and
-//! the check of a tool call's arguments against them.
+//! The check of a tool call's arguments against the tool's JSON Schema.
 //!
 //! A tool's schema is the spec's schema with every `$ref` written out, `nullable` spelled as
 //! JSON Schema spells it (`"type": ["string", "null"]`), `example` as `examples`, and the
-//! spec's extensions left out. The check covers the keywords the specs use, so that a call an
-//! assistant got wrong is answered with every problem at once, before anything is sent.
+//! spec's extensions left out (`build.rs` writes it into the operation model). The check
+//! covers the keywords the specs use, so that a call an assistant got wrong is answered with
+//! every problem at once, before anything is sent.
 
 use serde_json::{Map, Value};
-
-/// How deep `$ref`s may nest before the schema is taken for a cycle.
-const MAX_DEPTH: usize = 32;
-
-/// The component a local reference (`#/components/schemas/Task`) points to.
-pub(crate) fn resolve<'a>(spec: &'a Value, reference: &str) -> Result<&'a Value, String> {
-    reference
-        .strip_prefix('#')
-        .and_then(|pointer| spec.pointer(pointer))
-        .ok_or_else(|| format!("the spec has no {reference}"))
-}
-
-/// Follows `$ref`s until a value that is not one.
-pub(crate) fn dereference<'a>(spec: &'a Value, mut value: &'a Value) -> Result<&'a Value, String> {
-    for _ in 0..MAX_DEPTH {
-        match value.get("$ref").and_then(Value::as_str) {
-            Some(reference) => value = resolve(spec, reference)?,
-            None => return Ok(value),
-        }
-    }
-    Err("references nest too deep".into())
-}
-
-/// An OpenAPI 3.0.3 schema of `spec` as a self-contained JSON Schema.
-pub(crate) fn to_json_schema(spec: &Value, schema: &Value) -> Result<Value, String> {
-    convert(spec, schema, 0)
-}
-
-fn convert(spec: &Value, schema: &Value, depth: usize) -> Result<Value, String> {
-    if depth > MAX_DEPTH {
-        return Err("schemas nest too deep (a reference cycle?)".into());
-    }
-    let Some(object) = schema.as_object() else {
-        return Ok(schema.clone());
-    };
-    if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
-        return convert(spec, resolve(spec, reference)?, depth + 1);
-    }
-    let mut out = Map::new();
-    for (key, value) in object {
-        let converted = match key.as_str() {
-            k if k.starts_with("x-") => continue,
-            "nullable" | "example" | "discriminator" | "xml" | "externalDocs" => continue,
-            "properties" => Value::Object(
-                value
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(name, property)| Ok((name.clone(), convert(spec, property, depth + 1)?)))
-                    .collect::<Result<_, String>>()?,
-            ),
-            "items" | "additionalProperties" | "not" => convert(spec, value, depth + 1)?,
-            "allOf" | "oneOf" | "anyOf" => Value::Array(
-                value
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|branch| convert(spec, branch, depth + 1))
-                    .collect::<Result<_, String>>()?,
-            ),
-            _ => value.clone(),
-        };
-        out.insert(key.clone(), converted);
-    }
-    if let Some(example) = object.get("example") {
-        out.insert("examples".into(), Value::Array(vec![example.clone()]));
-    }
-    // 3.0's boolean exclusive bounds are JSON Schema's numeric ones.
-    for (flag, bound) in [
-        ("exclusiveMinimum", "minimum"),
-        ("exclusiveMaximum", "maximum"),
-    ] {
-        if let Some(Value::Bool(exclusive)) = out.get(flag).cloned() {
-            out.remove(flag);
-            if exclusive && let Some(limit) = out.remove(bound) {
-                out.insert(flag.into(), limit);
-            }
-        }
-    }
-    if object.get("nullable") == Some(&Value::Bool(true)) {
-        return Ok(admit_null(out));
-    }
-    Ok(Value::Object(out))
-}
-
-/// The schema that also admits `null`.
-fn admit_null(mut schema: Map<String, Value>) -> Value {
-    match schema.get("type").cloned() {
-        Some(Value::String(kind)) => {
-            schema.insert("type".into(), serde_json::json!([kind, "null"]));
-            if let Some(Value::Array(values)) = schema.get_mut("enum")
-                && !values.contains(&Value::Null)
-            {
-                values.push(Value::Null);
-            }
-            Value::Object(schema)
-        }
-        // Any value already includes null.
-        None if !["allOf", "oneOf", "anyOf", "enum", "not"]
-            .iter()
-            .any(|k| schema.contains_key(*k)) =>
-        {
-            Value::Object(schema)
-        }
-        _ => {
-            let description = schema.remove("description");
-            let mut wrapper = Map::new();
-            if let Some(description) = description {
-                wrapper.insert("description".into(), description);
-            }
-            wrapper.insert(
-                "anyOf".into(),
-                serde_json::json!([Value::Object(schema), {"type": "null"}]),
-            );
-            Value::Object(wrapper)
-        }
-    }
-}
 
 /// The arguments without the `null`s that stand for "not given": assistants often pass null
 /// for an optional argument they leave out. A null stays where the property admits it (it
@@ -352,41 +234,19 @@ mod tests {
 
     use super::*;
 
-    fn spec() -> Value {
-        json!({"components": {"schemas": {
-            "Priority": {"type": "string", "enum": ["low", "high"], "nullable": true,
-                         "x-inferred": true, "example": "low"},
-            "Task": {"type": "object", "required": ["title"], "additionalProperties": false,
-                     "properties": {
-                        "title": {"type": "string", "minLength": 1, "maxLength": 5},
-                        "priority": {"$ref": "#/components/schemas/Priority"},
-                        "count": {"type": "integer", "minimum": 1, "maximum": 3}}},
-            "Loop": {"$ref": "#/components/schemas/Loop"}
-        }}})
-    }
-
-    #[test]
-    fn references_are_written_out_and_nullable_becomes_a_null_type() {
-        let schema =
-            to_json_schema(&spec(), &json!({"$ref": "#/components/schemas/Task"})).unwrap();
-        assert_eq!(
-            schema["properties"]["priority"],
-            json!({"type": ["string", "null"], "enum": ["low", "high", null], "examples": ["low"]})
-        );
-        assert!(!schema.to_string().contains("$ref"));
-        assert!(!schema.to_string().contains("x-inferred"));
-    }
-
-    #[test]
-    fn a_reference_cycle_is_an_error_not_a_hang() {
-        assert!(to_json_schema(&spec(), &json!({"$ref": "#/components/schemas/Loop"})).is_err());
-        assert!(to_json_schema(&spec(), &json!({"$ref": "#/components/schemas/Nothing"})).is_err());
+    /// A task's schema as `build.rs` writes it from the spec: references written out,
+    /// `nullable` as a null type.
+    fn task() -> Value {
+        json!({"type": "object", "required": ["title"], "additionalProperties": false,
+               "properties": {
+                  "title": {"type": "string", "minLength": 1, "maxLength": 5},
+                  "priority": {"type": ["string", "null"], "enum": ["low", "high", null]},
+                  "count": {"type": "integer", "minimum": 1, "maximum": 3}}})
     }
 
     #[test]
     fn every_problem_of_a_call_is_named() {
-        let schema =
-            to_json_schema(&spec(), &json!({"$ref": "#/components/schemas/Task"})).unwrap();
+        let schema = task();
         assert!(
             problems(
                 &schema,
@@ -428,8 +288,7 @@ mod tests {
 
     #[test]
     fn a_null_for_an_optional_argument_means_not_given() {
-        let schema =
-            to_json_schema(&spec(), &json!({"$ref": "#/components/schemas/Task"})).unwrap();
+        let schema = task();
         let args = |v: Value| v.as_object().cloned().unwrap();
         let kept = without_unset_nulls(
             &schema,

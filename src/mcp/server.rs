@@ -87,11 +87,11 @@ impl Server {
         match &def.action {
             Action::Operation(operation) => {
                 let max_items = arguments.remove("max_items").and_then(|m| m.as_u64());
-                match (&operation.list, max_items) {
+                match (&operation.model.list, max_items) {
                     (Some(shape), Some(max_items)) => {
                         let gathered = gather(
                             &self.clients,
-                            operation,
+                            *operation,
                             shape,
                             arguments,
                             max_items,
@@ -104,7 +104,7 @@ impl Server {
                             }
                         }
                     }
-                    _ => match self.clients.send(operation, &arguments).await {
+                    _ => match self.clients.send(*operation, &arguments).await {
                         Ok(Some(value)) => outcome::success(value),
                         Ok(None) => outcome::success(json!({"ok": true})),
                         Err(error) => outcome::failure(&error, None),

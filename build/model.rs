@@ -1,0 +1,644 @@
+//! The operation model: one table per API, read from the spec as written, that every surface
+//! outside the generated calls reads (the transport's checks, the typed paginators, the loose
+//! call path, the streamed reply, the MCP server's tools).
+//!
+//! The table is Rust source (`crate::model::Operation` literals), so nothing is parsed when a
+//! program starts. The MCP input schema of each operation is written too, behind
+//! `#[cfg(feature = "mcp")]`, so the same file serves every feature set.
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value, json};
+
+use crate::{camel, snake};
+
+/// How deep `$ref`s may nest before the schema is taken for a cycle.
+const MAX_DEPTH: usize = 32;
+
+/// Body properties no single answer can carry, as (schema, property): `stream: true` turns
+/// the answer into an event stream, which has a call of its own.
+const ONE_ANSWER_HIDDEN: &[(&str, &str)] = &[("SendMessageRequest", "stream")];
+
+/// The argument that, beside an operation's own, gathers several pages in one MCP call; a
+/// body property of the same name makes the body one argument.
+const RESERVED_ARGUMENTS: &[&str] = &["max_items"];
+
+/// The component a local reference (`#/components/schemas/Task`) points to.
+fn resolve<'a>(spec: &'a Value, reference: &str) -> Result<&'a Value, String> {
+    reference
+        .strip_prefix('#')
+        .and_then(|pointer| spec.pointer(pointer))
+        .ok_or_else(|| format!("the spec has no {reference}"))
+}
+
+/// Follows `$ref`s until a value that is not one.
+fn dereference<'a>(spec: &'a Value, mut value: &'a Value) -> Result<&'a Value, String> {
+    for _ in 0..MAX_DEPTH {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(reference) => value = resolve(spec, reference)?,
+            None => return Ok(value),
+        }
+    }
+    Err("references nest too deep".into())
+}
+
+/// The component name a schema refers to, if it is a reference.
+fn reference_name(schema: &Value) -> Option<&str> {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.rsplit('/').next())
+}
+
+/// An OpenAPI 3.0.3 schema as a self-contained JSON Schema: every `$ref` written out,
+/// `nullable` as a `null` type, `example` as `examples`, extensions left out.
+fn to_json_schema(spec: &Value, schema: &Value, depth: usize) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Err("schemas nest too deep (a reference cycle?)".into());
+    }
+    let Some(object) = schema.as_object() else {
+        return Ok(schema.clone());
+    };
+    if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
+        return to_json_schema(spec, resolve(spec, reference)?, depth + 1);
+    }
+    let mut out = Map::new();
+    for (key, value) in object {
+        let converted = match key.as_str() {
+            k if k.starts_with("x-") => continue,
+            "nullable" | "example" | "discriminator" | "xml" | "externalDocs" => continue,
+            "properties" => Value::Object(
+                value
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, property)| {
+                        Ok((name.clone(), to_json_schema(spec, property, depth + 1)?))
+                    })
+                    .collect::<Result<_, String>>()?,
+            ),
+            "items" | "additionalProperties" | "not" => to_json_schema(spec, value, depth + 1)?,
+            "allOf" | "oneOf" | "anyOf" => Value::Array(
+                value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|branch| to_json_schema(spec, branch, depth + 1))
+                    .collect::<Result<_, String>>()?,
+            ),
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), converted);
+    }
+    if let Some(example) = object.get("example") {
+        out.insert("examples".into(), Value::Array(vec![example.clone()]));
+    }
+    // 3.0's boolean exclusive bounds are JSON Schema's numeric ones.
+    for (flag, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
+        if let Some(Value::Bool(exclusive)) = out.get(flag).cloned() {
+            out.remove(flag);
+            if exclusive && let Some(limit) = out.remove(bound) {
+                out.insert(flag.into(), limit);
+            }
+        }
+    }
+    if object.get("nullable") == Some(&Value::Bool(true)) {
+        return Ok(admit_null(out));
+    }
+    Ok(Value::Object(out))
+}
+
+/// The schema that also admits `null`.
+fn admit_null(mut schema: Map<String, Value>) -> Value {
+    match schema.get("type").cloned() {
+        Some(Value::String(kind)) => {
+            schema.insert("type".into(), json!([kind, "null"]));
+            if let Some(Value::Array(values)) = schema.get_mut("enum")
+                && !values.contains(&Value::Null)
+            {
+                values.push(Value::Null);
+            }
+            Value::Object(schema)
+        }
+        // Any value already includes null.
+        None if !["allOf", "oneOf", "anyOf", "enum", "not"]
+            .iter()
+            .any(|k| schema.contains_key(*k)) =>
+        {
+            Value::Object(schema)
+        }
+        _ => {
+            let description = schema.remove("description");
+            let mut wrapper = Map::new();
+            if let Some(description) = description {
+                wrapper.insert("description".into(), description);
+            }
+            wrapper.insert(
+                "anyOf".into(),
+                json!([Value::Object(schema), {"type": "null"}]),
+            );
+            Value::Object(wrapper)
+        }
+    }
+}
+
+/// One parameter, dereferenced.
+struct Parameter<'a> {
+    name: &'a str,
+    location: &'a str,
+    required: bool,
+    schema: &'a Value,
+    raw: &'a Value,
+}
+
+/// One operation's row of the table, as Rust source, and its MCP input schema.
+struct Row {
+    id: String,
+    source: String,
+}
+
+/// The operation model of one API as Rust source: `TAGS`, `OPERATIONS` in the spec's order,
+/// and the typed paginators of its list operations (`module` is the API's module name).
+pub fn write(spec: &Value, module: &str) -> Result<String, String> {
+    let mut rows = Vec::new();
+    let mut lists = String::new();
+    let paths = spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .ok_or("the spec has no paths")?;
+    for (path, item) in paths {
+        for method in ["get", "put", "post", "patch", "delete"] {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let row = operation_row(spec, path, item, method, operation, &mut lists)
+                .map_err(|e| format!("{} {path}: {e}", method.to_uppercase()))?;
+            rows.push(row);
+        }
+    }
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("operationId {} is used twice", pair[0]));
+    }
+    let tags: Vec<String> = spec
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("name").and_then(Value::as_str))
+        .map(|t| format!("{t:?}"))
+        .collect();
+    let mut out = String::new();
+    writeln!(
+        out,
+        "/// The spec's tags, in its order.\n\
+         #[allow(dead_code)] // read by the MCP server\n\
+         pub(crate) const TAGS: &[&str] = &[{}];\n",
+        tags.join(", ")
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "/// Every operation of the spec, in its order.\n\
+         pub(crate) const OPERATIONS: &[crate::model::Operation] = &[\n{}];\n",
+        rows.iter().map(|r| r.source.as_str()).collect::<String>()
+    )
+    .unwrap();
+    if !lists.is_empty() {
+        writeln!(
+            out,
+            "use crate::{module}::{{builder, types}};\n\
+             crate::paginate::paginated! {{\n{lists}}}"
+        )
+        .unwrap();
+    }
+    Ok(out)
+}
+
+fn operation_row(
+    spec: &Value,
+    path: &str,
+    item: &Value,
+    method: &str,
+    operation: &Value,
+    lists: &mut String,
+) -> Result<Row, String> {
+    let id = operation
+        .get("operationId")
+        .and_then(Value::as_str)
+        .ok_or("no operationId")?;
+    let tag = operation
+        .pointer("/tags/0")
+        .and_then(Value::as_str)
+        .ok_or("no tag")?;
+    let summary = operation
+        .get("summary")
+        .and_then(Value::as_str)
+        .unwrap_or(id)
+        .trim()
+        .trim_end_matches('.');
+    let description = operation
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim();
+    let deprecated = operation.get("deprecated") == Some(&Value::Bool(true));
+
+    let mut parameters = Vec::new();
+    let declared = item
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(
+            operation
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+    for parameter in declared {
+        let raw = dereference(spec, parameter)?;
+        let name = raw
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or("a parameter without name")?;
+        let location = raw.get("in").and_then(Value::as_str).unwrap_or("");
+        let location = match location {
+            "path" | "query" | "header" => location,
+            other => return Err(format!("parameter {name} is in {other:?}")),
+        };
+        // An operation's own parameter replaces the path item's of the same name and place.
+        parameters.retain(|p: &Parameter| !(p.name == name && p.location == location));
+        let schema = match raw.get("schema") {
+            Some(schema) => dereference(spec, schema)?,
+            None => &Value::Null,
+        };
+        parameters.push(Parameter {
+            name,
+            location,
+            required: raw.get("required") == Some(&Value::Bool(true)),
+            schema,
+            raw,
+        });
+    }
+    for part in path.split('/') {
+        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}'))
+            && !parameters
+                .iter()
+                .any(|p| p.name == name && p.location == "path")
+        {
+            return Err(format!("path parameter {name} is not declared"));
+        }
+    }
+
+    let mut source = String::new();
+    writeln!(source, "    crate::model::Operation {{").unwrap();
+    writeln!(source, "        id: {id:?},").unwrap();
+    writeln!(
+        source,
+        "        method: crate::model::Method::{},",
+        capitalised(method)
+    )
+    .unwrap();
+    writeln!(source, "        path: {path:?},").unwrap();
+    writeln!(source, "        tag: {tag:?},").unwrap();
+    writeln!(source, "        summary: {summary:?},").unwrap();
+    writeln!(source, "        description: {description:?},").unwrap();
+    writeln!(source, "        deprecated: {deprecated},").unwrap();
+    writeln!(source, "        params: &[").unwrap();
+    for p in &parameters {
+        source.push_str(&parameter_source(p));
+    }
+    writeln!(source, "        ],").unwrap();
+
+    // The body, and the tool arguments it becomes.
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for p in parameters.iter().filter(|p| p.location != "header") {
+        properties.insert(p.name.to_owned(), parameter_schema(spec, p.raw)?);
+        if p.required {
+            required.push(Value::from(p.name));
+        }
+    }
+    let body = match operation.get("requestBody") {
+        Some(body) => Some(body_row(
+            spec,
+            dereference(spec, body)?,
+            &mut properties,
+            &mut required,
+        )?),
+        None => None,
+    };
+    match &body {
+        Some((text, _)) => writeln!(source, "        body: Some({text}),").unwrap(),
+        None => writeln!(source, "        body: None,").unwrap(),
+    }
+
+    let (status, success) = success(spec, operation)?;
+    writeln!(
+        source,
+        "        success: crate::model::Success {{ status: {status}, schema: {} }},",
+        option_str(success.and_then(reference_name))
+    )
+    .unwrap();
+    let streams = operation.get("x-streaming-response").is_some();
+    writeln!(source, "        streams: {streams},").unwrap();
+
+    match list_shape(spec, id, &parameters, success)? {
+        Some(list) => {
+            writeln!(
+                source,
+                "        list: Some(crate::model::List {{ items: {:?}, cursor: {:?}, next_cursor: {:?}, has_more: {} }}),",
+                list.items,
+                list.cursor,
+                list.next_cursor,
+                option_str(list.has_more.as_deref()),
+            )
+            .unwrap();
+            writeln!(
+                lists,
+                "    {} => {}, {}, {}, |p| (p.{}, crate::paginate::Continuation::read(p.{}, {}));",
+                camel(id),
+                list.page,
+                list.item,
+                snake(list.cursor),
+                snake(&list.items),
+                pointer_to_fields(&list.next_cursor),
+                match &list.has_more {
+                    Some(pointer) => format!("p.{}", pointer_to_fields(pointer)),
+                    None => "None::<bool>".to_owned(),
+                }
+            )
+            .unwrap();
+        }
+        None => writeln!(source, "        list: None,").unwrap(),
+    }
+
+    let body_whole = body.as_ref().is_some_and(|(_, whole)| *whole);
+    let schema = object_schema(properties, required);
+    writeln!(source, "        #[cfg(feature = \"mcp\")]").unwrap();
+    writeln!(
+        source,
+        "        tool: crate::model::ToolShape {{ input_schema: {:?}, body_whole: {body_whole} }},",
+        schema.to_string()
+    )
+    .unwrap();
+    writeln!(source, "    }},").unwrap();
+    Ok(Row {
+        id: id.to_owned(),
+        source,
+    })
+}
+
+fn parameter_source(p: &Parameter) -> String {
+    let kind = match p.schema.get("type").and_then(Value::as_str) {
+        Some("integer") => "Integer",
+        Some("number") => "Number",
+        Some("boolean") => "Boolean",
+        Some("array") => "Array",
+        _ => "String",
+    };
+    let bound = |name: &str| match p.schema.get(name).and_then(Value::as_i64) {
+        Some(n) => format!("Some({n})"),
+        None => "None".to_owned(),
+    };
+    let values: Vec<String> = p
+        .schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|v| format!("{v:?}"))
+        .collect();
+    let description = p
+        .raw
+        .get("description")
+        .or_else(|| p.schema.get("description"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim();
+    format!(
+        "            crate::model::Param {{ name: {:?}, location: crate::model::Location::{}, required: {}, kind: crate::model::Kind::{kind}, format: {}, minimum: {}, maximum: {}, values: &[{}], description: {description:?} }},\n",
+        p.name,
+        capitalised(p.location),
+        p.required,
+        option_str(p.schema.get("format").and_then(Value::as_str)),
+        bound("minimum"),
+        bound("maximum"),
+        values.join(", "),
+    )
+}
+
+/// A parameter's JSON Schema with the parameter's own description and example.
+fn parameter_schema(spec: &Value, parameter: &Value) -> Result<Value, String> {
+    let mut schema = to_json_schema(spec, parameter.get("schema").unwrap_or(&json!({})), 0)?;
+    if let Value::Object(members) = &mut schema {
+        if let Some(description) = parameter.get("description") {
+            members.insert("description".into(), description.clone());
+        }
+        if let Some(example) = parameter.get("example") {
+            members
+                .entry("examples")
+                .or_insert_with(|| json!([example]));
+        }
+    }
+    Ok(schema)
+}
+
+/// The body's row, and whether it is one tool argument (`body`) rather than one argument per
+/// property: it is one when its properties clash with a parameter's name or a reserved
+/// argument, or when it is not an object.
+fn body_row(
+    spec: &Value,
+    body: &Value,
+    arguments: &mut Map<String, Value>,
+    required: &mut Vec<Value>,
+) -> Result<(String, bool), String> {
+    let body_required = body.get("required") == Some(&Value::Bool(true));
+    let declared = body
+        .pointer("/content/application~1json/schema")
+        .ok_or("a request body without a JSON schema")?;
+    let name = reference_name(declared).unwrap_or("");
+    let mut schema = to_json_schema(spec, declared, 0)?;
+    if let Some(Value::Object(members)) = schema.get_mut("properties") {
+        for (schema_name, property) in ONE_ANSWER_HIDDEN {
+            if *schema_name == name {
+                members.remove(*property);
+            }
+        }
+    }
+    let names: Vec<String> = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let flat = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .filter(|members| {
+            !members
+                .keys()
+                .any(|k| arguments.contains_key(k) || RESERVED_ARGUMENTS.contains(&k.as_str()))
+        });
+    let whole = match flat {
+        Some(members) => {
+            for (name, property) in members {
+                arguments.insert(name.clone(), property.clone());
+            }
+            if body_required {
+                required.extend(
+                    schema
+                        .get("required")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter(|r| r.as_str().is_some_and(|r| members.contains_key(r)))
+                        .cloned(),
+                );
+            }
+            false
+        }
+        None => {
+            arguments.insert("body".into(), schema.clone());
+            if body_required {
+                required.push("body".into());
+            }
+            true
+        }
+    };
+    let source = format!(
+        "crate::model::Body {{ schema: {}, required: {body_required}, properties: &[{}] }}",
+        option_str(Some(name).filter(|n| !n.is_empty())),
+        names
+            .iter()
+            .map(|n| format!("{n:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok((source, whole))
+}
+
+/// The first success status and its JSON schema, if it has one.
+fn success<'a>(spec: &'a Value, operation: &'a Value) -> Result<(u16, Option<&'a Value>), String> {
+    let responses = operation
+        .get("responses")
+        .and_then(Value::as_object)
+        .ok_or("no responses")?;
+    let (status, response) = responses
+        .iter()
+        .filter_map(|(status, r)| Some((status.parse::<u16>().ok()?, r)))
+        .filter(|(status, _)| (200..300).contains(status))
+        .min_by_key(|(status, _)| *status)
+        .ok_or("no success answer")?;
+    let schema = dereference(spec, response)?.pointer("/content/application~1json/schema");
+    Ok((status, schema))
+}
+
+struct ListShape<'a> {
+    items: String,
+    cursor: &'a str,
+    next_cursor: String,
+    has_more: Option<String>,
+    page: String,
+    item: String,
+}
+
+/// How a list's pages are read, for an operation that takes a cursor in its query.
+fn list_shape<'a>(
+    spec: &Value,
+    id: &str,
+    parameters: &[Parameter<'a>],
+    success: Option<&Value>,
+) -> Result<Option<ListShape<'a>>, String> {
+    let Some(cursor) = parameters
+        .iter()
+        .find(|p| p.location == "query" && matches!(p.name, "cursor" | "after"))
+    else {
+        return Ok(None);
+    };
+    let declared = success.ok_or("a list whose success answer has no JSON schema")?;
+    let page = reference_name(declared)
+        .ok_or("a list page that is not a named schema")?
+        .to_owned();
+    let schema = dereference(spec, declared)?;
+    let members = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .ok_or("a list page without properties")?;
+    let (items, item) = members
+        .iter()
+        .find_map(|(name, p)| {
+            let p = dereference(spec, p).ok()?;
+            (p.get("type") == Some(&json!("array"))).then(|| {
+                let item = p.get("items").and_then(reference_name).map(str::to_owned);
+                (name.clone(), item)
+            })
+        })
+        .ok_or("a list page without an array")?;
+    let item = item.ok_or_else(|| format!("{id}: a list whose items are not a named schema"))?;
+    let (next_cursor, has_more) = if members.contains_key("next_cursor") {
+        ("/next_cursor".to_owned(), None)
+    } else if let Some(pagination) = members.get("pagination") {
+        let pagination = dereference(spec, pagination)?;
+        if pagination.pointer("/properties/next_cursor").is_none() {
+            return Err("a list page whose pagination has no next_cursor".into());
+        }
+        let has_more = pagination
+            .pointer("/properties/has_more")
+            .map(|_| "/pagination/has_more".to_owned());
+        ("/pagination/next_cursor".to_owned(), has_more)
+    } else {
+        return Err("a list page without next_cursor".into());
+    };
+    Ok(Some(ListShape {
+        items,
+        cursor: cursor.name,
+        next_cursor,
+        has_more,
+        page,
+        item,
+    }))
+}
+
+fn object_schema(properties: Map<String, Value>, required: Vec<Value>) -> Value {
+    let mut schema = json!({
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    if !required.is_empty() {
+        schema["required"] = Value::Array(required);
+    }
+    schema
+}
+
+fn option_str(value: Option<&str>) -> String {
+    match value {
+        Some(text) => format!("Some({text:?})"),
+        None => "None".to_owned(),
+    }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A JSON pointer as a chain of Rust fields (`/pagination/has_more` → `pagination.has_more`).
+fn pointer_to_fields(pointer: &str) -> String {
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(snake)
+        .collect::<Vec<_>>()
+        .join(".")
+}

@@ -1,0 +1,152 @@
+//! The operation model: what the crate knows about each operation of an API, written by
+//! `build.rs` from the spec as one table per API (`OPERATIONS` in each API's `operations`
+//! module). Every surface outside the generated calls reads it: the transport's checks, the
+//! typed paginators (generated from the same table), the operation call path, the streamed
+//! reply and the MCP server's tools.
+//!
+//! The types are public in a private module: the API marker trait names the table, and no
+//! user can reach it.
+
+/// An HTTP method the specs use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub(crate) fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Put => reqwest::Method::PUT,
+            Method::Post => reqwest::Method::POST,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Path,
+    Query,
+    /// No operation of the specs takes one today; the model has the place for it.
+    #[allow(dead_code)]
+    Header,
+}
+
+/// A parameter's JSON type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // which kinds appear depends on the APIs built
+pub enum Kind {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Array,
+}
+
+/// One parameter of an operation.
+#[derive(Debug)]
+#[allow(dead_code)] // read by the surfaces that describe parameters (MCP, the coming CLI)
+pub struct Param {
+    pub(crate) name: &'static str,
+    pub(crate) location: Location,
+    pub(crate) required: bool,
+    pub(crate) kind: Kind,
+    pub(crate) format: Option<&'static str>,
+    pub(crate) minimum: Option<i64>,
+    pub(crate) maximum: Option<i64>,
+    /// The values of an enumerated parameter; empty when any value of its kind goes.
+    pub(crate) values: &'static [&'static str],
+    pub(crate) description: &'static str,
+}
+
+/// An operation's JSON request body.
+#[derive(Debug)]
+#[allow(dead_code)]
+pub struct Body {
+    /// The component schema it is, when it is one.
+    pub(crate) schema: Option<&'static str>,
+    pub(crate) required: bool,
+    /// Its top-level properties, without those a single answer cannot carry (`stream`).
+    pub(crate) properties: &'static [&'static str],
+}
+
+/// An operation's first success answer.
+#[derive(Debug)]
+#[allow(dead_code)]
+pub struct Success {
+    pub(crate) status: u16,
+    /// The component schema of its JSON body; `None` for an answer without one.
+    pub(crate) schema: Option<&'static str>,
+}
+
+/// How a list operation's pages are read.
+#[derive(Debug)]
+pub struct List {
+    /// The page's array of items.
+    pub(crate) items: &'static str,
+    /// The query parameter that takes the cursor (`cursor`, or `after` for messages).
+    pub(crate) cursor: &'static str,
+    /// Where the next page's cursor is, as a JSON pointer.
+    pub(crate) next_cursor: &'static str,
+    /// Where the page says whether more exist, when it does, as a JSON pointer.
+    pub(crate) has_more: Option<&'static str>,
+}
+
+/// How an operation becomes an MCP tool.
+#[cfg(feature = "mcp")]
+#[derive(Debug)]
+pub struct ToolShape {
+    /// The tool's input JSON Schema, as JSON text: parameters and body properties as
+    /// arguments, every `$ref` written out.
+    pub(crate) input_schema: &'static str,
+    /// Whether the body is the single `body` argument rather than one argument per property.
+    pub(crate) body_whole: bool,
+}
+
+/// One operation of one API.
+#[derive(Debug)]
+#[allow(dead_code)]
+pub struct Operation {
+    pub(crate) id: &'static str,
+    pub(crate) method: Method,
+    /// The path template, relative to the API's base URL (`/deals/{dealId}/agent`).
+    pub(crate) path: &'static str,
+    pub(crate) tag: &'static str,
+    pub(crate) summary: &'static str,
+    pub(crate) description: &'static str,
+    pub(crate) deprecated: bool,
+    pub(crate) params: &'static [Param],
+    pub(crate) body: Option<Body>,
+    pub(crate) success: Success,
+    /// Whether the operation can also answer as an event stream.
+    pub(crate) streams: bool,
+    pub(crate) list: Option<List>,
+    #[cfg(feature = "mcp")]
+    pub(crate) tool: ToolShape,
+}
+
+impl Operation {
+    /// Whether calling it changes something.
+    pub(crate) fn writes(&self) -> bool {
+        self.method != Method::Get
+    }
+
+    /// Its parameter of this name and place.
+    pub(crate) fn param(&self, name: &str, location: Location) -> Option<&'static Param> {
+        self.params
+            .iter()
+            .find(|p| p.name == name && p.location == location)
+    }
+}
+
+/// The operation of this id in a table.
+pub(crate) fn find(operations: &'static [Operation], id: &str) -> Option<&'static Operation> {
+    operations.iter().find(|op| op.id == id)
+}
