@@ -28,8 +28,8 @@ mod model;
 mod open_enum;
 pub mod optional;
 pub mod paginate;
-// Only HockeyStack has asynchronous work to wait for; a HyperRep-only build keeps the policy types.
-#[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
+// Only HockeyStack has asynchronous work to wait for.
+#[cfg(feature = "hockeystack")]
 mod poll;
 mod retry;
 #[cfg(feature = "hockeystack")]
@@ -51,13 +51,13 @@ pub mod sandbox;
 pub use httpmock;
 
 pub use config::ClientBuilder;
-pub use error::{
-    AgentRef, ApiErrorBody, Error, ErrorKind, JobRef, TransportCause, ValidationProblem,
-    WaitSubject,
-};
+pub use error::{ApiErrorBody, Error, ErrorKind, TransportCause, ValidationProblem};
+#[cfg(feature = "hockeystack")]
+pub use error::{AgentRef, JobRef, WaitSubject};
 pub use headers::RateLimit;
 pub use open_enum::UnknownValue;
 pub use paginate::{Items, Page, Pages, Paginated};
+#[cfg(feature = "hockeystack")]
 pub use poll::{Phase, PollPolicy, Progress, ProgressStream};
 pub use retry::RetryPolicy;
 

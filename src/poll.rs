@@ -8,7 +8,6 @@
 use std::{
     future::Future,
     pin::Pin,
-    sync::atomic::{AtomicU64, Ordering},
     task::{Context, Poll},
     time::Duration,
 };
@@ -282,31 +281,9 @@ where
             }
         };
         let next = policy.delay_after(attempts);
-        delay = if policy.jitter { jittered(next) } else { next }.max(floor);
+        delay = if policy.jitter { crate::retry::jittered(next) } else { next }.max(floor);
         publish(phase, state, attempts, Some(delay));
     }
-}
-
-/// A delay between half and all of `delay`. The randomness only needs to spread clients out,
-/// so a per-process xorshift seeded from the clock does (no dependency for it).
-pub(crate) fn jittered(delay: Duration) -> Duration {
-    static STATE: AtomicU64 = AtomicU64::new(0);
-    let mut x = STATE.load(Ordering::Relaxed);
-    if x == 0 {
-        x = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0x9E37_79B9_7F4A_7C15)
-            | 1;
-    }
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    STATE.store(x, Ordering::Relaxed);
-    let unit = (x >> 11) as f64 / (1u64 << 53) as f64;
-    // `mul_f64` panics when the product rounds past `Duration::MAX`.
-    Duration::try_from_secs_f64(delay.as_secs_f64() * (0.5 + unit / 2.0))
-        .map_or(delay, |jittered| jittered.min(delay))
 }
 
 /// A stream of [`Progress`] updates of one wait. It ends when the wait ends (or is dropped).
@@ -518,7 +495,7 @@ mod tests {
     #[test]
     fn jitter_stays_between_half_and_all_of_the_delay() {
         for _ in 0..1000 {
-            let d = jittered(Duration::from_secs(10));
+            let d = crate::retry::jittered(Duration::from_secs(10));
             assert!(d >= Duration::from_secs(5) && d <= Duration::from_secs(10));
         }
     }

@@ -9,12 +9,16 @@
 //! - a failed connection (nothing was sent) may be repeated for any method; other transport
 //!   failures (a timeout after sending) only for the idempotent methods.
 
-use std::{future::Future, time::Duration};
+use std::{
+    future::Future,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 
-use crate::{poll::jittered, trace::RequestSpan};
+use crate::trace::RequestSpan;
 
 /// Why a request is repeated, in a few words for the trace.
 fn retry_reason(result: &reqwest::Result<reqwest::Response>) -> String {
@@ -215,6 +219,28 @@ where
             }
         }
     }
+}
+
+/// A delay between half and all of `delay`. The randomness only needs to spread clients out,
+/// so a per-process xorshift seeded from the clock does (no dependency for it).
+pub(crate) fn jittered(delay: Duration) -> Duration {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let mut x = STATE.load(Ordering::Relaxed);
+    if x == 0 {
+        x = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9E37_79B9_7F4A_7C15)
+            | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    STATE.store(x, Ordering::Relaxed);
+    let unit = (x >> 11) as f64 / (1u64 << 53) as f64;
+    // `mul_f64` panics when the product rounds past `Duration::MAX`.
+    Duration::try_from_secs_f64(delay.as_secs_f64() * (0.5 + unit / 2.0))
+        .map_or(delay, |jittered| jittered.min(delay))
 }
 
 #[cfg(test)]

@@ -97,6 +97,7 @@ impl RequestSpan {
 }
 
 /// One step of a wait: what the server said, and when the next check happens.
+#[cfg(feature = "hockeystack")]
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 pub(crate) fn wait_step(
     phase: crate::Phase,

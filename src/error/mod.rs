@@ -1,8 +1,13 @@
 //! The crate's one error type: what it is and how it reads. How HTTP answers and connection
 //! failures become one lives in `http.rs`.
 
+#[cfg(feature = "hockeystack")]
+mod agents;
 mod http;
 mod redact;
+
+#[cfg(feature = "hockeystack")]
+pub use agents::{AgentRef, JobRef, WaitSubject};
 
 use std::{fmt, time::Duration};
 
@@ -106,6 +111,7 @@ pub enum ErrorKind {
         location: Option<String>,
     },
     /// A message job ended in `failed`.
+    #[cfg(feature = "hockeystack")]
     JobFailed {
         /// The job, to quote to support.
         job: JobRef,
@@ -118,11 +124,13 @@ pub enum ErrorKind {
     },
     /// The message job is gone: it outlived its retention window (60 minutes pending, 15
     /// minutes once finished), so its result can no longer be read.
+    #[cfg(feature = "hockeystack")]
     JobExpired {
         /// The job.
         job: JobRef,
     },
     /// Agent provisioning failed, also after retrying it.
+    #[cfg(feature = "hockeystack")]
     ProvisioningFailed {
         /// The agent's deal or company.
         agent: AgentRef,
@@ -132,6 +140,7 @@ pub enum ErrorKind {
         message: Option<String>,
     },
     /// A wait reached its deadline. The ids needed to resume are in `waiting_for`.
+    #[cfg(feature = "hockeystack")]
     WaitTimedOut {
         /// What was being waited for.
         waiting_for: WaitSubject,
@@ -161,6 +170,7 @@ pub enum ErrorKind {
     /// A streamed reply ended before its `done` event: the connection closed, broke off or
     /// went silent. The message was accepted; list the conversation's messages to read the
     /// reply once it is complete, or ask again in the same conversation.
+    #[cfg(feature = "hockeystack")]
     StreamInterrupted {
         /// The agent's deal or company.
         agent: AgentRef,
@@ -221,35 +231,6 @@ impl fmt::Display for TransportCause {
             TransportCause::Other => "connection failed",
         })
     }
-}
-
-/// Where an agent lives: its CRM deal or company.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum AgentRef {
-    /// A deal agent.
-    Deal(String),
-    /// A company agent.
-    Company(String),
-}
-
-/// Everything needed to find a message job again.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct JobRef {
-    /// The deal or company whose agent runs the job.
-    pub agent: AgentRef,
-    /// The conversation.
-    pub conversation_id: String,
-    /// The job.
-    pub job_id: String,
-}
-
-/// What a wait was waiting for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum WaitSubject {
-    /// An agent to become active.
-    Agent(AgentRef),
-    /// A message job to finish.
-    Job(JobRef),
 }
 
 /// The API's own account of an error, from its error body.
@@ -372,21 +353,24 @@ impl Error {
     /// server failures, transport failures and a passed call deadline. Credits exhaustion is
     /// not one of them.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self.inner.kind,
+        match self.inner.kind {
             ErrorKind::RateLimited { .. }
-                | ErrorKind::Server
-                | ErrorKind::Transport { .. }
-                | ErrorKind::StreamInterrupted { .. }
-                | ErrorKind::DeadlineExceeded { .. }
-        )
+            | ErrorKind::Server
+            | ErrorKind::Transport { .. }
+            | ErrorKind::DeadlineExceeded { .. } => true,
+            #[cfg(feature = "hockeystack")]
+            ErrorKind::StreamInterrupted { .. } => true,
+            _ => false,
+        }
     }
 
     /// True when the failure is a timeout: a silent connection, a connection that could not
     /// be opened in time, or a wait's deadline.
     pub fn is_timeout(&self) -> bool {
         match &self.inner.kind {
-            ErrorKind::WaitTimedOut { .. } | ErrorKind::DeadlineExceeded { .. } => true,
+            ErrorKind::DeadlineExceeded { .. } => true,
+            #[cfg(feature = "hockeystack")]
+            ErrorKind::WaitTimedOut { .. } => true,
             ErrorKind::Transport {
                 cause: TransportCause::ConnectTimeout | TransportCause::ReadTimeout,
             } => true,
@@ -415,42 +399,6 @@ pub(crate) fn snippet(text: &str) -> String {
     out
 }
 
-impl AgentRef {
-    /// The deal's or company's id.
-    pub fn id(&self) -> &str {
-        match self {
-            AgentRef::Deal(id) | AgentRef::Company(id) => id,
-        }
-    }
-}
-
-impl fmt::Display for AgentRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AgentRef::Deal(id) => write!(f, "deal {id}"),
-            AgentRef::Company(id) => write!(f, "company {id}"),
-        }
-    }
-}
-
-impl fmt::Display for JobRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "job {} of conversation {} ({})",
-            self.job_id, self.conversation_id, self.agent
-        )
-    }
-}
-
-impl fmt::Display for WaitSubject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WaitSubject::Agent(agent) => write!(f, "the agent of {agent} to become active"),
-            WaitSubject::Job(job) => write!(f, "{job} to finish"),
-        }
-    }
-}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -500,15 +448,18 @@ impl fmt::Display for Error {
                      host; check the base URL"
                 )?
             }
+            #[cfg(feature = "hockeystack")]
             ErrorKind::JobFailed {
                 job,
                 code,
                 category,
                 message,
             } => write!(f, "{job} failed: {message} ({code}, {category})")?,
+            #[cfg(feature = "hockeystack")]
             ErrorKind::JobExpired { job } => {
                 write!(f, "{job} is gone: it outlived its retention window")?
             }
+            #[cfg(feature = "hockeystack")]
             ErrorKind::ProvisioningFailed {
                 agent,
                 attempts,
@@ -522,6 +473,7 @@ impl fmt::Display for Error {
                     write!(f, ": {message}")?;
                 }
             }
+            #[cfg(feature = "hockeystack")]
             ErrorKind::WaitTimedOut {
                 waiting_for,
                 elapsed,
@@ -543,6 +495,7 @@ impl fmt::Display for Error {
                 write!(f, "unusable answer from {api}: {reason}")?
             }
             ErrorKind::Transport { cause } => write!(f, "connection to {api}: {cause}")?,
+            #[cfg(feature = "hockeystack")]
             ErrorKind::StreamInterrupted {
                 agent,
                 conversation_id,

@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use super::{AgentRef, ApiErrorBody, Error, ErrorKind, JobRef, WaitSubject};
+#[cfg(feature = "hockeystack")]
+use super::{AgentRef, JobRef, WaitSubject};
+use super::{ApiErrorBody, Error, ErrorKind};
 
 /// What stands in for a credential.
 const MARK: &str = "<redacted>";
@@ -54,12 +56,14 @@ fn redact_in_place(text: &mut String, secret: &str) {
     }
 }
 
+#[cfg(feature = "hockeystack")]
 fn redact_agent(agent: &mut AgentRef, secret: &str) {
     match agent {
         AgentRef::Deal(id) | AgentRef::Company(id) => redact_in_place(id, secret),
     }
 }
 
+#[cfg(feature = "hockeystack")]
 fn redact_job(job: &mut JobRef, secret: &str) {
     redact_agent(&mut job.agent, secret);
     redact_in_place(&mut job.conversation_id, secret);
@@ -89,6 +93,7 @@ fn redact_kind(kind: &mut ErrorKind, secret: &str) {
                 redact_in_place(location, secret);
             }
         }
+        #[cfg(feature = "hockeystack")]
         ErrorKind::JobFailed {
             job,
             code,
@@ -100,18 +105,22 @@ fn redact_kind(kind: &mut ErrorKind, secret: &str) {
                 redact_in_place(text, secret);
             }
         }
+        #[cfg(feature = "hockeystack")]
         ErrorKind::JobExpired { job } => redact_job(job, secret),
+        #[cfg(feature = "hockeystack")]
         ErrorKind::ProvisioningFailed { agent, message, .. } => {
             redact_agent(agent, secret);
             if let Some(message) = message {
                 redact_in_place(message, secret);
             }
         }
+        #[cfg(feature = "hockeystack")]
         ErrorKind::WaitTimedOut { waiting_for, .. } => match waiting_for {
             WaitSubject::Agent(agent) => redact_agent(agent, secret),
             WaitSubject::Job(job) => redact_job(job, secret),
         },
         ErrorKind::RepeatedCursor { cursor } => redact_in_place(cursor, secret),
+        #[cfg(feature = "hockeystack")]
         ErrorKind::StreamInterrupted {
             agent,
             conversation_id,

@@ -88,6 +88,7 @@ pub fn fast_sandbox() -> revenue_agents::sandbox::SandboxConfig {
 }
 
 /// Waits paced for such a sandbox: checks every 20 to 40 ms, for at most 10 s.
+#[cfg(feature = "hockeystack")]
 pub fn quick_waits() -> revenue_agents::PollPolicy {
     use std::time::Duration;
     revenue_agents::PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40))
