@@ -51,9 +51,9 @@ pub mod sandbox;
 pub use httpmock;
 
 pub use config::ClientBuilder;
-pub use error::{ApiErrorBody, Error, ErrorKind, TransportCause, ValidationProblem};
 #[cfg(feature = "hockeystack")]
 pub use error::{AgentRef, JobRef, WaitSubject};
+pub use error::{ApiErrorBody, Error, ErrorKind, TransportCause, ValidationProblem};
 pub use headers::RateLimit;
 pub use open_enum::UnknownValue;
 pub use paginate::{Items, Page, Pages, Paginated};

@@ -281,7 +281,12 @@ where
             }
         };
         let next = policy.delay_after(attempts);
-        delay = if policy.jitter { crate::retry::jittered(next) } else { next }.max(floor);
+        delay = if policy.jitter {
+            crate::retry::jittered(next)
+        } else {
+            next
+        }
+        .max(floor);
         publish(phase, state, attempts, Some(delay));
     }
 }

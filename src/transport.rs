@@ -3,10 +3,10 @@
 //! generated clients through their `ClientHooks` impls, and by the hand-written calls.
 
 use std::{
-    collections::HashMap,
+    any::Any,
     fmt,
     future::Future,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
     time::Duration,
 };
 
@@ -58,16 +58,11 @@ pub struct Inner {
     /// The deadline of a whole call and the largest answer read.
     pub(crate) limits: Limits,
     rate_limit: Arc<Mutex<Option<RateLimit>>>,
-    /// Resources a composite call found ready (HockeyStack agents), with when it saw them;
-    /// shared by the clones of one client.
-    known_ready: Arc<Mutex<HashMap<String, Instant>>>,
+    /// State an API's hand-written layer keeps per client (HockeyStack: the agents seen
+    /// active), made on first use and shared by the clones of one client. The transport
+    /// does not know what it holds.
+    api_state: Arc<OnceLock<Box<dyn Any + Send + Sync>>>,
 }
-
-/// How long a resource seen ready is trusted without checking again.
-const READY_FOR: Duration = Duration::from_secs(10 * 60);
-
-/// The most resources remembered as ready.
-const MOST_KNOWN_READY: usize = 4096;
 
 /// A credential that never prints.
 #[derive(Clone)]
@@ -120,7 +115,7 @@ impl Inner {
             },
             limits,
             rate_limit: Arc::default(),
-            known_ready: Arc::default(),
+            api_state: Arc::default(),
         }
     }
 
@@ -148,41 +143,12 @@ impl Inner {
             .and_then(|limit| Instant::now().checked_add(limit))
     }
 
-    /// Whether `key` was seen ready within [`READY_FOR`].
+    /// The API's per-client state, made on first use. One API keeps one type there.
     #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
-    pub(crate) fn is_known_ready(&self, key: &str) -> bool {
-        self.known_ready
-            .lock()
-            .map(|known| {
-                known
-                    .get(key)
-                    .is_some_and(|seen| seen.elapsed() < READY_FOR)
-            })
-            .unwrap_or(false)
-    }
-
-    #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
-    pub(crate) fn mark_ready(&self, key: String) {
-        if let Ok(mut known) = self.known_ready.lock() {
-            known.retain(|_, seen| seen.elapsed() < READY_FOR);
-            // Bounded: past it the oldest is forgotten, which costs one extra check later.
-            if known.len() >= MOST_KNOWN_READY
-                && let Some(oldest) = known
-                    .iter()
-                    .min_by_key(|(_, seen)| **seen)
-                    .map(|(k, _)| k.clone())
-            {
-                known.remove(&oldest);
-            }
-            known.insert(key, Instant::now());
-        }
-    }
-
-    #[cfg_attr(not(feature = "hockeystack"), allow(dead_code))]
-    pub(crate) fn forget_ready(&self, key: &str) {
-        if let Ok(mut known) = self.known_ready.lock() {
-            known.remove(key);
-        }
+    pub(crate) fn api_state<T: Default + Send + Sync + 'static>(&self) -> Option<&T> {
+        self.api_state
+            .get_or_init(|| Box::new(T::default()))
+            .downcast_ref()
     }
 
     /// The operation of this id in the API's model.
@@ -629,22 +595,6 @@ mod tests {
         check::<crate::hockeystack::HockeyStack>();
         #[cfg(feature = "hyperrep")]
         check::<crate::hyperrep::HyperRep>();
-    }
-
-    #[cfg(feature = "hockeystack")]
-    #[tokio::test]
-    async fn the_memory_of_ready_agents_is_bounded() {
-        let client = crate::hockeystack::Client::builder()
-            .credential("hsr_live_bounded")
-            .build()
-            .unwrap();
-        let inner = progenitor_client::ClientInfo::inner(&client);
-        for n in 0..(super::MOST_KNOWN_READY + 100) {
-            inner.mark_ready(format!("deal {n}"));
-        }
-        let known = inner.known_ready.lock().unwrap().len();
-        assert_eq!(known, super::MOST_KNOWN_READY);
-        assert!(inner.is_known_ready(&format!("deal {}", super::MOST_KNOWN_READY + 99)));
     }
 
     const T: &str = "/deals/{dealId}/conversations/{cid}";

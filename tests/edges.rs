@@ -412,7 +412,7 @@ async fn every_path_parameter_stays_one_segment_whatever_it_holds() {
         }
         // The hand-written streaming call builds its path the same way.
         let (result, seen) = server
-            .during(hs.stream_deal_reply("D-1", value, "hi"))
+            .during(hs.stream_deal_reply("D-1", *value, "hi"))
             .await;
         let result = result.map(drop);
         let template = [

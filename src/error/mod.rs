@@ -399,7 +399,6 @@ pub(crate) fn snippet(text: &str) -> String {
     out
 }
 
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let api = self.inner.api.unwrap_or("the API");

@@ -1,29 +1,16 @@
-//! Making sure a deal's or company's agent is active: start provisioning (a 409 means it
-//! exists), then poll until `active`, restarting a failed run a bounded number of times.
-
-use std::{
-    future::{Future, IntoFuture},
-    sync::{
-        Arc,
-        atomic::{AtomicU32, Ordering},
-    },
-    time::Duration,
-};
+//! A deal's or a company's agent as one owned handle. The two kinds differ only in their
+//! types, id parameter and operations, which [`AgentRecord`] states once for each; every
+//! agent call (ensure, ask, stream, wait) is written once over it.
 
 use futures_core::future::BoxFuture;
-use tokio::sync::watch;
 
-use super::{AgentStatus, Client, types};
-use crate::{
-    AgentRef, Error, ErrorKind, PollPolicy, Progress, ProgressStream, WaitSubject,
-    poll::{Phase, Scrub, Status, Step, Stopped, poll},
+use super::{
+    AgentStatus, Ask, Client, EnsureAgent, ReplyStream, WaitForJob, stream::stream_reply, types,
 };
+use crate::{AgentRef, Error, JobRef};
 
-/// The provisioning runs [`EnsureAgent`] starts at most, the first included.
-pub const DEFAULT_PROVISIONING_RUNS: u32 = 3;
-
-/// An agent state answer, deal or company. Implemented for [`types::AgentState`] and
-/// [`types::CompanyAgentState`] only.
+/// An agent's state answer, deal or company: [`types::AgentState`] or
+/// [`types::CompanyAgentState`], and nothing else.
 pub trait AgentRecord: sealed::Sealed + Sized + Send + 'static {
     /// The agent's status.
     fn status(&self) -> &AgentStatus;
@@ -31,10 +18,35 @@ pub trait AgentRecord: sealed::Sealed + Sized + Send + 'static {
     fn failure(&self) -> Option<&str>;
     #[doc(hidden)]
     fn agent_ref(id: &str) -> AgentRef;
+    /// The id parameter's name in the spec's paths (`dealId`).
     #[doc(hidden)]
-    fn start<'a>(client: &'a Client, id: &'a str) -> BoxFuture<'a, Result<Self, Error>>;
+    const ID_PARAMETER: &'static str;
+    /// The operation that sends a message (`send_deal_message`).
     #[doc(hidden)]
-    fn fetch<'a>(client: &'a Client, id: &'a str) -> BoxFuture<'a, Result<Self, Error>>;
+    const SEND_MESSAGE: &'static str;
+    /// Checks an id as the generated calls do.
+    #[doc(hidden)]
+    fn check_id(id: &str) -> Result<(), String>;
+    #[doc(hidden)]
+    fn start(client: &Client, id: &str) -> BoxFuture<'static, Result<Self, Error>>;
+    #[doc(hidden)]
+    fn fetch(client: &Client, id: &str) -> BoxFuture<'static, Result<Self, Error>>;
+    #[doc(hidden)]
+    fn open_conversation(client: &Client, id: &str) -> BoxFuture<'static, Result<String, Error>>;
+    #[doc(hidden)]
+    fn send_message(
+        client: &Client,
+        id: &str,
+        conversation_id: &str,
+        message: String,
+    ) -> BoxFuture<'static, Result<types::MessageJobAccepted, Error>>;
+    #[doc(hidden)]
+    fn fetch_job(
+        client: &Client,
+        id: &str,
+        conversation_id: &str,
+        job_id: &str,
+    ) -> BoxFuture<'static, Result<types::MessageJob, Error>>;
 }
 
 mod sealed {
@@ -43,9 +55,12 @@ mod sealed {
     impl Sealed for super::types::CompanyAgentState {}
 }
 
-/// The deal and company agents differ only in their types, id field and operations.
+/// The one place where deal and company agents differ.
 macro_rules! agent_record {
-    ($state:ty, $variant:ident, $start:ident, $fetch:ident, $id:ident) => {
+    (
+        $state:ty, $variant:ident, $id_type:ty, $id:ident, $id_parameter:literal,
+        $start:ident, $fetch:ident, $open:ident, $send:ident, $job:ident
+    ) => {
         impl AgentRecord for $state {
             fn status(&self) -> &AgentStatus {
                 &self.status
@@ -56,11 +71,49 @@ macro_rules! agent_record {
             fn agent_ref(id: &str) -> AgentRef {
                 AgentRef::$variant(id.to_owned())
             }
-            fn start<'a>(client: &'a Client, id: &'a str) -> BoxFuture<'a, Result<Self, Error>> {
-                Box::pin(async move { Ok(client.$start().$id(id).send().await?.into_inner()) })
+            const ID_PARAMETER: &'static str = $id_parameter;
+            const SEND_MESSAGE: &'static str = stringify!($send);
+            fn check_id(id: &str) -> Result<(), String> {
+                <$id_type>::try_from(id)
+                    .map(drop)
+                    .map_err(|e| format!("{}: {e}", stringify!($id)))
             }
-            fn fetch<'a>(client: &'a Client, id: &'a str) -> BoxFuture<'a, Result<Self, Error>> {
-                Box::pin(async move { Ok(client.$fetch().$id(id).send().await?.into_inner()) })
+            fn start(client: &Client, id: &str) -> BoxFuture<'static, Result<Self, Error>> {
+                let call = client.$start().$id(id);
+                Box::pin(async move { Ok(call.send().await?.into_inner()) })
+            }
+            fn fetch(client: &Client, id: &str) -> BoxFuture<'static, Result<Self, Error>> {
+                let call = client.$fetch().$id(id);
+                Box::pin(async move { Ok(call.send().await?.into_inner()) })
+            }
+            fn open_conversation(
+                client: &Client,
+                id: &str,
+            ) -> BoxFuture<'static, Result<String, Error>> {
+                let call = client.$open().$id(id);
+                Box::pin(async move { Ok(call.send().await?.into_inner().conversation_id) })
+            }
+            fn send_message(
+                client: &Client,
+                id: &str,
+                conversation_id: &str,
+                message: String,
+            ) -> BoxFuture<'static, Result<types::MessageJobAccepted, Error>> {
+                let call = client
+                    .$send()
+                    .$id(id)
+                    .cid(conversation_id)
+                    .body(types::SendMessageRequest::builder().message(message));
+                Box::pin(async move { Ok(call.send().await?.into_inner()) })
+            }
+            fn fetch_job(
+                client: &Client,
+                id: &str,
+                conversation_id: &str,
+                job_id: &str,
+            ) -> BoxFuture<'static, Result<types::MessageJob, Error>> {
+                let call = client.$job().$id(id).cid(conversation_id).job_id(job_id);
+                Box::pin(async move { Ok(call.send().await?.into_inner()) })
             }
         }
     };
@@ -69,436 +122,149 @@ macro_rules! agent_record {
 agent_record!(
     types::AgentState,
     Deal,
+    types::DealId,
+    deal_id,
+    "dealId",
     init_deal_agent,
     get_deal_agent,
-    deal_id
+    create_deal_conversation,
+    send_deal_message,
+    get_deal_message_job
 );
 agent_record!(
     types::CompanyAgentState,
     Company,
+    types::CompanyId,
+    company_id,
+    "companyId",
     init_company_agent,
     get_company_agent,
-    company_id
+    create_company_conversation,
+    send_company_message,
+    get_company_message_job
 );
 
-/// A wait for an agent to be active. Await it; before that, [`progress`](Self::progress)
-/// gives a stream of its checks.
+/// The agent of one deal ([`Client::deal_agent`]) or one company ([`Client::company_agent`]).
+/// It owns a clone of its client (which shares connections and limits), so it and every
+/// future it returns can be moved into a task.
 ///
 /// ```no_run
 /// # async fn run(client: revenue_agents::hockeystack::Client) -> Result<(), revenue_agents::Error> {
 /// use futures_util::StreamExt;
+/// use revenue_agents::hockeystack::ReplyEvent;
 ///
-/// let wait = client.ensure_deal_agent("9001234567");
-/// let mut progress = wait.progress();
-/// tokio::spawn(async move {
-///     while let Some(p) = progress.next().await {
-///         eprintln!("agent {} after {:?} ({} checks)", p.state, p.elapsed, p.attempts);
+/// let agent = client.deal_agent("9001234567");
+/// let state = agent.ensure().await?; // provisions it if needed, and waits until active
+/// println!("agent {:?} is {}", state.agent_id, state.status);
+///
+/// let reply = agent.ask("What is the biggest risk on this deal?").await?;
+/// println!("{}", reply.text());
+///
+/// // The same conversation, streamed as it is written.
+/// let mut events = agent.stream_reply(&reply.conversation_id, "Who should I call first?").await?;
+/// while let Some(event) = events.next().await {
+///     if let ReplyEvent::TextDelta { text } = event? {
+///         print!("{text}");
 ///     }
-/// });
-/// let agent = wait.await?;
-/// println!("agent {:?} is active", agent.agent_id);
+/// }
 /// # Ok(()) }
 /// ```
-#[must_use = "a wait does nothing until awaited"]
-pub struct EnsureAgent<'a, S> {
-    client: &'a Client,
+#[derive(Debug, Clone)]
+pub struct Agent<S> {
+    client: Client,
     id: String,
-    policy: PollPolicy,
-    max_runs: u32,
-    progress: watch::Sender<Option<Progress>>,
     record: std::marker::PhantomData<fn() -> S>,
 }
 
-impl<'a, S: AgentRecord> EnsureAgent<'a, S> {
-    pub(crate) fn new(client: &'a Client, id: String) -> Self {
-        Self {
-            client,
-            id,
-            policy: PollPolicy::agent_provisioning(),
-            max_runs: DEFAULT_PROVISIONING_RUNS,
-            progress: watch::channel(None).0,
-            record: std::marker::PhantomData,
-        }
+impl<S: AgentRecord> Agent<S> {
+    /// The deal's or company's id.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
-    /// How to pace the checks. Default [`PollPolicy::agent_provisioning`].
-    pub fn policy(mut self, policy: PollPolicy) -> Self {
-        self.policy = policy;
-        self
+    /// The agent as errors and job references name it.
+    pub fn to_ref(&self) -> AgentRef {
+        S::agent_ref(&self.id)
     }
 
-    /// How many provisioning runs to start at most, the first included (at least 1). Default
-    /// [`DEFAULT_PROVISIONING_RUNS`].
-    pub fn max_provisioning_runs(mut self, runs: u32) -> Self {
-        self.max_runs = runs.max(1);
-        self
+    /// Makes sure the agent is active: starts provisioning (a 409 means the agent exists),
+    /// polls until it is `active`, and restarts a failed run up to
+    /// [`max_provisioning_runs`](EnsureAgent::max_provisioning_runs) times.
+    pub fn ensure(&self) -> EnsureAgent<S> {
+        EnsureAgent::new(self.client.clone(), self.id.clone())
     }
 
-    /// The checks of this wait as they happen.
-    pub fn progress(&self) -> ProgressStream {
-        ProgressStream::new(self.progress.subscribe())
+    /// Asks the agent a question and waits for the reply: makes sure the agent is active,
+    /// opens a conversation (unless [`Ask::conversation`] names one), sends the question and
+    /// waits for the job. The reply carries the conversation id for follow-ups.
+    pub fn ask(&self, question: impl Into<String>) -> Ask<S> {
+        Ask::new(self.client.clone(), self.id.clone(), question.into())
     }
 
-    pub(crate) fn with_progress(mut self, progress: watch::Sender<Option<Progress>>) -> Self {
-        self.progress = progress;
-        self
-    }
-}
-
-impl<'a, S: AgentRecord> IntoFuture for EnsureAgent<'a, S> {
-    type Output = Result<S, Error>;
-    type IntoFuture = BoxFuture<'a, Result<S, Error>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(ensure(
-            self.client,
-            self.id,
-            self.policy,
-            self.max_runs,
-            self.progress,
+    /// Sends a message to one of the agent's conversations and streams the reply as it is
+    /// produced, instead of polling a job. An HTTP error comes back here, before any event.
+    pub fn stream_reply(
+        &self,
+        conversation_id: impl Into<String>,
+        message: impl Into<String>,
+    ) -> BoxFuture<'static, Result<ReplyStream, Error>> {
+        Box::pin(stream_reply::<S>(
+            self.client.clone(),
+            self.id.clone(),
+            conversation_id.into(),
+            message.into(),
         ))
     }
-}
 
-async fn ensure<S: AgentRecord>(
-    client: &Client,
-    id: String,
-    policy: PollPolicy,
-    max_runs: u32,
-    progress: watch::Sender<Option<Progress>>,
-) -> Result<S, Error> {
-    ensure_with(
-        policy,
-        max_runs,
-        &progress,
-        &|text| client.inner.scrub(text),
-        S::agent_ref(&id),
-        || S::start(client, &id),
-        || S::fetch(client, &id),
-    )
-    .await
-    .map_err(|e| client.inner.guard(e))
-}
+    /// Opens a conversation with the agent and returns its id. The agent must be active.
+    pub fn open_conversation(&self) -> BoxFuture<'static, Result<String, Error>> {
+        S::open_conversation(&self.client, &self.id)
+    }
 
-/// The state machine, over any start and fetch calls, so that it is tested without a server.
-pub(crate) async fn ensure_with<S, Start, StartFut, Fetch, FetchFut>(
-    policy: PollPolicy,
-    max_runs: u32,
-    progress: &watch::Sender<Option<Progress>>,
-    scrub: Scrub<'_>,
-    agent: AgentRef,
-    start: Start,
-    fetch: Fetch,
-) -> Result<S, Error>
-where
-    S: AgentRecord,
-    Start: Fn() -> StartFut,
-    StartFut: Future<Output = Result<S, Error>>,
-    Fetch: Fn() -> FetchFut,
-    FetchFut: Future<Output = Result<S, Error>>,
-{
-    let runs = Arc::new(AtomicU32::new(0));
-    let first_delay = match start().await {
-        Ok(state) if *state.status() == AgentStatus::Active => return Ok(state),
-        Ok(_) => {
-            runs.store(1, Ordering::Relaxed);
-            policy.min_delay
-        }
-        // It exists already: look at once, it may well be active.
-        Err(e) if *e.kind() == ErrorKind::Conflict => Duration::ZERO,
-        Err(e) => return Err(e),
-    };
-    // The phase of the run in progress: the first, or a restart after a failed one.
-    let phase = |runs: u32| match runs {
-        0 | 1 => Phase::Provisioning,
-        run => Phase::RestartingProvisioning { run },
-    };
-    let initial = phase(runs.load(Ordering::Relaxed));
-    let outcome = poll(&policy, first_delay, initial, progress, || {
-        let runs = runs.clone();
-        let start = &start;
-        let fetch = &fetch;
-        async move {
-            let current = phase(runs.load(Ordering::Relaxed));
-            match fetch().await {
-                Ok(state) => match state.status() {
-                    AgentStatus::Active => Ok(Step::Done(
-                        Ok(state),
-                        Status::new(current, AgentStatus::Active.as_str()),
-                    )),
-                    AgentStatus::ProvisioningFailed => {
-                        if runs.load(Ordering::Relaxed) >= max_runs {
-                            let status =
-                                Status::new(current, AgentStatus::ProvisioningFailed.as_str());
-                            return Ok(Step::Done(Err(state.failure().map(str::to_owned)), status));
-                        }
-                        match start().await {
-                            Ok(_) => {}
-                            Err(e) if *e.kind() == ErrorKind::Conflict => {}
-                            Err(e) => return Err(e),
-                        }
-                        let run = runs.fetch_add(1, Ordering::Relaxed) + 1;
-                        Ok(Step::Pending(Status::new(
-                            phase(run),
-                            AgentStatus::ProvisioningFailed.as_str(),
-                        )))
-                    }
-                    // `initializing`, or a status added after this crate: not ready yet.
-                    other => Ok(Step::Pending(Status::new(
-                        current,
-                        scrub(other.as_str().to_owned()),
-                    ))),
-                },
-                // Provisioning was just started: the agent may not be visible yet.
-                Err(e) if *e.kind() == ErrorKind::NotFound && runs.load(Ordering::Relaxed) > 0 => {
-                    Ok(Step::Pending(Status::new(current, "not_found")))
-                }
-                Err(e) => Err(e),
-            }
-        }
-    })
-    .await;
-    match outcome {
-        Ok(Ok(state)) => Ok(state),
-        Ok(Err(message)) => Err(Error::new(ErrorKind::ProvisioningFailed {
-            agent,
-            attempts: runs.load(Ordering::Relaxed),
-            message,
-        })),
-        Err(Stopped::TimedOut { elapsed, attempts }) => Err(Error::new(ErrorKind::WaitTimedOut {
-            waiting_for: WaitSubject::Agent(agent),
-            elapsed,
-            attempts,
-        })),
-        Err(Stopped::Failed(e)) => Err(e),
+    /// Waits for one of the agent's message jobs to finish and returns the reply's messages.
+    pub fn wait_for_job(
+        &self,
+        conversation_id: impl Into<String>,
+        job_id: impl Into<String>,
+    ) -> WaitForJob {
+        self.client.wait_for_job(JobRef {
+            agent: self.to_ref(),
+            conversation_id: conversation_id.into(),
+            job_id: job_id.into(),
+        })
     }
 }
 
 impl Client {
-    /// Makes sure the deal's agent is active: starts provisioning (a 409 means the agent
-    /// exists), polls until it is `active`, and restarts a failed run up to
-    /// [`max_provisioning_runs`](EnsureAgent::max_provisioning_runs) times.
-    pub fn ensure_deal_agent(
-        &self,
-        deal_id: impl Into<String>,
-    ) -> EnsureAgent<'_, types::AgentState> {
-        EnsureAgent::new(self, deal_id.into())
+    /// The agent of a deal in the connected CRM.
+    pub fn deal_agent(&self, deal_id: impl Into<String>) -> Agent<types::AgentState> {
+        self.agent(deal_id.into())
     }
 
-    /// Makes sure the company's agent is active; see [`ensure_deal_agent`](Self::ensure_deal_agent).
+    /// The agent of a company (account) in the connected CRM.
+    pub fn company_agent(&self, company_id: impl Into<String>) -> Agent<types::CompanyAgentState> {
+        self.agent(company_id.into())
+    }
+
+    fn agent<S: AgentRecord>(&self, id: String) -> Agent<S> {
+        Agent {
+            client: self.clone(),
+            id,
+            record: std::marker::PhantomData,
+        }
+    }
+
+    /// Makes sure the deal's agent is active; the same as `deal_agent(id).ensure()`
+    /// ([`Agent::ensure`]).
+    pub fn ensure_deal_agent(&self, deal_id: impl Into<String>) -> EnsureAgent<types::AgentState> {
+        self.deal_agent(deal_id).ensure()
+    }
+
+    /// Makes sure the company's agent is active; the same as `company_agent(id).ensure()`.
     pub fn ensure_company_agent(
         &self,
         company_id: impl Into<String>,
-    ) -> EnsureAgent<'_, types::CompanyAgentState> {
-        EnsureAgent::new(self, company_id.into())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-
-    use tokio::time::Instant;
-
-    use super::*;
-
-    fn state(status: &str) -> Result<types::AgentState, Error> {
-        Ok(serde_json::from_value(serde_json::json!({
-            "deal_id": "D", "status": status, "error": "CRM sync timed out"
-        }))
-        .unwrap())
-    }
-
-    fn status_error(status: u16) -> Result<types::AgentState, Error> {
-        Err(Error::from_status(
-            "HockeyStack",
-            status,
-            &Default::default(),
-            None,
-            true,
-        ))
-    }
-
-    /// A scripted server: the answers of PUT and GET in order, and the virtual time of each call.
-    struct Script {
-        puts: Mutex<Vec<Result<types::AgentState, Error>>>,
-        gets: Mutex<Vec<Result<types::AgentState, Error>>>,
-        calls: Mutex<Vec<(&'static str, Duration)>>,
-        start: Instant,
-    }
-
-    impl Script {
-        fn new(
-            puts: Vec<Result<types::AgentState, Error>>,
-            gets: Vec<Result<types::AgentState, Error>>,
-        ) -> Self {
-            let rev = |mut v: Vec<_>| {
-                v.reverse();
-                Mutex::new(v)
-            };
-            Self {
-                puts: rev(puts),
-                gets: rev(gets),
-                calls: Mutex::default(),
-                start: Instant::now(),
-            }
-        }
-
-        async fn run(&self, policy: PollPolicy, max_runs: u32) -> Result<types::AgentState, Error> {
-            let (tx, _rx) = watch::channel(None);
-            ensure_with(
-                policy,
-                max_runs,
-                &tx,
-                &|text| text,
-                AgentRef::Deal("D".into()),
-                || async {
-                    self.calls
-                        .lock()
-                        .unwrap()
-                        .push(("PUT", self.start.elapsed()));
-                    self.puts.lock().unwrap().pop().expect("unexpected PUT")
-                },
-                || async {
-                    self.calls
-                        .lock()
-                        .unwrap()
-                        .push(("GET", self.start.elapsed()));
-                    self.gets.lock().unwrap().pop().expect("unexpected GET")
-                },
-            )
-            .await
-        }
-
-        fn calls(&self) -> Vec<(&'static str, u64)> {
-            self.calls
-                .lock()
-                .unwrap()
-                .iter()
-                .map(|(m, t)| (*m, t.as_secs()))
-                .collect()
-        }
-    }
-
-    fn steady() -> PollPolicy {
-        PollPolicy::new(Duration::from_secs(5), Duration::from_secs(20)).factor(2.0)
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn initializing_initializing_active() {
-        let script = Script::new(
-            vec![state("initializing")],
-            vec![
-                state("initializing"),
-                state("initializing"),
-                state("active"),
-            ],
-        );
-        let agent = script.run(steady(), 3).await.unwrap();
-        assert_eq!(agent.status, AgentStatus::Active);
-        assert_eq!(
-            script.calls(),
-            [("PUT", 0), ("GET", 5), ("GET", 15), ("GET", 35)]
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_409_means_the_agent_exists_and_is_checked_at_once() {
-        let script = Script::new(vec![status_error(409)], vec![state("active")]);
-        script.run(steady(), 3).await.unwrap();
-        assert_eq!(script.calls(), [("PUT", 0), ("GET", 0)]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_failed_run_is_restarted_then_succeeds() {
-        let script = Script::new(
-            vec![state("initializing"), state("initializing")],
-            vec![
-                state("provisioning_failed"),
-                state("initializing"),
-                state("active"),
-            ],
-        );
-        script.run(steady(), 3).await.unwrap();
-        assert_eq!(
-            script.calls(),
-            [("PUT", 0), ("GET", 5), ("PUT", 5), ("GET", 15), ("GET", 35)]
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn repeated_failures_end_with_the_servers_text() {
-        let script = Script::new(
-            vec![state("initializing"), state("initializing")],
-            vec![state("provisioning_failed"), state("provisioning_failed")],
-        );
-        let error = script.run(steady(), 2).await.unwrap_err();
-        match error.kind() {
-            ErrorKind::ProvisioningFailed {
-                agent,
-                attempts,
-                message,
-            } => {
-                assert_eq!(agent, &AgentRef::Deal("D".into()));
-                assert_eq!(*attempts, 2);
-                assert_eq!(message.as_deref(), Some("CRM sync timed out"));
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(error.to_string().contains("CRM sync timed out"));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_deadline_gives_a_timeout_that_names_the_agent() {
-        let script = Script::new(
-            vec![state("initializing")],
-            (0..10).map(|_| state("initializing")).collect(),
-        );
-        let error = script
-            .run(steady().deadline(Duration::from_secs(60)), 3)
-            .await
-            .unwrap_err();
-        match error.kind() {
-            ErrorKind::WaitTimedOut {
-                waiting_for,
-                elapsed,
-                attempts,
-            } => {
-                assert_eq!(waiting_for, &WaitSubject::Agent(AgentRef::Deal("D".into())));
-                assert_eq!((*elapsed, *attempts), (Duration::from_secs(60), 5));
-            }
-            other => panic!("{other:?}"),
-        }
-        // 5, 15, 35, 55, then the last check at the deadline.
-        assert_eq!(script.calls().last(), Some(&("GET", 60)));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_start_that_fails_otherwise_is_returned() {
-        let script = Script::new(vec![status_error(503)], vec![]);
-        let error = script.run(steady(), 3).await.unwrap_err();
-        assert_eq!(error.kind(), &ErrorKind::CreditsExhausted);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_agent_not_yet_visible_after_a_start_is_waited_for() {
-        let script = Script::new(
-            vec![state("initializing")],
-            vec![status_error(404), state("active")],
-        );
-        script.run(steady(), 3).await.unwrap();
-        assert_eq!(script.calls(), [("PUT", 0), ("GET", 5), ("GET", 15)]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_unknown_status_counts_as_not_ready() {
-        let script = Script::new(
-            vec![state("initializing")],
-            vec![state("warming_up"), state("active")],
-        );
-        let agent = script.run(steady(), 3).await.unwrap();
-        // Not returned as ready, not failed: checked again, and active at the next check.
-        assert_eq!(agent.status, AgentStatus::Active);
-        assert_eq!(script.calls(), [("PUT", 0), ("GET", 5), ("GET", 15)]);
+    ) -> EnsureAgent<types::CompanyAgentState> {
+        self.company_agent(company_id).ensure()
     }
 }

@@ -6,7 +6,7 @@ use std::future::{Future, IntoFuture};
 use futures_core::future::BoxFuture;
 use tokio::sync::watch;
 
-use super::{Client, MessageJobStatus, MessageRole, types};
+use super::{AgentRecord, Client, MessageJobStatus, MessageRole, ready::ReadyAgents, types};
 use crate::{
     AgentRef, Error, ErrorKind, JobRef, PollPolicy, Progress, ProgressStream, WaitSubject,
     poll::{Phase, Scrub, Status, Step, Stopped, poll},
@@ -38,14 +38,14 @@ impl Reply {
 
 /// A wait for a message job to finish. Await it for the reply's messages.
 #[must_use = "a wait does nothing until awaited"]
-pub struct WaitForJob<'a> {
-    client: &'a Client,
+pub struct WaitForJob {
+    client: Client,
     job: JobRef,
     policy: PollPolicy,
     progress: watch::Sender<Option<Progress>>,
 }
 
-impl<'a> WaitForJob<'a> {
+impl WaitForJob {
     /// How to pace the checks. Default [`PollPolicy::message_jobs`].
     pub fn policy(mut self, policy: PollPolicy) -> Self {
         self.policy = policy;
@@ -58,17 +58,17 @@ impl<'a> WaitForJob<'a> {
     }
 }
 
-impl<'a> IntoFuture for WaitForJob<'a> {
+impl IntoFuture for WaitForJob {
     type Output = Result<Vec<types::Message>, Error>;
-    type IntoFuture = BoxFuture<'a, Self::Output>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let client = self.client;
         Box::pin(async move {
+            let client = self.client;
             let job = self.job;
             let scrub = |text| client.inner.scrub(text);
             wait_for_job(&self.policy, &self.progress, &scrub, &job, || {
-                fetch_job(client, &job)
+                fetch_job(&client, &job)
             })
             .await
             .map_err(|e| client.inner.guard(e))
@@ -76,30 +76,17 @@ impl<'a> IntoFuture for WaitForJob<'a> {
     }
 }
 
-async fn fetch_job(client: &Client, job: &JobRef) -> Result<types::MessageJob, Error> {
-    let cid = job.conversation_id.as_str();
-    let job_id = job.job_id.as_str();
-    Ok(match &job.agent {
-        AgentRef::Deal(id) => {
-            client
-                .get_deal_message_job()
-                .deal_id(id.as_str())
-                .cid(cid)
-                .job_id(job_id)
-                .send()
-                .await?
-        }
-        AgentRef::Company(id) => {
-            client
-                .get_company_message_job()
-                .company_id(id.as_str())
-                .cid(cid)
-                .job_id(job_id)
-                .send()
-                .await?
-        }
+/// One check of a job named at run time: the one place a [`JobRef`] chooses between deal
+/// and company.
+fn fetch_job(
+    client: &Client,
+    job: &JobRef,
+) -> BoxFuture<'static, Result<types::MessageJob, Error>> {
+    let (cid, job_id) = (job.conversation_id.as_str(), job.job_id.as_str());
+    match &job.agent {
+        AgentRef::Deal(id) => types::AgentState::fetch_job(client, id, cid, job_id),
+        AgentRef::Company(id) => types::CompanyAgentState::fetch_job(client, id, cid, job_id),
     }
-    .into_inner())
 }
 
 /// The job wait, over any fetch call, so that it is tested without a server.
@@ -171,19 +158,33 @@ where
     }
 }
 
-/// One question to an agent, from start to reply. See [`Client::ask_deal`].
+/// One question to an agent, from start to reply. See [`Agent::ask`](super::Agent::ask).
 #[must_use = "a question does nothing until awaited"]
-pub struct Ask<'a> {
-    client: &'a Client,
-    agent: AgentRef,
+pub struct Ask<S> {
+    client: Client,
+    id: String,
     question: String,
     conversation_id: Option<String>,
     agent_policy: PollPolicy,
     job_policy: PollPolicy,
     progress: watch::Sender<Option<Progress>>,
+    record: std::marker::PhantomData<fn() -> S>,
 }
 
-impl<'a> Ask<'a> {
+impl<S: AgentRecord> Ask<S> {
+    pub(crate) fn new(client: Client, id: String, question: String) -> Self {
+        Ask {
+            client,
+            id,
+            question,
+            conversation_id: None,
+            agent_policy: PollPolicy::agent_provisioning(),
+            job_policy: PollPolicy::message_jobs(),
+            progress: watch::channel(None).0,
+            record: std::marker::PhantomData,
+        }
+    }
+
     /// Continue this conversation instead of opening a new one. The agent is then assumed to
     /// be active, and no provisioning request is sent.
     pub fn conversation(mut self, conversation_id: impl Into<String>) -> Self {
@@ -216,69 +217,56 @@ impl<'a> Ask<'a> {
     }
 }
 
-impl<'a> IntoFuture for Ask<'a> {
+impl<S: AgentRecord> IntoFuture for Ask<S> {
     type Output = Result<Reply, Error>;
-    type IntoFuture = BoxFuture<'a, Self::Output>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let client = self.client;
-        Box::pin(async move { ask(self).await.map_err(|e| client.inner.guard(e)) })
+        Box::pin(async move {
+            let inner = self.client.inner.clone();
+            ask(self).await.map_err(|e| inner.guard(e))
+        })
     }
 }
 
-async fn ask(ask: Ask<'_>) -> Result<Reply, Error> {
-    let client = ask.client;
+async fn ask<S: AgentRecord>(ask: Ask<S>) -> Result<Reply, Error> {
+    let client = &ask.client;
+    let id = ask.id.as_str();
     let conversation_id = match ask.conversation_id {
         Some(id) => id,
         None => {
             // An agent this client saw active recently is not provisioned again: that PUT would
             // spend one of the 60 writes a minute on every question.
-            let key = ask.agent.to_string();
-            let known = client.inner.is_known_ready(&key);
+            let agent = S::agent_ref(id);
+            let memory = ReadyAgents::of(client);
+            let known = memory.is_some_and(|m| m.knows(&agent));
+            let ensure = || {
+                super::EnsureAgent::<S>::new(client.clone(), id.to_owned())
+                    .policy(ask.agent_policy.clone())
+                    .with_progress(ask.progress.clone())
+            };
             if !known {
-                ensure_agent(client, &ask.agent, &ask.agent_policy, &ask.progress).await?;
-                client.inner.mark_ready(key.clone());
+                ensure().await?;
+                memory.inspect(|m| m.remember(agent.clone()));
             }
-            match open_conversation(client, &ask.agent).await {
+            match S::open_conversation(client, id).await {
                 Ok(id) => id,
                 // Removed or provisioning again since it was seen active: make sure once more.
                 Err(e)
                     if known && matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Conflict) =>
                 {
-                    client.inner.forget_ready(&key);
-                    ensure_agent(client, &ask.agent, &ask.agent_policy, &ask.progress).await?;
-                    client.inner.mark_ready(key);
-                    open_conversation(client, &ask.agent).await?
+                    memory.inspect(|m| m.forget(&agent));
+                    ensure().await?;
+                    memory.inspect(|m| m.remember(agent));
+                    S::open_conversation(client, id).await?
                 }
                 Err(e) => return Err(e),
             }
         }
     };
-    let body = types::SendMessageRequest::builder().message(ask.question);
-    let cid = conversation_id.as_str();
-    let accepted = match &ask.agent {
-        AgentRef::Deal(id) => {
-            client
-                .send_deal_message()
-                .deal_id(id.as_str())
-                .cid(cid)
-                .body(body)
-                .send()
-                .await?
-        }
-        AgentRef::Company(id) => {
-            client
-                .send_company_message()
-                .company_id(id.as_str())
-                .cid(cid)
-                .body(body)
-                .send()
-                .await?
-        }
-    }
-    .into_inner();
+    let accepted = S::send_message(client, id, &conversation_id, ask.question).await?;
     let job = JobRef {
-        agent: ask.agent,
+        agent: S::agent_ref(id),
         conversation_id: accepted.conversation_id.clone(),
         job_id: accepted.job_id.clone(),
     };
@@ -294,66 +282,18 @@ async fn ask(ask: Ask<'_>) -> Result<Reply, Error> {
     })
 }
 
-async fn ensure_agent(
-    client: &Client,
-    agent: &AgentRef,
-    policy: &PollPolicy,
-    progress: &watch::Sender<Option<Progress>>,
-) -> Result<(), Error> {
-    match agent {
-        AgentRef::Deal(id) => {
-            client
-                .ensure_deal_agent(id.as_str())
-                .policy(policy.clone())
-                .with_progress(progress.clone())
-                .await?;
-        }
-        AgentRef::Company(id) => {
-            client
-                .ensure_company_agent(id.as_str())
-                .policy(policy.clone())
-                .with_progress(progress.clone())
-                .await?;
-        }
-    }
-    Ok(())
-}
-
-async fn open_conversation(client: &Client, agent: &AgentRef) -> Result<String, Error> {
-    let conversation = match agent {
-        AgentRef::Deal(id) => {
-            client
-                .create_deal_conversation()
-                .deal_id(id.as_str())
-                .send()
-                .await?
-        }
-        AgentRef::Company(id) => {
-            client
-                .create_company_conversation()
-                .company_id(id.as_str())
-                .send()
-                .await?
-        }
-    };
-    Ok(conversation.into_inner().conversation_id)
-}
-
 impl Client {
-    /// Waits for a deal message job to finish and returns the reply's messages. A job that
-    /// failed is [`ErrorKind::JobFailed`]; one past its retention window is
-    /// [`ErrorKind::JobExpired`].
+    /// Waits for a deal message job to finish and returns the reply's messages; the same as
+    /// `deal_agent(id).wait_for_job(cid, job)`. A job that failed is
+    /// [`ErrorKind::JobFailed`]; one past its retention window is [`ErrorKind::JobExpired`].
     pub fn wait_for_deal_job(
         &self,
         deal_id: impl Into<String>,
         conversation_id: impl Into<String>,
         job_id: impl Into<String>,
-    ) -> WaitForJob<'_> {
-        self.wait_for_job(JobRef {
-            agent: AgentRef::Deal(deal_id.into()),
-            conversation_id: conversation_id.into(),
-            job_id: job_id.into(),
-        })
+    ) -> WaitForJob {
+        self.deal_agent(deal_id)
+            .wait_for_job(conversation_id, job_id)
     }
 
     /// Waits for a company message job; see [`wait_for_deal_job`](Self::wait_for_deal_job).
@@ -362,27 +302,23 @@ impl Client {
         company_id: impl Into<String>,
         conversation_id: impl Into<String>,
         job_id: impl Into<String>,
-    ) -> WaitForJob<'_> {
-        self.wait_for_job(JobRef {
-            agent: AgentRef::Company(company_id.into()),
-            conversation_id: conversation_id.into(),
-            job_id: job_id.into(),
-        })
+    ) -> WaitForJob {
+        self.company_agent(company_id)
+            .wait_for_job(conversation_id, job_id)
     }
 
     /// Waits for any message job, for example one named by a timeout error's [`JobRef`].
-    pub fn wait_for_job(&self, job: JobRef) -> WaitForJob<'_> {
+    pub fn wait_for_job(&self, job: JobRef) -> WaitForJob {
         WaitForJob {
-            client: self,
+            client: self.clone(),
             job,
             policy: PollPolicy::message_jobs(),
             progress: watch::channel(None).0,
         }
     }
 
-    /// Asks a deal's agent a question and waits for the reply: makes sure the agent is active,
-    /// opens a conversation (unless [`Ask::conversation`] names one), sends the question and
-    /// waits for the job. The reply carries the conversation id for follow-ups.
+    /// Asks a deal's agent a question and waits for the reply; the same as
+    /// `deal_agent(id).ask(question)` ([`Agent::ask`](super::Agent::ask)).
     ///
     /// ```no_run
     /// # async fn run(client: revenue_agents::hockeystack::Client) -> Result<(), revenue_agents::Error> {
@@ -394,8 +330,12 @@ impl Client {
     ///     .await?;
     /// # let _ = follow_up; Ok(()) }
     /// ```
-    pub fn ask_deal(&self, deal_id: impl Into<String>, question: impl Into<String>) -> Ask<'_> {
-        self.ask(AgentRef::Deal(deal_id.into()), question.into())
+    pub fn ask_deal(
+        &self,
+        deal_id: impl Into<String>,
+        question: impl Into<String>,
+    ) -> Ask<types::AgentState> {
+        self.deal_agent(deal_id).ask(question)
     }
 
     /// Asks a company's agent a question; see [`ask_deal`](Self::ask_deal).
@@ -403,20 +343,8 @@ impl Client {
         &self,
         company_id: impl Into<String>,
         question: impl Into<String>,
-    ) -> Ask<'_> {
-        self.ask(AgentRef::Company(company_id.into()), question.into())
-    }
-
-    fn ask(&self, agent: AgentRef, question: String) -> Ask<'_> {
-        Ask {
-            client: self,
-            agent,
-            question,
-            conversation_id: None,
-            agent_policy: PollPolicy::agent_provisioning(),
-            job_policy: PollPolicy::message_jobs(),
-            progress: watch::channel(None).0,
-        }
+    ) -> Ask<types::CompanyAgentState> {
+        self.company_agent(company_id).ask(question)
     }
 }
 

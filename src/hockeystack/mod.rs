@@ -26,11 +26,14 @@
 //! before it is sent.
 
 mod agents;
+mod ensure;
 mod enums;
 mod messages;
+mod ready;
 mod stream;
 
-pub use agents::{AgentRecord, DEFAULT_PROVISIONING_RUNS, EnsureAgent};
+pub use agents::{Agent, AgentRecord};
+pub use ensure::{DEFAULT_PROVISIONING_RUNS, EnsureAgent};
 pub use enums::*;
 pub use messages::{Ask, Reply, WaitForJob};
 pub use stream::{ReplyEvent, ReplyStream, ToolArgs};

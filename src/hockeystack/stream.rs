@@ -10,11 +10,11 @@ use std::{
 };
 
 use bytes::Bytes;
-use futures_core::Stream;
+use futures_core::{Stream, future::BoxFuture};
 use progenitor_client::ClientInfo;
 use serde_json::Value;
 
-use super::{Client, types};
+use super::{AgentRecord, Client, types};
 use crate::{
     AgentRef, Error, ErrorKind, call::OperationCall, error::snippet, sse::SseParser,
     transport::Inner,
@@ -338,49 +338,41 @@ fn typed(event: String, data: String) -> Result<ReplyEvent, Error> {
     })
 }
 
-async fn stream_reply(
-    client: &Client,
-    agent: AgentRef,
-    conversation_id: &str,
+/// Sends a message asking for the reply as an event stream.
+pub(crate) async fn stream_reply<S: AgentRecord>(
+    client: Client,
+    id: String,
+    conversation_id: String,
     message: String,
 ) -> Result<ReplyStream, Error> {
     let refuse = |reason: String| Error::new(ErrorKind::InvalidRequest { reason }).with_api(API);
     // The same checks the generated call makes.
-    types::ConversationId::try_from(conversation_id).map_err(|e| refuse(format!("cid: {e}")))?;
+    S::check_id(&id).map_err(refuse)?;
+    types::ConversationId::try_from(conversation_id.as_str())
+        .map_err(|e| refuse(format!("cid: {e}")))?;
     let message = types::SendMessageRequestMessage::try_from(message)
         .map_err(|e| refuse(format!("message: {e}")))?;
-    let (operation, owner_param) = match &agent {
-        AgentRef::Deal(id) => {
-            types::DealId::try_from(id.as_str()).map_err(|e| refuse(format!("deal_id: {e}")))?;
-            ("send_deal_message", "dealId")
-        }
-        AgentRef::Company(id) => {
-            types::CompanyId::try_from(id.as_str())
-                .map_err(|e| refuse(format!("company_id: {e}")))?;
-            ("send_company_message", "companyId")
-        }
-    };
-    let operation = super::operation(operation);
-    let response = OperationCall::new(operation)
-        .path(owner_param, agent.id())
-        .path("cid", conversation_id)
+    let response = OperationCall::new(super::operation(S::SEND_MESSAGE))
+        .path(S::ID_PARAMETER, id.as_str())
+        .path("cid", conversation_id.as_str())
         .body(serde_json::json!({ "message": message, "stream": true }))
-        .event_stream::<super::ErrorBody, _>(client)
+        .event_stream::<super::ErrorBody, _>(&client)
         .await?;
     // The call's deadline covered the request and the answer's head; the events that follow
     // are bounded by the read timeout between them (and `total_timeout`, when set).
-    let inner = Arc::clone(client.inner());
     Ok(ReplyStream::new(
         response,
-        Arc::clone(&inner),
-        agent,
-        conversation_id.to_owned(),
+        Arc::clone(client.inner()),
+        S::agent_ref(&id),
+        conversation_id,
     ))
 }
 
 impl Client {
-    /// Sends a message to a deal agent's conversation and streams the reply as it is produced,
-    /// instead of polling a job. An HTTP error comes back here, before any event.
+    /// Sends a message to a deal agent's conversation and streams the reply as it is produced;
+    /// the same as `deal_agent(id).stream_reply(cid, message)`
+    /// ([`Agent::stream_reply`](super::Agent::stream_reply)). An HTTP error comes back here,
+    /// before any event.
     ///
     /// ```no_run
     /// # async fn run(client: revenue_agents::hockeystack::Client) -> Result<(), revenue_agents::Error> {
@@ -397,35 +389,25 @@ impl Client {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn stream_deal_reply(
+    pub fn stream_deal_reply(
         &self,
-        deal_id: &str,
-        conversation_id: &str,
+        deal_id: impl Into<String>,
+        conversation_id: impl Into<String>,
         message: impl Into<String>,
-    ) -> Result<ReplyStream, Error> {
-        stream_reply(
-            self,
-            AgentRef::Deal(deal_id.to_owned()),
-            conversation_id,
-            message.into(),
-        )
-        .await
+    ) -> BoxFuture<'static, Result<ReplyStream, Error>> {
+        self.deal_agent(deal_id)
+            .stream_reply(conversation_id, message)
     }
 
     /// Streams a company agent's reply; see [`stream_deal_reply`](Self::stream_deal_reply).
-    pub async fn stream_company_reply(
+    pub fn stream_company_reply(
         &self,
-        company_id: &str,
-        conversation_id: &str,
+        company_id: impl Into<String>,
+        conversation_id: impl Into<String>,
         message: impl Into<String>,
-    ) -> Result<ReplyStream, Error> {
-        stream_reply(
-            self,
-            AgentRef::Company(company_id.to_owned()),
-            conversation_id,
-            message.into(),
-        )
-        .await
+    ) -> BoxFuture<'static, Result<ReplyStream, Error>> {
+        self.company_agent(company_id)
+            .stream_reply(conversation_id, message)
     }
 }
 

@@ -33,6 +33,23 @@ fn deadline(arguments: &Map<String, Value>) -> Duration {
     )
 }
 
+/// Runs `$run` with the handle of the agent an [`AgentRef`] names: the one place where a
+/// tool's `dealId` or `companyId` chooses the kind.
+macro_rules! with_agent {
+    ($client:expr, $agent:expr, |$handle:ident| $run:expr) => {
+        match $agent {
+            AgentRef::Deal(id) => {
+                let $handle = $client.deal_agent(id.as_str());
+                $run
+            }
+            AgentRef::Company(id) => {
+                let $handle = $client.company_agent(id.as_str());
+                $run
+            }
+        }
+    };
+}
+
 /// Asks the agent and waits for the answer. `watch` receives the wait's progress.
 pub(crate) async fn ask(
     client: &crate::hockeystack::Client,
@@ -46,19 +63,19 @@ pub(crate) async fn ask(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let mut ask = match &agent {
-        AgentRef::Deal(id) => client.ask_deal(id.as_str(), question),
-        AgentRef::Company(id) => client.ask_company(id.as_str(), question),
-    };
-    if let Some(cid) = arguments.get("cid").and_then(Value::as_str) {
-        ask = ask.conversation(cid);
-    }
+    let cid = arguments.get("cid").and_then(Value::as_str);
     let wait = deadline(arguments);
-    ask = ask
-        .agent_policy(waits.agent.clone().deadline(wait))
-        .job_policy(waits.job.clone().deadline(wait));
-    watch(ask.progress());
-    let reply = ask.await?;
+    let reply = with_agent!(client, &agent, |handle| {
+        let mut ask = handle
+            .ask(question)
+            .agent_policy(waits.agent.clone().deadline(wait))
+            .job_policy(waits.job.clone().deadline(wait));
+        if let Some(cid) = cid {
+            ask = ask.conversation(cid);
+        }
+        watch(ask.progress());
+        ask.await?
+    });
     let mut answer = agent_ids(&agent);
     answer.insert("answer".into(), json!(reply.text()));
     answer.insert("cid".into(), json!(reply.conversation_id));
@@ -79,17 +96,10 @@ pub(crate) async fn ensure(
     watch: impl FnOnce(ProgressStream),
 ) -> Result<Value, Error> {
     let policy = waits.agent.clone().deadline(deadline(arguments));
-    let state = match &agent {
-        AgentRef::Deal(id) => {
-            let ensure = client.ensure_deal_agent(id.as_str()).policy(policy);
-            watch(ensure.progress());
-            serde_json::to_value(ensure.await?)
-        }
-        AgentRef::Company(id) => {
-            let ensure = client.ensure_company_agent(id.as_str()).policy(policy);
-            watch(ensure.progress());
-            serde_json::to_value(ensure.await?)
-        }
-    };
+    let state = with_agent!(client, &agent, |handle| {
+        let ensure = handle.ensure().policy(policy);
+        watch(ensure.progress());
+        serde_json::to_value(ensure.await?)
+    });
     Ok(state.unwrap_or(Value::Null))
 }

@@ -8,6 +8,7 @@
 //! seeded HyperRep organization with cursor pagination, validation errors and analytics.
 //!
 //! ```no_run
+//! # #[cfg(feature = "hockeystack")]
 //! # async fn run() -> std::io::Result<()> {
 //! use revenue_agents::sandbox::{Sandbox, SandboxConfig};
 //!
