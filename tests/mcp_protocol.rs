@@ -224,3 +224,20 @@ async fn malformed_messages_get_answers_and_the_binary_keeps_serving() {
         .unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn a_tool_listing_whose_reader_has_gone_ends_quietly() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_revenue-agents-mcp"))
+        .args(["--sandbox", "--list-tools"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `| head` that has read enough: the pipe is closed before the listing is written
+    // (the sandbox starts first), so every write meets a closed pipe.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+}

@@ -212,9 +212,15 @@ async fn main() -> ExitCode {
         }
     };
     if options.list_tools {
+        use std::io::Write;
+        // Written, not printed: a reader that stops early (`| head`) ends the listing quietly
+        // instead of making `println!` panic on the closed pipe.
+        let mut out = std::io::stdout().lock();
         for tool in server.tools() {
             let writes = if tool.writes { "\t(writes)" } else { "" };
-            println!("{}\t{}{writes}", tool.toolset, tool.name);
+            if writeln!(out, "{}\t{}{writes}", tool.toolset, tool.name).is_err() {
+                break;
+            }
         }
         return ExitCode::SUCCESS;
     }
