@@ -168,6 +168,21 @@ fn main() {
             &Path::new(&out_dir).join(format!("{}_operations.rs", api.name)),
             &operations,
         );
+        let counts = SITE_COUNTS
+            .lock()
+            .map(|mut counts| {
+                std::mem::take(&mut *counts)
+                    .into_iter()
+                    .map(|(rewrite, sites, checks)| {
+                        format!("{sites}\tsites\t{checks}\tchecks\t{rewrite}\n")
+                    })
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        write_if_changed(
+            &Path::new(&out_dir).join(format!("{}_rewrites.txt", api.name)),
+            &counts,
+        );
         write_if_changed(&stamp_path, &stamp);
     }
 }
@@ -1259,7 +1274,21 @@ enum Sites {
 }
 
 /// Fails the build when `rewrite` changed `found` sites where `expected` were due.
+/// Every rewrite's site count for the API being generated, written beside its output
+/// (`<api>_rewrites.txt`) so that a changed count can be compared with the last good build.
+static SITE_COUNTS: std::sync::Mutex<Vec<(String, usize, usize)>> =
+    std::sync::Mutex::new(Vec::new());
+
 fn check_sites(rewrite: &str, found: usize, expected: Sites) {
+    if let Ok(mut counts) = SITE_COUNTS.lock() {
+        match counts.iter_mut().find(|(name, _, _)| name == rewrite) {
+            Some((_, sites, checks)) => {
+                *sites += found;
+                *checks += 1;
+            }
+            None => counts.push((rewrite.to_owned(), found, 1)),
+        }
+    }
     let fits = match expected {
         Sites::Exactly(n) => found == n,
         Sites::AtLeast(n) => found >= n,

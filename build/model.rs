@@ -247,6 +247,16 @@ fn operation_row(
         .unwrap_or("")
         .trim();
     let deprecated = operation.get("deprecated") == Some(&Value::Bool(true));
+    // An operation whose own `security` lists no requirement needs no credential.
+    let public = operation
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|requirements| {
+            requirements.is_empty()
+                || requirements
+                    .iter()
+                    .any(|r| r.as_object().is_some_and(|r| r.is_empty()))
+        });
 
     let mut parameters = Vec::new();
     let declared = item
@@ -310,6 +320,7 @@ fn operation_row(
     writeln!(source, "        summary: {summary:?},").unwrap();
     writeln!(source, "        description: {description:?},").unwrap();
     writeln!(source, "        deprecated: {deprecated},").unwrap();
+    writeln!(source, "        public: {public},").unwrap();
     writeln!(source, "        params: &[").unwrap();
     for p in &parameters {
         source.push_str(&parameter_source(p));

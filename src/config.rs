@@ -45,9 +45,6 @@ pub trait Api: sealed::Sealed {
     /// The API's operation model.
     #[doc(hidden)]
     const OPERATIONS: &'static [crate::model::Operation];
-    /// The operations that need no credential.
-    #[doc(hidden)]
-    const PUBLIC_OPERATIONS: &'static [&'static str];
     /// Whether a 503 means the credit cap (never retried) rather than an outage.
     #[doc(hidden)]
     const CREDITS_ON_503: bool;
@@ -403,7 +400,6 @@ fn assemble<A: Api>(
         name: A::NAME,
         credential_variable: A::CREDENTIAL_VARIABLE,
         operations: A::OPERATIONS,
-        public_operations: A::PUBLIC_OPERATIONS,
         credits_on_503: A::CREDITS_ON_503,
     };
     let inner = Inner::new(
@@ -497,7 +493,6 @@ macro_rules! api_client {
         auth_header: $header:expr,
         auth_value: |$cred:ident| $auth_value:expr,
         operations: $operations:expr,
-        public_operations: $public:expr,
         credits_on_503: $credits:expr,
     ) => {
         impl $crate::config::sealed::Sealed for $marker {}
@@ -512,7 +507,6 @@ macro_rules! api_client {
                 $auth_value
             }
             const OPERATIONS: &'static [$crate::model::Operation] = $operations;
-            const PUBLIC_OPERATIONS: &'static [&'static str] = $public;
             const CREDITS_ON_503: bool = $credits;
             type Client = $client;
             fn assemble(

@@ -122,6 +122,8 @@ pub struct Operation {
     pub(crate) summary: &'static str,
     pub(crate) description: &'static str,
     pub(crate) deprecated: bool,
+    /// Whether it needs no credential (its spec entry lists no security requirement).
+    pub(crate) public: bool,
     pub(crate) params: &'static [Param],
     pub(crate) body: Option<Body>,
     pub(crate) success: Success,

@@ -35,8 +35,6 @@ pub(crate) struct ApiInfo {
     pub(crate) credential_variable: &'static str,
     /// The API's operation model.
     pub(crate) operations: &'static [Operation],
-    /// The operations that need no credential.
-    pub(crate) public_operations: &'static [&'static str],
     /// Whether a 503 means the credit cap rather than an outage.
     pub(crate) credits_on_503: bool,
 }
@@ -52,7 +50,6 @@ pub struct Inner {
     credential: Option<Secret>,
     base_path: String,
     operations: &'static [Operation],
-    public_operations: &'static [&'static str],
     pub(crate) retry: RetryPolicy,
     pub(crate) rules: ApiRules,
     /// The deadline of a whole call and the largest answer read.
@@ -108,7 +105,6 @@ impl Inner {
             credential: credential.map(Secret),
             base_path,
             operations: api.operations,
-            public_operations: api.public_operations,
             retry,
             rules: ApiRules {
                 credits_on_503: api.credits_on_503,
@@ -221,16 +217,15 @@ pub(crate) fn prepare(
     request: &mut reqwest::Request,
     operation_id: &str,
 ) -> Result<(), String> {
-    if inner.credential.is_none() && !inner.public_operations.contains(&operation_id) {
+    let Some(operation) = inner.operation(operation_id) else {
+        return Err(format!("unknown operation {operation_id}"));
+    };
+    if inner.credential.is_none() && !operation.public {
         return Err(format!(
             "{operation_id} needs a {} credential: set {} or pass one to the client builder",
             inner.api, inner.credential_variable
         ));
     }
-
-    let Some(operation) = inner.operation(operation_id) else {
-        return Err(format!("unknown operation {operation_id}"));
-    };
     check_path_shape(&inner.base_path, operation.path, request.url().path())
         .map_err(|problem| format!("{operation_id}: {problem}"))?;
     check_query(operation, request.url()).map_err(|problem| format!("{operation_id}: {problem}"))

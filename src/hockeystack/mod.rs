@@ -86,7 +86,6 @@ crate::config::api_client! {
     auth_header: reqwest::header::AUTHORIZATION,
     auth_value: |token| format!("Bearer {token}"),
     operations: operations::OPERATIONS,
-    public_operations: &["health"],
     credits_on_503: true,
 }
 

@@ -66,7 +66,6 @@ crate::config::api_client! {
     auth_header: reqwest::header::HeaderName::from_static("x-api-key"),
     auth_value: |key| key.to_owned(),
     operations: operations::OPERATIONS,
-    public_operations: &[],
     credits_on_503: false,
 }
 
