@@ -6,7 +6,7 @@ use std::{fmt, marker::PhantomData, net::IpAddr, time::Duration};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::{
-    Error, ErrorKind, RetryPolicy,
+    Error, ErrorKind, RateBudget, RetryPolicy,
     limits::{Limits, saturated},
     transport::{ApiInfo, Inner, Secret},
 };
@@ -48,6 +48,9 @@ pub trait Api: sealed::Sealed {
     /// Whether a 503 means the credit cap (never retried) rather than an outage.
     #[doc(hidden)]
     const CREDITS_ON_503: bool;
+    /// The rate budget a client has unless told otherwise.
+    #[doc(hidden)]
+    fn default_budget() -> Option<RateBudget>;
     /// The generated client this configuration builds.
     #[doc(hidden)]
     type Client;
@@ -74,6 +77,12 @@ pub mod env {
     pub const CALL_TIMEOUT: &str = "REVENUE_AGENTS_CALL_TIMEOUT";
     /// The largest successful answer, in bytes, that a client reads.
     pub const MAX_RESPONSE_BYTES: &str = "REVENUE_AGENTS_MAX_RESPONSE_BYTES";
+    /// The rate budget: `off`, or `read=N,write=M` requests a minute, with `,window=S` for
+    /// another window in seconds.
+    pub const RATE_BUDGET: &str = "REVENUE_AGENTS_RATE_BUDGET";
+    /// A Redis URL (`redis://host:6379/0`) through which every process using one credential
+    /// shares its rate budget (feature `redis`).
+    pub const REDIS_URL: &str = "REVENUE_AGENTS_REDIS_URL";
     /// Text appended to the user agent, for example your application's name and version.
     pub const USER_AGENT_SUFFIX: &str = "REVENUE_AGENTS_USER_AGENT_SUFFIX";
 }
@@ -106,6 +115,8 @@ pub struct ClientBuilder<A: Api> {
     call_timeout: Option<Duration>,
     max_response_bytes: Option<u64>,
     retry: Option<RetryPolicy>,
+    /// `Some(None)`: no budget.
+    budget: Option<Option<RateBudget>>,
     user_agent_suffix: Option<String>,
     read_environment: bool,
     api: PhantomData<fn() -> A>,
@@ -122,6 +133,7 @@ impl<A: Api> fmt::Debug for ClientBuilder<A> {
             .field("call_timeout", &self.call_timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
+            .field("budget", &self.budget)
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("read_environment", &self.read_environment)
             .finish()
@@ -138,6 +150,7 @@ impl<A: Api> Default for ClientBuilder<A> {
             call_timeout: None,
             max_response_bytes: None,
             retry: None,
+            budget: None,
             user_agent_suffix: None,
             read_environment: false,
             api: PhantomData,
@@ -153,6 +166,7 @@ struct Settings {
     read_timeout: Duration,
     limits: Limits,
     retry: RetryPolicy,
+    budget: Option<RateBudget>,
     user_agent: String,
 }
 
@@ -210,6 +224,22 @@ impl<A: Api> ClientBuilder<A> {
     /// [`build`](Self::build).
     pub fn max_response_bytes(mut self, bytes: u64) -> Self {
         self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// The rate budget every request takes a slot from before it is sent, retries included.
+    /// Default: HockeyStack's documented rates ([`RateBudget::hockeystack`]) for a HockeyStack
+    /// client, none for HyperRep (which publishes no limit). Give the same budget to several
+    /// clients of one credential to share it; see [`RateBudget`].
+    pub fn rate_budget(mut self, budget: RateBudget) -> Self {
+        self.budget = Some(Some(budget));
+        self
+    }
+
+    /// No rate budget: requests go as fast as they are made, and a 429 is met by retries
+    /// alone.
+    pub fn no_rate_budget(mut self) -> Self {
+        self.budget = Some(None);
         self
     }
 
@@ -365,6 +395,29 @@ impl<A: Api> ClientBuilder<A> {
             }
             _ => USER_AGENT.to_owned(),
         };
+        let budget = match self.budget {
+            Some(budget) => budget,
+            None => match env(env::RATE_BUDGET) {
+                Some(raw) => {
+                    parse_budget(&raw).map_err(|e| invalid_variable(env::RATE_BUDGET, e))?
+                }
+                None => A::default_budget(),
+            },
+        };
+        #[cfg(feature = "redis")]
+        let budget = match (budget, env(env::REDIS_URL)) {
+            (Some(budget), Some(url)) => Some(
+                budget
+                    .shared_through_redis(&url)
+                    .map_err(|e| invalid_variable(env::REDIS_URL, e.to_string()))?,
+            ),
+            (budget, _) => budget,
+        };
+        if let Some(budget) = &budget {
+            budget
+                .check()
+                .map_err(|e| invalid_variable("rate_budget", e))?;
+        }
         Ok(Settings {
             credential,
             base_url,
@@ -375,6 +428,7 @@ impl<A: Api> ClientBuilder<A> {
                 max_response_bytes,
             },
             retry,
+            budget,
             user_agent,
         })
     }
@@ -408,8 +462,54 @@ fn assemble<A: Api>(
         credential,
         settings.retry,
         settings.limits,
+        settings.budget.as_ref(),
     );
     Ok(A::assemble(&settings.base_url, http, inner))
+}
+
+/// `off`, or `read=N,write=M[,window=S]`.
+fn parse_budget(raw: &str) -> Result<Option<RateBudget>, String> {
+    let raw = raw.trim();
+    if matches!(raw.to_ascii_lowercase().as_str(), "off" | "none" | "0") {
+        return Ok(None);
+    }
+    let (mut read, mut write, mut window) = (None, None, None);
+    for part in raw.split(',') {
+        let (key, value) = part.split_once('=').ok_or_else(|| {
+            format!("{part:?} is not name=value (expected `off` or `read=N,write=M`)")
+        })?;
+        let (key, value) = (key.trim(), value.trim());
+        let count = || {
+            value
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{key}: {value:?} is not a positive whole number"))
+        };
+        match key {
+            "read" => read = Some(count()?),
+            "write" => write = Some(count()?),
+            "window" => {
+                window = Some(
+                    value
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|s| s.is_finite() && *s >= 0.001 && *s < 1e9)
+                        .map(Duration::from_secs_f64)
+                        .ok_or_else(|| format!("window: {value:?} is not a number of seconds"))?,
+                )
+            }
+            other => return Err(format!("{other:?} is not read, write or window")),
+        }
+    }
+    let (Some(read), Some(write)) = (read, write) else {
+        return Err("both read=N and write=M are needed".into());
+    };
+    let budget = RateBudget::per_minute(read, write);
+    Ok(Some(match window {
+        Some(window) => budget.window(window),
+        None => budget,
+    }))
 }
 
 /// A duration given in code: zero is refused, anything past [`LONGEST_DURATION`] shortened.
@@ -494,6 +594,7 @@ macro_rules! api_client {
         auth_value: |$cred:ident| $auth_value:expr,
         operations: $operations:expr,
         credits_on_503: $credits:expr,
+        default_budget: $budget:expr,
     ) => {
         impl $crate::config::sealed::Sealed for $marker {}
 
@@ -508,6 +609,9 @@ macro_rules! api_client {
             }
             const OPERATIONS: &'static [$crate::model::Operation] = $operations;
             const CREDITS_ON_503: bool = $credits;
+            fn default_budget() -> Option<$crate::RateBudget> {
+                $budget
+            }
             type Client = $client;
             fn assemble(
                 base_url: &str,

@@ -17,6 +17,7 @@
 
 // The operation model and the call path serve every surface; the MCP server reads all of
 // them, a build with fewer surfaces part.
+pub mod budget;
 #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
 mod call;
 pub mod config;
@@ -50,6 +51,7 @@ pub mod sandbox;
 #[cfg(feature = "mock")]
 pub use httpmock;
 
+pub use budget::RateBudget;
 pub use config::ClientBuilder;
 #[cfg(feature = "hockeystack")]
 pub use error::{AgentRef, JobRef, WaitSubject};

@@ -191,6 +191,8 @@ where
         span.attempt(retries_done + 1);
         let result = send().await;
         let outcome = match &result {
+            // The budget refused it before sending: nothing to repeat.
+            Ok(response) if crate::budget::Refusal::of(response).is_some() => return result,
             Ok(response) => {
                 observe(response);
                 Ok((

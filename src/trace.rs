@@ -117,3 +117,15 @@ pub(crate) fn wait_step(
         None => tracing::info!(phase = %phase, state, attempts, "wait over"),
     }
 }
+
+/// A request waits for a slot of the client's rate budget.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+pub(crate) fn budget_wait(api: &'static str, pool: &'static str, wait: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        api,
+        pool,
+        wait_ms = wait.as_millis() as u64,
+        "waiting for a slot of the rate budget"
+    );
+}

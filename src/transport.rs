@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     Error, ErrorKind,
+    budget::{BoundBudget, Pool, Refusal},
     error::ApiError,
     headers::RateLimit,
     limits::{Limits, saturated},
@@ -59,6 +60,8 @@ pub struct Inner {
     /// active), made on first use and shared by the clones of one client. The transport
     /// does not know what it holds.
     api_state: Arc<OnceLock<Box<dyn Any + Send + Sync>>>,
+    /// The rate budget every request takes a slot from, when the client has one.
+    budget: Option<BoundBudget>,
 }
 
 /// A credential that never prints.
@@ -95,7 +98,9 @@ impl Inner {
         credential: Option<String>,
         retry: RetryPolicy,
         limits: Limits,
+        budget: Option<&crate::RateBudget>,
     ) -> Self {
+        let budget = budget.map(|b| b.bind(api.name, credential.as_deref()));
         let base_path = reqwest::Url::parse(base_url)
             .map(|u| u.path().trim_end_matches('/').to_owned())
             .unwrap_or_default();
@@ -112,6 +117,7 @@ impl Inner {
             limits,
             rate_limit: Arc::default(),
             api_state: Arc::default(),
+            budget,
         }
     }
 
@@ -174,8 +180,10 @@ impl Inner {
     }
 }
 
-/// Sends a request with the client's retry policy, recording rate-limit headers. A request
-/// whose body cannot be replayed is sent once.
+/// Sends a request with the client's retry policy, recording rate-limit headers. Each
+/// attempt first takes a slot of the client's rate budget, if it has one; a slot that cannot
+/// be had before the call's deadline ends the call with the budget's refusal in place of an
+/// answer, nothing sent. A request whose body cannot be replayed is sent once.
 pub(crate) async fn execute(
     inner: &Inner,
     http: &reqwest::Client,
@@ -183,18 +191,33 @@ pub(crate) async fn execute(
     operation: &'static str,
 ) -> reqwest::Result<reqwest::Response> {
     let method = request.method().clone();
+    let pool = Pool::of(&method);
     let template = inner.operation(operation).map_or("", |op| op.path);
     let span = RequestSpan::new(inner.api, operation, &method, template);
+    let deadline = inner.deadline();
     let observe = |response: &reqwest::Response| {
-        inner.observe(response);
-        span.response(response, |text| inner.scrub(text));
+        if Refusal::of(response).is_none() {
+            inner.observe(response);
+            span.response(response, |text| inner.scrub(text));
+        }
+    };
+    let attempt = |request: reqwest::Request| async {
+        if let Some(budget) = &inner.budget {
+            if let Err(refusal) = budget.take(pool, deadline).await {
+                return Ok(refusal.into_response());
+            }
+            let response = http.execute(request).await?;
+            budget.observe(pool, &response).await;
+            return Ok(response);
+        }
+        http.execute(request).await
     };
     // A streamed body cannot be sent twice; with no retry allowed there is nothing to keep a
     // copy for.
     let replayable = request.body().is_none_or(|body| body.as_bytes().is_some());
     if !replayable || inner.retry.max_retries == 0 {
         span.attempt(1);
-        let response = span.instrument(http.execute(request)).await?;
+        let response = span.instrument(attempt(request)).await?;
         observe(&response);
         return Ok(response);
     }
@@ -202,9 +225,9 @@ pub(crate) async fn execute(
         &inner.retry,
         inner.rules,
         &method,
-        inner.deadline(),
+        deadline,
         &span,
-        || http.execute(request.try_clone().expect("checked above")),
+        || attempt(request.try_clone().expect("checked above")),
         observe,
     ))
     .await
@@ -489,6 +512,9 @@ pub(crate) async fn error_from_response<B: ApiError + DeserializeOwned>(
     inner: &Inner,
     response: reqwest::Response,
 ) -> Error {
+    if let Some(refusal) = Refusal::of(&response) {
+        return refusal.clone().into_error(inner.api);
+    }
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     if (300..400).contains(&status) {

@@ -323,4 +323,58 @@ async fn timeouts_and_sizes_take_effect(server: &httpmock::MockServer) {
     let _ = code.credits_balance().send().await;
     assert_eq!(limited.calls_async().await, 3, "code wins: repeated once");
     set("REVENUE_AGENTS_RETRY_MAX_WAIT", None);
+
+    // The rate budget: one read a minute from the environment holds the second read back
+    // (past a 0.3 s deadline, refused unsent); `off` and code both lift it.
+    let me = server
+        .mock_async(|when, then| {
+            when.path("/me");
+            then.status(200).json_body(serde_json::json!({
+                "workspace": {"id": "ws_1", "name": "Acme"},
+                "token": {"id": "tok_1", "name": "ci"}
+            }));
+        })
+        .await;
+    set("REVENUE_AGENTS_CALL_TIMEOUT", Some("0.3"));
+    set(
+        "REVENUE_AGENTS_RATE_BUDGET",
+        Some("read=1, write=60, window=60"),
+    );
+    let paced = client().build().unwrap();
+    paced.me().send().await.unwrap();
+    let error = paced.me().send().await.unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::RateBudgetExhausted { pool, .. } if pool == "read"),
+        "{error:?}"
+    );
+    assert_eq!(me.calls_async().await, 1, "refused unsent");
+    let code = client().no_rate_budget().build().unwrap();
+    code.me().send().await.unwrap();
+    code.me().send().await.unwrap();
+    set("REVENUE_AGENTS_RATE_BUDGET", Some("off"));
+    let off = client().build().unwrap();
+    off.me().send().await.unwrap();
+    off.me().send().await.unwrap();
+    for bad in [
+        "read=5",
+        "read=0,write=1",
+        "read=1,write=1,window=-2",
+        "fast",
+        "read=1,write=1,burst=3",
+    ] {
+        set("REVENUE_AGENTS_RATE_BUDGET", Some(bad));
+        let error = client().build().unwrap_err();
+        assert!(
+            matches!(
+                error.kind(),
+                ErrorKind::InvalidSetting {
+                    setting: "REVENUE_AGENTS_RATE_BUDGET",
+                    ..
+                }
+            ),
+            "{bad}: {error:?}"
+        );
+    }
+    set("REVENUE_AGENTS_RATE_BUDGET", None);
+    set("REVENUE_AGENTS_CALL_TIMEOUT", None);
 }

@@ -207,11 +207,13 @@ async fn sixty_four_concurrent_tasks_share_the_sandbox_without_losing_anything()
     assert_eq!(count(|o| matches!(o, Done::Asked)), 8);
     assert_eq!(count(|o| matches!(o, Done::Waited)), 8);
 
-    // A caller that asks to see rate limits (retries off) gets them typed, with the delay.
+    // A caller that asks to see the server's rate limits (retries and budget off) gets them
+    // typed, with the delay.
     let impatient = hockeystack::Client::builder()
         .credential(sandbox.hockeystack_token())
         .base_url(sandbox.hockeystack_url())
         .retry_policy(RetryPolicy::none())
+        .no_rate_budget()
         .build()
         .unwrap();
     let mut limited = None;

@@ -14,11 +14,13 @@ use revenue_agents::{
     sandbox::{Sandbox, SandboxConfig, SeedSizes},
 };
 
+/// A client that shows the sandbox's answers as they are: no retries, no rate budget.
 fn hs(sandbox: &Sandbox) -> hockeystack::Client {
     hockeystack::Client::builder()
         .credential(sandbox.hockeystack_token())
         .base_url(sandbox.hockeystack_url())
         .retry_policy(RetryPolicy::none())
+        .no_rate_budget()
         .build()
         .unwrap()
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use revenue_agents::sandbox::{Sandbox, SandboxConfig};
 
 const USAGE: &str = "usage: revenue-agents-sandbox [--host ADDR] [--port N] [--provisioning-seconds S] [--job-seconds S] \
-                     [--read-limit N] [--write-limit N] [--sales N] [--hyperrep-seed FILE.json] \
+                     [--read-limit N] [--write-limit N] [--rate-window S] [--extra-token T] [--sales N] [--hyperrep-seed FILE.json] \
                      [--hockeystack-seed FILE.json]";
 
 /// Seconds as a duration: a finite, non-negative number (0 makes it instant).
@@ -48,6 +48,13 @@ fn parse_args() -> Result<SandboxConfig, String> {
             "--job-seconds" => config.job_time = seconds(&arg, &value(&arg)?)?,
             "--read-limit" => config.read_limit = limit(&arg, &value(&arg)?)?,
             "--write-limit" => config.write_limit = limit(&arg, &value(&arg)?)?,
+            "--rate-window" => {
+                config.rate_window = seconds(&arg, &value(&arg)?)?;
+                if config.rate_window < Duration::from_millis(1) {
+                    return Err("--rate-window: at least 0.001 seconds".into());
+                }
+            }
+            "--extra-token" => config.extra_hockeystack_tokens.push(value(&arg)?),
             "--hyperrep-seed" => {
                 let path = value(&arg)?;
                 let text = std::fs::read_to_string(&path)

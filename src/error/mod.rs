@@ -193,6 +193,20 @@ pub enum ErrorKind {
         /// The deadline the call had.
         limit: Duration,
     },
+    /// The client's rate budget ([`RateBudget`](crate::RateBudget)) had no slot for the
+    /// request before the call's deadline; nothing was sent.
+    RateBudgetExhausted {
+        /// The pool (`read` or `write`).
+        pool: String,
+        /// How long until the pool has a slot again.
+        refills_in: Duration,
+    },
+    /// The rate budget shared through Redis could not be reached, and the client is set to
+    /// fail rather than wait or fall back to its own count; nothing was sent.
+    RateBudgetUnavailable {
+        /// What went wrong.
+        reason: String,
+    },
     /// A response body could not be decoded; see [`Error::body_snippet`].
     Decode {
         /// The start of the body, for diagnosis.
@@ -357,7 +371,9 @@ impl Error {
             ErrorKind::RateLimited { .. }
             | ErrorKind::Server
             | ErrorKind::Transport { .. }
-            | ErrorKind::DeadlineExceeded { .. } => true,
+            | ErrorKind::DeadlineExceeded { .. }
+            | ErrorKind::RateBudgetExhausted { .. }
+            | ErrorKind::RateBudgetUnavailable { .. } => true,
             #[cfg(feature = "hockeystack")]
             ErrorKind::StreamInterrupted { .. } => true,
             _ => false,
@@ -504,6 +520,17 @@ impl fmt::Display for Error {
                 "the streamed reply in conversation {conversation_id} ({agent}) ended before \
                  `done`, after {events_received} event(s); list the conversation's messages or \
                  ask again"
+            )?,
+            ErrorKind::RateBudgetExhausted { pool, refills_in } => write!(
+                f,
+                "the client's {pool} budget for {api} has no slot before the call's deadline \
+                 (one frees in {:.1} s); nothing was sent",
+                refills_in.as_secs_f64()
+            )?,
+            ErrorKind::RateBudgetUnavailable { reason } => write!(
+                f,
+                "the rate budget shared through Redis could not be reached ({reason}); \
+                 nothing was sent"
             )?,
             ErrorKind::ResponseTooLarge { limit } => write!(
                 f,

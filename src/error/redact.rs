@@ -87,7 +87,8 @@ fn redact_kind(kind: &mut ErrorKind, secret: &str) {
         ErrorKind::InvalidSetting { reason, .. }
         | ErrorKind::InvalidBaseUrl { reason }
         | ErrorKind::InvalidRequest { reason }
-        | ErrorKind::InvalidResponse { reason } => redact_in_place(reason, secret),
+        | ErrorKind::InvalidResponse { reason }
+        | ErrorKind::RateBudgetUnavailable { reason } => redact_in_place(reason, secret),
         ErrorKind::Redirected { location } => {
             if let Some(location) = location {
                 redact_in_place(location, secret);
@@ -131,6 +132,7 @@ fn redact_kind(kind: &mut ErrorKind, secret: &str) {
         }
         ErrorKind::Decode { snippet } => redact_in_place(snippet, secret),
         ErrorKind::MissingCredentials { .. }
+        | ErrorKind::RateBudgetExhausted { .. }
         | ErrorKind::InvalidCredentials { .. }
         | ErrorKind::Unauthorized
         | ErrorKind::NotFound

@@ -87,6 +87,7 @@ crate::config::api_client! {
     auth_value: |token| format!("Bearer {token}"),
     operations: operations::OPERATIONS,
     credits_on_503: true,
+    default_budget: Some(crate::RateBudget::hockeystack()),
 }
 
 /// The body of HockeyStack's error answers.

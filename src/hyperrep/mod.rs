@@ -67,6 +67,7 @@ crate::config::api_client! {
     auth_value: |key| key.to_owned(),
     operations: operations::OPERATIONS,
     credits_on_503: false,
+    default_budget: None,
 }
 
 /// The body of HyperRep's error answers. The spec gives a validation failure its own body

@@ -177,6 +177,8 @@ fn kind_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::StreamInterrupted { .. } => "stream_interrupted",
         ErrorKind::ResponseTooLarge { .. } => "response_too_large",
         ErrorKind::DeadlineExceeded { .. } => "deadline_exceeded",
+        ErrorKind::RateBudgetExhausted { .. } => "rate_budget_exhausted",
+        ErrorKind::RateBudgetUnavailable { .. } => "rate_budget_unavailable",
         ErrorKind::Decode { .. } => "decode",
         ErrorKind::HttpClient => "http_client",
     }

@@ -18,15 +18,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{
-    SandboxConfig, Window, cursor_for, empty, json, offset_from, query_pairs, query_value,
-};
+use super::{SandboxConfig, cursor_for, empty, json, offset_from, query_pairs, query_value};
 
 const PREFIX: &str = "/api/revenue-agents/v1";
 
 pub(super) fn router(
     config: SandboxConfig,
     clock: Arc<super::clock::Clock>,
+    rates: Arc<super::rate::RateLimits>,
 ) -> Result<Router, String> {
     let world = match &config.hockeystack_seed {
         Some(seed) => World::from_seed(seed, clock.instant())?,
@@ -36,6 +35,7 @@ pub(super) fn router(
         config,
         epoch: Utc::now(),
         clock,
+        rates,
         state: Mutex::new(world),
     });
     Ok(Router::new()
@@ -47,6 +47,7 @@ struct Hs {
     config: SandboxConfig,
     epoch: DateTime<Utc>,
     clock: Arc<super::clock::Clock>,
+    rates: Arc<super::rate::RateLimits>,
     state: Mutex<World>,
 }
 
@@ -132,8 +133,6 @@ struct CreditOp {
 
 #[derive(Default)]
 struct World {
-    read: Window,
-    write: Window,
     counter: u64,
     agents: HashMap<(Kind, String), Agent>,
     conversations: Vec<Conversation>,
@@ -374,64 +373,57 @@ async fn handle(
             _ => empty(StatusCode::METHOD_NOT_ALLOWED),
         };
     }
-    let authorised = super::header(&headers, "authorization")
+    let token = super::header(&headers, "authorization")
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| t == hs.config.hockeystack_token);
-    if !authorised {
+        .filter(|t| {
+            *t == hs.config.hockeystack_token
+                || hs
+                    .config
+                    .extra_hockeystack_tokens
+                    .iter()
+                    .any(|extra| extra == t)
+        });
+    let Some(token) = token else {
         return error(
             StatusCode::UNAUTHORIZED,
             "auth.invalid_token",
             "unauthorized",
             "The API token is missing, malformed or revoked.",
         );
-    }
+    };
     let read = matches!(method, Method::GET | Method::HEAD);
-    let now = hs.clock.instant();
-    let rate = {
-        let mut world = hs.world();
-        let (window, limit) = if read {
-            (&mut world.read, hs.config.read_limit)
-        } else {
-            (&mut world.write, hs.config.write_limit)
-        };
-        window.take(limit, now).map(|remaining| (limit, remaining))
-    };
+    let verdict = hs.rates.take(token, read, hs.clock.instant());
     let pool = if read { "read" } else { "write" };
-    let reset = hs.clock.utc().timestamp() + 60;
-    let mut response = match rate {
-        Err(wait) => {
-            let mut r = error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit.exceeded",
-                "rate_limited",
-                "Rate limit exceeded.",
-            );
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
-            let limit = if read {
-                hs.config.read_limit
-            } else {
-                hs.config.write_limit
-            };
-            add_rate_headers(&mut r, pool, limit, 0, reset);
-            return r;
-        }
-        Ok(_) => {
-            route(
-                &hs,
-                &method,
-                &segments,
-                &query,
-                &headers,
-                &body,
-                forced_failure,
-            )
-            .await
-        }
-    };
-    let (limit, remaining) = rate.expect("checked above");
-    add_rate_headers(&mut response, pool, limit, remaining, reset);
+    // Whole seconds, rounded up: the moment the pool has a slot again.
+    let reset_seconds = verdict.reset_in.as_secs() + u64::from(verdict.reset_in.subsec_nanos() > 0);
+    let reset = hs
+        .clock
+        .utc()
+        .timestamp()
+        .saturating_add(i64::try_from(reset_seconds).unwrap_or(i64::MAX));
+    if !verdict.allowed {
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit.exceeded",
+            "rate_limited",
+            "Rate limit exceeded.",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(reset_seconds.max(1)));
+        add_rate_headers(&mut r, pool, verdict.limit, 0, reset);
+        return r;
+    }
+    let mut response = route(
+        &hs,
+        &method,
+        &segments,
+        &query,
+        &headers,
+        &body,
+        forced_failure,
+    )
+    .await;
+    add_rate_headers(&mut response, pool, verdict.limit, verdict.remaining, reset);
     response
 }
 

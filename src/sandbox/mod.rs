@@ -40,10 +40,12 @@ mod clock;
 mod faults;
 mod hockeystack;
 mod hyperrep;
+mod rate;
 
 pub use faults::{Fault, FaultRule, ReceivedRequest};
+pub use rate::RateCounts;
 
-use std::{collections::VecDeque, net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -51,7 +53,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::Response,
 };
-use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
+use tokio::{sync::oneshot, task::JoinHandle};
 
 /// How the sandbox behaves.
 #[derive(Debug, Clone)]
@@ -64,6 +66,9 @@ pub struct SandboxConfig {
     pub port: u16,
     /// The HockeyStack token the sandbox accepts.
     pub hockeystack_token: String,
+    /// More HockeyStack tokens it accepts, each with rate-limit pools of its own (one
+    /// workspace's several tokens, say).
+    pub extra_hockeystack_tokens: Vec<String>,
     /// The HyperRep key the sandbox accepts.
     pub hyperrep_key: String,
     /// How long agent provisioning takes (HockeyStack: 3 to 8 minutes).
@@ -80,6 +85,9 @@ pub struct SandboxConfig {
     pub read_limit: u32,
     /// Requests per minute of the write pool, per token.
     pub write_limit: u32,
+    /// The rolling window the pools count over: a minute, as the service counts; shorter to
+    /// run several windows in a test.
+    pub rate_window: Duration,
     /// The monthly included credits.
     pub included_credits: f64,
     /// The on-demand ceiling beyond the included credits; `None` for no ceiling.
@@ -213,6 +221,7 @@ impl Default for SandboxConfig {
             host: std::net::Ipv4Addr::LOCALHOST.into(),
             port: 0,
             hockeystack_token: "hsr_live_sandbox".to_owned(),
+            extra_hockeystack_tokens: Vec::new(),
             hyperrep_key: "hr_sandbox_key".to_owned(),
             provisioning_time: Duration::from_secs(3),
             job_time: Duration::from_secs(1),
@@ -221,6 +230,7 @@ impl Default for SandboxConfig {
             stream_chunk_delay: Duration::from_millis(40),
             read_limit: 600,
             write_limit: 60,
+            rate_window: Duration::from_secs(60),
             included_credits: 10_000.0,
             on_demand_credit_limit: Some(2_500.0),
             seed: SeedSizes::default(),
@@ -237,6 +247,7 @@ pub struct Sandbox {
     config: SandboxConfig,
     script: Arc<faults::Script>,
     clock: Arc<clock::Clock>,
+    rates: Arc<rate::RateLimits>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -252,8 +263,13 @@ impl Sandbox {
             )
         })?;
         let clock = Arc::new(clock::Clock::default());
-        let hockeystack =
-            hockeystack::router(config.clone(), clock.clone()).map_err(|problem| {
+        let rates = Arc::new(rate::RateLimits::new(
+            config.read_limit,
+            config.write_limit,
+            config.rate_window,
+        ));
+        let hockeystack = hockeystack::router(config.clone(), clock.clone(), rates.clone())
+            .map_err(|problem| {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
                     format!("unusable HockeyStack seed: {problem}"),
@@ -285,6 +301,7 @@ impl Sandbox {
             config,
             script,
             clock,
+            rates,
             stop: Some(stop),
             task: Some(task),
         })
@@ -318,6 +335,12 @@ impl Sandbox {
     /// The HockeyStack token it accepts.
     pub fn hockeystack_token(&self) -> &str {
         &self.config.hockeystack_token
+    }
+
+    /// How many requests of a HockeyStack token its rate-limit pools let through and refused,
+    /// since the start (the request log keeps only the latest requests; these count all).
+    pub fn rate_counts(&self, token: &str) -> RateCounts {
+        self.rates.counts(token)
     }
 
     /// The HyperRep key it accepts.
@@ -537,35 +560,6 @@ pub(crate) fn offset_from(collection: &str, cursor: &str) -> Option<usize> {
     (cursor_for(collection, offset).split_once('-')?.0 == tag).then_some(offset)
 }
 
-/// A rolling 60-second window of requests.
-#[derive(Debug, Default)]
-pub(crate) struct Window {
-    hits: VecDeque<Instant>,
-}
-
-impl Window {
-    /// Counts a request if the pool allows it; otherwise returns how long until it does.
-    pub(crate) fn take(&mut self, limit: u32, now: Instant) -> Result<u32, Duration> {
-        let minute = Duration::from_secs(60);
-        while self
-            .hits
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= minute)
-        {
-            self.hits.pop_front();
-        }
-        if self.hits.len() >= limit as usize {
-            // A limit of 0 refuses everything for a whole window.
-            let Some(oldest) = self.hits.front() else {
-                return Err(minute);
-            };
-            return Err(minute - now.duration_since(*oldest));
-        }
-        self.hits.push_back(now);
-        Ok(limit - self.hits.len() as u32)
-    }
-}
-
 /// The headers of a request, lower-cased names.
 pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -621,19 +615,5 @@ mod tests {
         assert_eq!(offset_from("sales", &c), Some(50));
         assert_eq!(offset_from("contacts", &c), None);
         assert_eq!(offset_from("sales", "garbage"), None);
-    }
-
-    #[test]
-    fn the_window_refuses_past_its_limit_and_refills() {
-        let mut w = Window::default();
-        let t0 = Instant::now();
-        assert_eq!(w.take(2, t0), Ok(1));
-        assert_eq!(w.take(2, t0 + Duration::from_secs(10)), Ok(0));
-        assert_eq!(
-            w.take(2, t0 + Duration::from_secs(20)),
-            Err(Duration::from_secs(40))
-        );
-        assert_eq!(w.take(2, t0 + Duration::from_secs(60)), Ok(0));
-        assert_eq!(Window::default().take(0, t0), Err(Duration::from_secs(60)));
     }
 }
