@@ -7,7 +7,6 @@
 mod common;
 
 use std::{
-    net::TcpListener,
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -19,63 +18,9 @@ use revenue_agents::{
     sandbox::{Sandbox, SandboxConfig},
 };
 
-/// A `redis-server` of this test's own, stopped when dropped.
-struct Redis {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Redis {
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_redis() -> Option<Redis> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let spawned = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match spawned {
-        Ok(child) => child,
-        Err(e) => {
-            let hint = "redis-server is not installed (Debian/Ubuntu: apt-get install \
-                        redis-server; macOS: brew install redis); the Redis tests are skipped";
-            assert!(
-                std::env::var_os("REVENUE_AGENTS_REQUIRE_REDIS").is_none(),
-                "{hint}: {e}"
-            );
-            eprintln!("{hint}");
-            return None;
-        }
-    };
-    let redis = Redis {
-        child,
-        url: format!("redis://127.0.0.1:{port}/0"),
-    };
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(redis);
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("redis-server did not start on port {port}");
-}
+#[path = "support/redis_server.rs"]
+mod redis_server;
+use redis_server::start_redis;
 
 fn task(n: usize) -> types::builder::TaskCreate {
     types::TaskCreate::builder()
@@ -146,7 +91,13 @@ async fn several_processes_share_one_budget_without_a_429() {
     let workers: Vec<Child> = (0..4)
         .map(|id| {
             Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "budget_worker", "--nocapture", "--test-threads", "1"])
+                .args([
+                    "--exact",
+                    "budget_worker",
+                    "--nocapture",
+                    "--test-threads",
+                    "1",
+                ])
                 .env("WORKER_REDIS_URL", &redis.url)
                 .env("WORKER_BASE_URL", sandbox.hockeystack_url())
                 .env("WORKER_TOKEN", sandbox.hockeystack_token())
@@ -203,7 +154,11 @@ async fn when_redis_goes_away_the_chosen_behaviour_holds() {
             .build()
             .unwrap()
     };
-    let fallback = client(RateBudget::hockeystack().shared_through_redis(&redis.url).unwrap());
+    let fallback = client(
+        RateBudget::hockeystack()
+            .shared_through_redis(&redis.url)
+            .unwrap(),
+    );
     let strict = client(
         RateBudget::hockeystack()
             .shared_through_redis(&redis.url)
@@ -224,7 +179,10 @@ async fn when_redis_goes_away_the_chosen_behaviour_holds() {
         matches!(error.kind(), ErrorKind::RateBudgetUnavailable { .. }),
         "{error:?}"
     );
-    assert_eq!(sandbox.rate_counts(sandbox.hockeystack_token()).writes, before);
+    assert_eq!(
+        sandbox.rate_counts(sandbox.hockeystack_token()).writes,
+        before
+    );
     sandbox.shutdown().await;
 }
 
