@@ -13,6 +13,7 @@
 mod local;
 #[cfg(feature = "redis")]
 mod redis;
+mod turns;
 
 use std::{
     fmt,
@@ -26,6 +27,7 @@ use crate::{Error, ErrorKind, limits::saturated};
 use local::LocalStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisUnavailable;
+use turns::Turns;
 
 /// A rate-limit pool. HockeyStack charges `GET` and `HEAD` to reads and every other method
 /// to writes; a budget set for HyperRep splits its requests the same way.
@@ -103,6 +105,7 @@ pub struct RateBudget {
     read: Option<PoolLimit>,
     write: Option<PoolLimit>,
     store: Arc<Store>,
+    turns: Arc<Turns>,
 }
 
 enum Store {
@@ -154,6 +157,7 @@ impl RateBudget {
                 window: MINUTE,
             }),
             store: Arc::new(Store::Local(LocalStore::default())),
+            turns: Arc::default(),
         }
     }
 
@@ -282,11 +286,43 @@ impl Refusal {
 }
 
 impl BoundBudget {
-    /// Waits for a slot of the request's pool, until `deadline` at most.
+    /// Waits for a slot of the request's pool, until `deadline` at most. Tasks of this
+    /// process that wait for one pool are served in the order they came.
     pub(crate) async fn take(&self, pool: Pool, deadline: Option<Instant>) -> Result<(), Refusal> {
         let Some(limit) = self.budget.limit(pool) else {
             return Ok(());
         };
+        let line = self.budget.turns.line(self.key.0, pool);
+        let refused = |at: Option<Instant>| Refusal::Exhausted {
+            pool,
+            refills_in: at.map_or(Duration::ZERO, |at| {
+                at.saturating_duration_since(Instant::now())
+            }),
+        };
+        // Those ahead wait for a slot that comes after this call's deadline: no point in
+        // queueing behind them.
+        let ahead = line.next_slot();
+        if let (Some(deadline), Some(at)) = (deadline, ahead)
+            && at > deadline
+        {
+            return Err(refused(ahead));
+        }
+        let Some(_turn) = line.wait_turn(deadline).await else {
+            return Err(refused(line.next_slot()));
+        };
+        let taken = self.take_in_turn(pool, limit, deadline, &line).await;
+        line.set_next_slot(None);
+        taken
+    }
+
+    /// Asks the store until it gives a slot; the caller holds the pool's turn.
+    async fn take_in_turn(
+        &self,
+        pool: Pool,
+        limit: PoolLimit,
+        deadline: Option<Instant>,
+        line: &turns::Line,
+    ) -> Result<(), Refusal> {
         loop {
             let wait = match &*self.budget.store {
                 Store::Local(store) => store.try_take(self.key.0, pool, limit),
@@ -298,12 +334,14 @@ impl BoundBudget {
             };
             // A slot freeing this instant is tried again at once; others after their wait.
             let wait = wait.max(Duration::from_millis(1));
-            if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|at| at > d)) {
+            let at = Instant::now().checked_add(wait);
+            if deadline.is_some_and(|d| at.is_none_or(|at| at > d)) {
                 return Err(Refusal::Exhausted {
                     pool,
                     refills_in: wait,
                 });
             }
+            line.set_next_slot(at);
             crate::trace::budget_wait(self.api, pool.as_str(), wait);
             tokio::time::sleep(wait).await;
         }
@@ -355,5 +393,107 @@ impl BoundBudget {
             #[cfg(feature = "redis")]
             Store::Redis(store) => store.correct(&self.key, pool, used, until).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_writes_per_ten_seconds() -> BoundBudget {
+        RateBudget::per_minute(600, 2)
+            .window(Duration::from_secs(10))
+            .bind("hockeystack", Some("hsr_test_token"))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_tasks_are_served_in_the_order_they_came() {
+        let budget = two_writes_per_ten_seconds();
+        let start = Instant::now();
+        let (done, mut finished) = tokio::sync::mpsc::unbounded_channel();
+        // One task arrives every second for half a minute: far more than the pool holds, so
+        // all but the first two wait, and newcomers keep arriving as slots free.
+        for task in 0..30u32 {
+            let (budget, done) = (budget.clone(), done.clone());
+            tokio::spawn(async move {
+                budget.take(Pool::Write, None).await.unwrap();
+                done.send((task, Instant::now() - start)).unwrap();
+            });
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        drop(done);
+        let mut order = Vec::new();
+        let mut longest = Duration::ZERO;
+        while let Some((task, at)) = finished.recv().await {
+            longest = longest.max(at.saturating_sub(Duration::from_secs(task.into())));
+            order.push(task);
+        }
+        assert_eq!(order, (0..30).collect::<Vec<_>>());
+        // Two slots a window (10.3 s with the margin) for 30 tasks: the last of them is served
+        // in the 15th window, about 144 s after the start, having come at 29 s.
+        assert!(longest < Duration::from_secs(120), "{longest:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_does_not_let_a_newcomer_overtake_a_task_already_waiting() {
+        let budget = RateBudget::per_minute(600, 1)
+            .window(Duration::from_secs(10))
+            .bind("hockeystack", Some("hsr_test_token"));
+        let (done, mut finished) = tokio::sync::mpsc::unbounded_channel();
+        let waiter = |name: &'static str| {
+            let (budget, done) = (budget.clone(), done.clone());
+            tokio::spawn(async move {
+                budget.take(Pool::Write, None).await.unwrap();
+                done.send(name).unwrap();
+            })
+        };
+        budget.take(Pool::Write, None).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let first = waiter("first");
+        // A 429 holds the pool until 20 s, past the slot the first waiter was waiting for; a
+        // newcomer comes while the pause lasts.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let too_many = http::Response::builder()
+            .status(429)
+            .header("Retry-After", "15")
+            .body(reqwest::Body::from(Vec::new()))
+            .unwrap();
+        budget
+            .observe(Pool::Write, &reqwest::Response::from(too_many))
+            .await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let newcomer = waiter("newcomer");
+        drop(done);
+        let (a, b) = (finished.recv().await, finished.recv().await);
+        assert_eq!((a, b), (Some("first"), Some("newcomer")));
+        first.await.unwrap();
+        newcomer.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_whose_deadline_comes_before_the_next_slot_is_refused_at_once() {
+        let budget = two_writes_per_ten_seconds();
+        budget.take(Pool::Write, None).await.unwrap();
+        budget.take(Pool::Write, None).await.unwrap();
+        let first_in_line = tokio::spawn({
+            let budget = budget.clone();
+            async move { budget.take(Pool::Write, None).await }
+        });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let asked = Instant::now();
+        let refused = budget
+            .take(Pool::Write, Some(asked + Duration::from_secs(2)))
+            .await
+            .unwrap_err();
+        assert_eq!(Instant::now(), asked, "refused without waiting");
+        match refused {
+            Refusal::Exhausted { pool, refills_in } => {
+                assert_eq!(pool, Pool::Write);
+                // The first slot frees 10.3 s after the start, 9.3 s from now.
+                assert_eq!(refills_in, Duration::from_millis(9300));
+            }
+            other => panic!("{other:?}"),
+        }
+        first_in_line.await.unwrap().unwrap();
     }
 }

@@ -247,6 +247,7 @@ impl RateBudget {
                 prefix: "revenue-agents".to_owned(),
                 scripts: [Script::new(TAKE), Script::new(CORRECT), Script::new(PAUSE)],
             }))),
+            turns: Default::default(),
             ..self
         })
     }
