@@ -234,6 +234,48 @@ async def calls():
             check(secret not in text, "no credential appears in any tool result")
 
 
+HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]")
+
+
+async def shaped():
+    """Results within a budget of characters, continued without loss; hidden text made visible."""
+    async with server("--result-chars", "20000") as session:
+        base = {"organization_id": ORGANIZATION, "max_items": 1000}
+        ids, cursor, answers, sizes = [], None, 0, []
+        while answers < 100:
+            result, page = await call(session, "hyperrep_list_sales", {**base, **({"cursor": cursor} if cursor else {})})
+            answers += 1
+            sizes.append(len("".join(getattr(b, "text", "") for b in result.content)))
+            ids += [s["sale_id"] for s in page["items"]]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+            check("cut_by_result_budget" in page, "a list cut at the budget says so")
+        print(f"500 sales under a 20000-character budget: {answers} answers, largest {max(sizes)} characters")
+        check(max(sizes) <= 20000, f"no answer is over the budget: {max(sizes)}")
+        check(len(ids) == len(set(ids)) == 500, f"every sale once across the answers: {len(ids)}, {len(set(ids))}")
+
+        hostile = "Ada\u200b Lovelace\u202etxt.exe\U000e0049\U000e0067\U000e006e\u2066"
+        result, contact = await call(session, "hyperrep_create_contact", {
+            "organization_id": ORGANIZATION, "name": hostile, "email": "ada.hidden@example.com"})
+        text = "".join(getattr(b, "text", "") for b in result.content)
+        check(not result.is_error and not HIDDEN.search(text) and "\\u{202E}" in text,
+              f"hidden characters in a name come back written out: {text[:200]}")
+        result, task = await call(session, "hockeystack_create_task", {
+            "task_title": hostile, "task_type": "call", "assignee_id": "user_1",
+            "targets": {"deal_id": "9001234567"}})
+        result, found = await call(session, "hockeystack_get_task", {"taskId": task.get("task_id", "")})
+        check(not result.is_error and found.get("task_title") == "Ada\\u{200B} Lovelace\\u{202E}txt.exe"
+              "\\u{E0049}\\u{E0067}\\u{E006E}\\u{2066}",
+              f"the id of a task with a hostile title reads it back, written out: {found}")
+    async with server("--raw-text") as session:
+        result, task = await call(session, "hockeystack_create_task", {
+            "task_title": hostile, "task_type": "call", "assignee_id": "user_1",
+            "targets": {"deal_id": "9001234567"}})
+        check(not result.is_error and task.get("task_title") == hostile,
+              "--raw-text passes the title through as it is")
+
+
 async def cancelled():
     """A cancelled ask stops waiting: no more checks of its job reach the service."""
     log = ".ci/work/mcp-cancel.log"
@@ -320,6 +362,7 @@ async def over_http():
 async def main():
     await tool_lists()
     await calls()
+    await shaped()
     await cancelled()
     await over_http()
     print(f"{checks} checks, {len(problems)} problems")

@@ -15,7 +15,7 @@ use revenue_agents::{
 
 const USAGE: &str =
     "usage: revenue-agents-mcp [--sandbox] [--toolsets NAME,NAME...] [--read-only] [--list-tools]
-                          [--http [ADDR:]PORT]
+                          [--http [ADDR:]PORT] [--result-chars N] [--raw-text]
                           [--sandbox-provisioning-seconds S] [--sandbox-job-seconds S]
 
   --sandbox       serve the built-in sandbox of both APIs (no account needed), never the real ones
@@ -24,9 +24,15 @@ const USAGE: &str =
   --list-tools    print the tools that would be offered, by toolset, and exit
   --http          serve streamable HTTP at http://ADDR:PORT/mcp (loopback only; ADDR 127.0.0.1
                   by default) instead of stdio
+  --result-chars  the most characters of text one result may have (default 100000, about
+                  25000 tokens; at least 2000): lists stop at it with a cursor to continue,
+                  anything else is cut and says what was cut
+  --raw-text      pass invisible and bidirectional control characters and Unicode tags through
+                  as they are, instead of writing them out as visible escapes (\u{200B})
 
-REVENUE_AGENTS_MCP_TOOLSETS and REVENUE_AGENTS_MCP_READ_ONLY (1 or true) set the same as
---toolsets and --read-only, for clients that configure servers by environment.";
+REVENUE_AGENTS_MCP_TOOLSETS, REVENUE_AGENTS_MCP_READ_ONLY (1 or true),
+REVENUE_AGENTS_MCP_RESULT_CHARS and REVENUE_AGENTS_MCP_RAW_TEXT (1 or true) set the same as
+their flags, for clients that configure servers by environment.";
 
 struct Options {
     sandbox: bool,
@@ -36,6 +42,25 @@ struct Options {
     http: Option<SocketAddr>,
     provisioning: Option<Duration>,
     job: Option<Duration>,
+    result_chars: Option<usize>,
+    raw_text: bool,
+}
+
+fn flag(name: &str) -> Result<bool, String> {
+    let Ok(flag) = std::env::var(name) else {
+        return Ok(false);
+    };
+    match flag.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "" | "0" | "false" | "no" => Ok(false),
+        _ => Err(format!("{name}: {flag:?} is not true or false")),
+    }
+}
+
+fn characters(what: &str, text: &str) -> Result<usize, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{what}: {text:?} is not a number of characters"))
 }
 
 fn seconds(arg: &str, text: Option<String>) -> Result<Duration, String> {
@@ -64,27 +89,27 @@ fn parse_args() -> Result<Options, String> {
         http: None,
         provisioning: None,
         job: None,
+        result_chars: None,
+        raw_text: flag("REVENUE_AGENTS_MCP_RAW_TEXT")?,
     };
+    if let Ok(text) = std::env::var("REVENUE_AGENTS_MCP_RESULT_CHARS") {
+        options.result_chars = Some(characters("REVENUE_AGENTS_MCP_RESULT_CHARS", &text)?);
+    }
     if let Ok(list) = std::env::var("REVENUE_AGENTS_MCP_TOOLSETS") {
         options.toolsets = Some(toolsets(&list));
     }
-    if let Ok(flag) = std::env::var("REVENUE_AGENTS_MCP_READ_ONLY") {
-        options.read_only = match flag.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" => true,
-            "" | "0" | "false" | "no" => false,
-            _ => {
-                return Err(format!(
-                    "REVENUE_AGENTS_MCP_READ_ONLY: {flag:?} is not true or false"
-                ));
-            }
-        };
-    }
+    options.read_only = flag("REVENUE_AGENTS_MCP_READ_ONLY")?;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--sandbox" => options.sandbox = true,
             "--read-only" => options.read_only = true,
             "--list-tools" => options.list_tools = true,
+            "--raw-text" => options.raw_text = true,
+            "--result-chars" => {
+                let text = args.next().ok_or("--result-chars needs a value")?;
+                options.result_chars = Some(characters("--result-chars", &text)?);
+            }
             "--toolsets" => {
                 let list = args.next().ok_or("--toolsets needs a value")?;
                 options.toolsets = Some(toolsets(&list));
@@ -132,7 +157,12 @@ async fn main() -> ExitCode {
         }
     };
 
-    let mut builder = Server::builder().read_only(options.read_only);
+    let mut builder = Server::builder()
+        .read_only(options.read_only)
+        .clean_text(!options.raw_text);
+    if let Some(chars) = options.result_chars {
+        builder = builder.result_chars(chars);
+    }
     if let Some(toolsets) = &options.toolsets {
         builder = builder.toolsets(toolsets.iter().cloned());
     }

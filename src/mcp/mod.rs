@@ -24,7 +24,9 @@
 
 mod call;
 mod catalog;
+mod clean;
 mod composite;
+mod fit;
 mod outcome;
 mod progress;
 mod schema;
@@ -35,7 +37,7 @@ use std::sync::Arc;
 use rmcp::ServiceExt;
 
 use self::{
-    call::Clients,
+    call::{Clients, Shaping},
     catalog::{Service, ToolDef},
 };
 use crate::{Error, ErrorKind, PollPolicy};
@@ -49,6 +51,7 @@ pub struct Server {
     left_out: Arc<Vec<(String, String)>>,
     clients: Clients,
     waits: Waits,
+    shaping: Shaping,
 }
 
 impl std::fmt::Debug for Server {
@@ -79,7 +82,13 @@ pub struct ServerBuilder {
     toolsets: Option<Vec<String>>,
     read_only: bool,
     waits: Option<Waits>,
+    clean_text: Option<bool>,
+    result_chars: Option<usize>,
 }
+
+/// The default of [`ServerBuilder::result_chars`]: about 25 000 tokens, the largest result
+/// some clients accept.
+pub const DEFAULT_RESULT_CHARS: usize = fit::DEFAULT_RESULT_CHARS;
 
 /// How the composite tools pace their waits; a call's `wait_seconds` sets the deadline.
 #[derive(Debug, Clone)]
@@ -136,9 +145,37 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether characters a reader cannot see (zero-width, bidirectional controls, Unicode
+    /// tags, control characters) are written out as visible escapes such as `\u{200B}` in
+    /// every result and progress message. Default `true`: names, notes and messages come from
+    /// CRMs and prospects, and hidden text is how instructions reach a model unseen.
+    pub fn clean_text(mut self, clean: bool) -> Self {
+        self.clean_text = Some(clean);
+        self
+    }
+
+    /// The most characters of text a result may have ([`DEFAULT_RESULT_CHARS`] unless set;
+    /// at least 2 000). A list stops at it on an item boundary with the cursor that continues
+    /// after the last item returned; anything else over it is cut, largest part first, and
+    /// says what was cut and how to get the rest.
+    pub fn result_chars(mut self, chars: usize) -> Self {
+        self.result_chars = Some(chars);
+        self
+    }
+
     /// The server, or [`ErrorKind::InvalidSetting`] for a toolset that does not exist or
-    /// belongs to an API without a client.
+    /// belongs to an API without a client, or a result budget below 2 000 characters.
     pub fn build(self) -> Result<Server, Error> {
+        let result_chars = self.result_chars.unwrap_or(fit::DEFAULT_RESULT_CHARS);
+        if result_chars < fit::MIN_RESULT_CHARS {
+            return Err(Error::new(ErrorKind::InvalidSetting {
+                setting: "result_chars",
+                reason: format!(
+                    "{result_chars} characters leave no room for an answer; at least {}",
+                    fit::MIN_RESULT_CHARS
+                ),
+            }));
+        }
         let invalid = |reason: String| {
             Error::new(ErrorKind::InvalidSetting {
                 setting: "toolsets",
@@ -209,6 +246,10 @@ impl ServerBuilder {
             left_out: Arc::new(left_out),
             clients: self.clients,
             waits: self.waits.unwrap_or_default(),
+            shaping: Shaping {
+                clean_text: self.clean_text.unwrap_or(true),
+                result_chars,
+            },
         })
     }
 }
@@ -298,5 +339,7 @@ impl Server {
     }
 }
 
+#[cfg(test)]
+mod shaping_tests;
 #[cfg(test)]
 mod tests;

@@ -17,9 +17,9 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Server,
-    call::gather,
+    call::{self, gather},
     catalog::{Action, ToolDef},
-    composite, outcome,
+    clean, composite, fit, outcome,
     progress::Reporter,
     schema,
 };
@@ -48,9 +48,16 @@ impl Server {
         progress: Option<(Peer<RoleServer>, ProgressToken)>,
     ) -> Result<CallToolResult, McpError> {
         let clients = self.clients.clone();
+        let clean_text = self.shaping.clean_text;
         let reporter = Reporter::new(
             progress,
-            std::sync::Arc::new(move |text| clients.scrub(text)),
+            std::sync::Arc::new(move |text| {
+                let text = clients.scrub(text);
+                match clean_text.then(|| clean::clean_str(&text)).flatten() {
+                    Some(clean) => clean,
+                    None => text,
+                }
+            }),
         );
         let Some(def) = self.find(name) else {
             let message = match self.left_out.iter().find(|(left, _)| left == name) {
@@ -72,7 +79,7 @@ impl Server {
             .catch_unwind()
             .await
             .unwrap_or_else(|_| outcome::internal(name));
-        Ok(self.scrubbed(result))
+        Ok(self.shaped(self.scrubbed(result)))
     }
 
     /// Runs one checked call.
@@ -96,12 +103,31 @@ impl Server {
                             arguments,
                             max_items,
                             reporter,
+                            self.shaping,
                         );
                         match gathered.await {
                             Ok(value) => outcome::success(value),
                             Err((error, so_far)) => {
                                 outcome::failure(&error, Some(("partial", so_far)))
                             }
+                        }
+                    }
+                    (Some(shape), None) => {
+                        let page = match self.clients.send(*operation, &arguments).await {
+                            Ok(page) => page.unwrap_or(Value::Null),
+                            Err(error) => return outcome::failure(&error, None),
+                        };
+                        let fitted = call::fit_page(
+                            &self.clients,
+                            *operation,
+                            shape,
+                            &arguments,
+                            page,
+                            self.shaping,
+                        );
+                        match fitted.await {
+                            Ok(value) => outcome::success(value),
+                            Err(error) => outcome::failure(&error, None),
                         }
                     }
                     _ => match self.clients.send(*operation, &arguments).await {
@@ -139,6 +165,21 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// The result as it goes out: hidden characters written out (unless turned off), and
+    /// within the result budget, whatever its tool.
+    fn shaped(&self, mut result: CallToolResult) -> CallToolResult {
+        let Some(mut value) = result.structured_content.take() else {
+            return result;
+        };
+        if self.shaping.clean_text {
+            clean::clean_value(&mut value);
+        }
+        let value = fit::cut_to_fit(value, self.shaping.result_chars);
+        result.content = vec![ContentBlock::text(value.to_string())];
+        result.structured_content = Some(value);
+        result
     }
 
     /// The result with every served credential blanked out, wherever a server echoed it.
