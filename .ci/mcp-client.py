@@ -276,6 +276,38 @@ async def shaped():
               "--raw-text passes the title through as it is")
 
 
+def listing_size(tools):
+    return len(json.dumps([t.model_dump(by_alias=True, exclude_none=True) for t in tools], separators=(",", ":")))
+
+
+async def compact():
+    """--compact lists a search-then-call pair that reaches every operation; --tools picks by name."""
+    async with server() as session:
+        full = (await session.list_tools()).tools
+    async with server("--compact") as session:
+        tools = (await session.list_tools()).tools
+        print(f"tools/list: {listing_size(full)} characters for {len(full)} tools, "
+              f"{listing_size(tools)} compact ({len(tools)} tools)")
+        check(listing_size(tools) * 4 < listing_size(full), "the compact list is under a quarter of the full one")
+        check({t.name for t in tools} == {"find_operations", "call_operation", "hockeystack_ask_agent",
+                                          "hockeystack_ensure_agent"}, f"the compact list: {[t.name for t in tools]}")
+        result, everything = await call(session, "find_operations", {})
+        check(everything["count"] == len(full) and
+              {o["tool"] for o in everything["operations"]} == {t.name for t in full},
+              f"find_operations lists every operation: {everything.get('count')}")
+        result, found = await call(session, "find_operations", {"query": "list sales"})
+        sales = next((o for o in found["operations"] if o["tool"] == "hyperrep_list_sales"), None)
+        check(sales is not None and "input_schema" in sales, f"a search finds hyperrep_list_sales with its schema: {found}")
+        result, page = await call(session, "call_operation", {
+            "tool": "hyperrep_list_sales", "arguments": {"organization_id": ORGANIZATION, "limit": 4}})
+        check(not result.is_error and len(page["data"]) == 4, "call_operation calls it")
+        result, error = await call(session, "call_operation", {"tool": "hyperrep_list_sales", "arguments": {"limit": 0}})
+        check(result.is_error and error["error"]["kind"] == "invalid_arguments", "call_operation checks the arguments")
+    async with server("--tools", "hockeystack_me,hyperrep_get_sale", "--exclude-tools", "hyperrep_get_sale") as session:
+        tools = (await session.list_tools()).tools
+        check([t.name for t in tools] == ["hockeystack_me"], f"--tools and --exclude-tools: {[t.name for t in tools]}")
+
+
 async def cancelled():
     """A cancelled ask stops waiting: no more checks of its job reach the service."""
     log = ".ci/work/mcp-cancel.log"
@@ -363,6 +395,7 @@ async def main():
     await tool_lists()
     await calls()
     await shaped()
+    await compact()
     await cancelled()
     await over_http()
     print(f"{checks} checks, {len(problems)} problems")

@@ -15,12 +15,19 @@ use revenue_agents::{
 
 const USAGE: &str =
     "usage: revenue-agents-mcp [--sandbox] [--toolsets NAME,NAME...] [--read-only] [--list-tools]
+                          [--tools NAME,NAME...] [--exclude-tools NAME,NAME...] [--compact]
                           [--http [ADDR:]PORT] [--result-chars N] [--raw-text]
                           [--sandbox-provisioning-seconds S] [--sandbox-job-seconds S]
 
   --sandbox       serve the built-in sandbox of both APIs (no account needed), never the real ones
   --toolsets      offer only these toolsets: a toolset name, `hockeystack`, `hyperrep` or `all`
   --read-only     offer no tool that writes
+  --tools         offer these tools by exact name, beside the chosen toolsets (alone without
+                  --toolsets)
+  --exclude-tools offer none of these tools, by exact name
+  --compact       list two tools, find_operations and call_operation, in place of one per
+                  operation (plus the composite tools): every operation stays reachable for
+                  a fraction of the tool list's size
   --list-tools    print the tools that would be offered, by toolset, and exit
   --http          serve streamable HTTP at http://ADDR:PORT/mcp (loopback only; ADDR 127.0.0.1
                   by default) instead of stdio
@@ -30,9 +37,10 @@ const USAGE: &str =
   --raw-text      pass invisible and bidirectional control characters and Unicode tags through
                   as they are, instead of writing them out as visible escapes (\u{200B})
 
-REVENUE_AGENTS_MCP_TOOLSETS, REVENUE_AGENTS_MCP_READ_ONLY (1 or true),
-REVENUE_AGENTS_MCP_RESULT_CHARS and REVENUE_AGENTS_MCP_RAW_TEXT (1 or true) set the same as
-their flags, for clients that configure servers by environment.";
+REVENUE_AGENTS_MCP_TOOLSETS, REVENUE_AGENTS_MCP_TOOLS, REVENUE_AGENTS_MCP_EXCLUDE_TOOLS,
+REVENUE_AGENTS_MCP_READ_ONLY, REVENUE_AGENTS_MCP_COMPACT, REVENUE_AGENTS_MCP_RESULT_CHARS and
+REVENUE_AGENTS_MCP_RAW_TEXT (1 or true for the switches) set the same as their flags, for
+clients that configure servers by environment.";
 
 struct Options {
     sandbox: bool,
@@ -44,6 +52,9 @@ struct Options {
     job: Option<Duration>,
     result_chars: Option<usize>,
     raw_text: bool,
+    tools: Option<Vec<String>>,
+    exclude_tools: Vec<String>,
+    compact: bool,
 }
 
 fn flag(name: &str) -> Result<bool, String> {
@@ -71,7 +82,7 @@ fn seconds(arg: &str, text: Option<String>) -> Result<Duration, String> {
         .ok_or_else(|| format!("{arg}: {text:?} is not a number of seconds"))
 }
 
-/// A comma-separated list of toolsets.
+/// A comma-separated list of names.
 fn toolsets(list: &str) -> Vec<String> {
     list.split(',')
         .map(str::trim)
@@ -91,6 +102,13 @@ fn parse_args() -> Result<Options, String> {
         job: None,
         result_chars: None,
         raw_text: flag("REVENUE_AGENTS_MCP_RAW_TEXT")?,
+        tools: std::env::var("REVENUE_AGENTS_MCP_TOOLS")
+            .ok()
+            .map(|list| toolsets(&list)),
+        exclude_tools: std::env::var("REVENUE_AGENTS_MCP_EXCLUDE_TOOLS")
+            .map(|list| toolsets(&list))
+            .unwrap_or_default(),
+        compact: flag("REVENUE_AGENTS_MCP_COMPACT")?,
     };
     if let Ok(text) = std::env::var("REVENUE_AGENTS_MCP_RESULT_CHARS") {
         options.result_chars = Some(characters("REVENUE_AGENTS_MCP_RESULT_CHARS", &text)?);
@@ -106,6 +124,15 @@ fn parse_args() -> Result<Options, String> {
             "--read-only" => options.read_only = true,
             "--list-tools" => options.list_tools = true,
             "--raw-text" => options.raw_text = true,
+            "--compact" => options.compact = true,
+            "--tools" => {
+                let list = args.next().ok_or("--tools needs a value")?;
+                options.tools = Some(toolsets(&list));
+            }
+            "--exclude-tools" => {
+                let list = args.next().ok_or("--exclude-tools needs a value")?;
+                options.exclude_tools = toolsets(&list);
+            }
             "--result-chars" => {
                 let text = args.next().ok_or("--result-chars needs a value")?;
                 options.result_chars = Some(characters("--result-chars", &text)?);
@@ -159,7 +186,12 @@ async fn main() -> ExitCode {
 
     let mut builder = Server::builder()
         .read_only(options.read_only)
-        .clean_text(!options.raw_text);
+        .clean_text(!options.raw_text)
+        .compact(options.compact)
+        .exclude_tools(options.exclude_tools.iter().cloned());
+    if let Some(tools) = &options.tools {
+        builder = builder.tools(tools.iter().cloned());
+    }
     if let Some(chars) = options.result_chars {
         builder = builder.result_chars(chars);
     }

@@ -83,6 +83,10 @@ pub(crate) enum Action {
     AskAgent,
     /// HockeyStack: ensure the agent is active, with progress.
     EnsureAgent,
+    /// The compact mode's search over the offered operations.
+    FindOperations,
+    /// The compact mode's call of one offered operation by name.
+    CallOperation,
 }
 
 /// A tool as offered, with what the server needs to run it.
@@ -136,12 +140,8 @@ fn operation_tool(
             "max_items".into(),
             json!({
                 "type": "integer", "minimum": 1, "maximum": MAX_ITEMS,
-                "description": format!(
-                    "Gather up to this many items, following the pages (at most {MAX_ITEMS}). \
-                     The answer is then {{items, next_cursor, pages}}: pass next_cursor as the \
-                     cursor argument to go on where it stopped. Without it, one page comes back \
-                     as the API returns it."
-                ),
+                "description": "Follow the pages for up to this many items; the answer is \
+                    {items, next_cursor, pages}, and next_cursor as cursor goes on from there.",
             }),
         );
     }

@@ -25,6 +25,7 @@
 mod call;
 mod catalog;
 mod clean;
+mod compact;
 mod composite;
 mod fit;
 mod outcome;
@@ -46,7 +47,10 @@ use crate::{Error, ErrorKind, PollPolicy};
 /// [`Server::builder`].
 #[derive(Clone)]
 pub struct Server {
+    /// Every tool offered, callable by name.
     tools: server::Tools,
+    /// What `tools/list` shows: the offered tools, or the compact mode's pair and composites.
+    listed: server::Tools,
     /// Tools of the specs this server does not offer, with why, to answer a call of one.
     left_out: Arc<Vec<(String, String)>>,
     clients: Clients,
@@ -81,6 +85,9 @@ pub struct ServerBuilder {
     clients: Clients,
     toolsets: Option<Vec<String>>,
     read_only: bool,
+    tools: Option<Vec<String>>,
+    exclude_tools: Vec<String>,
+    compact: bool,
     waits: Option<Waits>,
     clean_text: Option<bool>,
     result_chars: Option<usize>,
@@ -128,6 +135,36 @@ impl ServerBuilder {
         S: Into<String>,
     {
         self.toolsets = Some(toolsets.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Offer these tools by exact name, beside the chosen toolsets (alone when no toolset is
+    /// chosen).
+    pub fn tools<I, S>(mut self, tools: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tools = Some(tools.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Offer none of these tools, by exact name, whatever else chooses them.
+    pub fn exclude_tools<I, S>(mut self, tools: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.exclude_tools = tools.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// List two tools in place of one per operation: `find_operations` searches the offered
+    /// operations (with their input schemas) and `call_operation` calls one by name; the
+    /// composite tools stay. Every offered operation stays reachable for a fraction of the
+    /// `tools/list` size.
+    pub fn compact(mut self, compact: bool) -> Self {
+        self.compact = compact;
         self
     }
 
@@ -219,18 +256,34 @@ impl ServerBuilder {
                 }
             }
         }
+        for name in self.tools.iter().flatten().chain(&self.exclude_tools) {
+            if !all.iter().any(|(_, def)| def.tool.name == *name) {
+                return Err(Error::new(ErrorKind::InvalidSetting {
+                    setting: "tools",
+                    reason: format!("no tool named {name:?} (--list-tools names them)"),
+                }));
+            }
+        }
+        let named = |def: &ToolDef| {
+            self.tools
+                .as_ref()
+                .is_some_and(|names| names.iter().any(|n| *n == def.tool.name))
+        };
+        let by_toolset = |def: &ToolDef| match (&self.toolsets, &self.tools) {
+            (Some(chosen), _) => wanted(def, chosen),
+            (None, Some(_)) => false,
+            (None, None) => true,
+        };
         let mut tools = Vec::new();
         let mut left_out = Vec::new();
         for (service, def) in all {
             let reason = if !served(service) {
                 format!("{} is not served (no client for it)", service.prefix())
-            } else if !self
-                .toolsets
-                .as_deref()
-                .is_none_or(|chosen| wanted(&def, chosen))
-            {
+            } else if self.exclude_tools.iter().any(|n| *n == def.tool.name) {
+                "it is excluded by name".to_owned()
+            } else if !named(&def) && !by_toolset(&def) {
                 format!(
-                    "its toolset {} is not among the chosen toolsets",
+                    "neither the tool nor its toolset {} is among those chosen",
                     def.toolset
                 )
             } else if self.read_only && def.writes {
@@ -241,8 +294,14 @@ impl ServerBuilder {
             };
             left_out.push((def.tool.name.to_string(), reason));
         }
+        let listed = if self.compact {
+            compact::listing(&tools)
+        } else {
+            tools.clone()
+        };
         Ok(Server {
             tools: Arc::new(tools),
+            listed: Arc::new(listed),
             left_out: Arc::new(left_out),
             clients: self.clients,
             waits: self.waits.unwrap_or_default(),
@@ -283,9 +342,9 @@ impl Server {
         names
     }
 
-    /// The tools offered, grouped by toolset.
+    /// The tools offered, grouped by toolset (in the compact mode, the tools listed).
     pub fn tools(&self) -> Vec<OfferedTool<'_>> {
-        self.tools
+        self.listed
             .iter()
             .map(|t| OfferedTool {
                 toolset: &t.toolset,
@@ -339,6 +398,8 @@ impl Server {
     }
 }
 
+#[cfg(test)]
+mod compact_tests;
 #[cfg(test)]
 mod shaping_tests;
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::{
     Server,
     call::{self, gather},
     catalog::{Action, ToolDef},
-    clean, composite, fit, outcome,
+    clean, compact, composite, fit, outcome,
     progress::Reporter,
     schema,
 };
@@ -36,7 +36,24 @@ const LIST_PARAMS: &str = "tools/list: params must be an object (an optional `cu
 
 impl Server {
     fn find(&self, name: &str) -> Option<&ToolDef> {
-        self.tools.iter().find(|t| t.tool.name == name)
+        self.listed
+            .iter()
+            .chain(self.tools.iter())
+            .find(|t| t.tool.name == name)
+    }
+
+    /// The arguments with unset nulls dropped, or the result that refuses them.
+    fn checked(
+        def: &ToolDef,
+        arguments: Map<String, Value>,
+    ) -> Result<Map<String, Value>, CallToolResult> {
+        let arguments = schema::without_unset_nulls(&def.schema, arguments);
+        let problems = schema::problems(&def.schema, &Value::Object(arguments.clone()));
+        if problems.is_empty() {
+            Ok(arguments)
+        } else {
+            Err(outcome::invalid_arguments(&def.tool.name, problems))
+        }
     }
 
     /// One tool call: an unknown tool is a protocol error; anything else, bad arguments
@@ -69,11 +86,10 @@ impl Server {
             };
             return Err(McpError::invalid_params(message, None));
         };
-        let arguments = schema::without_unset_nulls(&def.schema, arguments);
-        let problems = schema::problems(&def.schema, &Value::Object(arguments.clone()));
-        if !problems.is_empty() {
-            return Ok(outcome::invalid_arguments(name, problems));
-        }
+        let arguments = match Self::checked(def, arguments) {
+            Ok(arguments) => arguments,
+            Err(refused) => return Ok(refused),
+        };
         // A defect in a tool must not take the connection down with it: the call is answered.
         let result = AssertUnwindSafe(self.run(def, arguments, &reporter))
             .catch_unwind()
@@ -164,6 +180,31 @@ impl Server {
                     Err(error) => outcome::failure(&error, None),
                 }
             }
+            Action::FindOperations => outcome::success(compact::find(&self.tools, &arguments)),
+            Action::CallOperation => {
+                let name = arguments
+                    .get("tool")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                // Only the offered operations and composites, never the pair itself.
+                let Some(inner) = self.tools.iter().find(|t| t.tool.name == name) else {
+                    return outcome::invalid_arguments(
+                        &def.tool.name,
+                        vec![format!(
+                            "tool: {name:?} is not an operation this server offers; \
+                             find_operations lists them"
+                        )],
+                    );
+                };
+                let inner_arguments = match arguments.get("arguments") {
+                    Some(Value::Object(members)) => members.clone(),
+                    _ => Map::new(),
+                };
+                match Self::checked(inner, inner_arguments) {
+                    Ok(checked) => Box::pin(self.run(inner, checked, reporter)).await,
+                    Err(refused) => refused,
+                }
+            }
         }
     }
 
@@ -215,7 +256,7 @@ impl ServerHandler for Server {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         Ok(ListToolsResult::with_all_items(
-            self.tools.iter().map(|t| t.tool.clone()).collect(),
+            self.listed.iter().map(|t| t.tool.clone()).collect(),
         ))
     }
 

@@ -1,0 +1,165 @@
+//! The compact tool list: instead of one tool per operation, a search-then-call pair that
+//! reaches the same operations, beside the composite tools. A client pays for `tools/list`
+//! on every turn, and some cut long lists; the pair costs a fraction of it and loses no
+//! operation, at the price of one search call before the first use of an operation.
+
+use rmcp::model::{Tool, ToolAnnotations};
+use serde_json::{Map, Value, json};
+
+use super::catalog::{Action, ToolDef};
+
+/// The search tool's name.
+pub(crate) const FIND: &str = "find_operations";
+/// The call tool's name.
+pub(crate) const CALL: &str = "call_operation";
+
+/// Matches shown with their input schemas when the search does not say.
+const DETAILED_MATCHES: usize = 5;
+
+/// The tools listed in the compact mode: the pair, then the composite tools offered.
+pub(crate) fn listing(offered: &[ToolDef]) -> Vec<ToolDef> {
+    let find_schema = json!({
+        "type": "object",
+        "properties": {
+            "query": {"type": "string", "description": "Words that must all appear in a tool's name, title, description or toolset (deal agent, list sales, credits), or one tool's exact name. Leave out to list every operation."},
+            "toolset": {"type": "string", "description": "Only this toolset (hockeystack_tasks, hyperrep_sales, ...)."},
+            "detail": {"type": "boolean", "description": "Include each match's input schema (default: only when 5 or fewer match)."},
+        },
+        "additionalProperties": false,
+    });
+    let call_schema = json!({
+        "type": "object",
+        "properties": {
+            "tool": {"type": "string", "minLength": 1, "description": "A tool name find_operations returned."},
+            "arguments": {"type": "object", "description": "The arguments, as that tool's input schema says."},
+        },
+        "required": ["tool"],
+        "additionalProperties": false,
+    });
+    let writes_offered = offered.iter().any(|t| t.writes);
+    let mut listed = vec![
+        def(
+            FIND,
+            "Find an operation",
+            "Search the operations of the HockeyStack and HyperRep APIs this server offers; \
+             returns tool names, titles and (for few matches or with detail) input schemas \
+             to call with call_operation.",
+            find_schema,
+            false,
+            Action::FindOperations,
+        ),
+        def(
+            CALL,
+            "Call an operation",
+            "Call one operation that find_operations named, with its arguments.",
+            call_schema,
+            writes_offered,
+            Action::CallOperation,
+        ),
+    ];
+    listed.extend(
+        offered
+            .iter()
+            .filter(|t| matches!(t.action, Action::AskAgent | Action::EnsureAgent))
+            .cloned(),
+    );
+    listed
+}
+
+fn def(
+    name: &str,
+    title: &str,
+    description: &str,
+    schema: Value,
+    writes: bool,
+    action: Action,
+) -> ToolDef {
+    let tool = Tool::new(
+        name.to_owned(),
+        description.to_owned(),
+        std::sync::Arc::new(schema.as_object().cloned().unwrap_or_default()),
+    )
+    .with_title(title.to_owned())
+    .with_annotations(
+        ToolAnnotations::new()
+            .read_only(!writes)
+            .destructive(writes)
+            .idempotent(!writes)
+            .open_world(true),
+    );
+    ToolDef {
+        tool,
+        toolset: "compact".into(),
+        writes,
+        schema,
+        action,
+    }
+}
+
+/// The offered operations that match a search.
+pub(crate) fn find(offered: &[ToolDef], arguments: &Map<String, Value>) -> Value {
+    let words: Vec<String> = arguments
+        .get("query")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let toolset = arguments.get("toolset").and_then(Value::as_str);
+    let query = arguments
+        .get("query")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim();
+    // A tool's exact name finds that tool alone.
+    let exact: Vec<&ToolDef> = offered.iter().filter(|t| t.tool.name == query).collect();
+    let matches: Vec<&ToolDef> = if !exact.is_empty() {
+        exact
+    } else {
+        offered
+            .iter()
+            .filter(|t| toolset.is_none_or(|s| t.toolset == s))
+            .filter(|t| {
+                let text = format!(
+                    "{} {} {} {}",
+                    t.tool.name.replace('_', " "),
+                    t.tool.title.as_deref().unwrap_or_default(),
+                    t.tool.description.as_deref().unwrap_or_default(),
+                    t.toolset.replace('_', " ")
+                )
+                .to_lowercase();
+                words.iter().all(|w| text.contains(w.as_str()))
+            })
+            .collect()
+    };
+    let detail = arguments
+        .get("detail")
+        .and_then(Value::as_bool)
+        .unwrap_or(matches.len() <= DETAILED_MATCHES);
+    let found: Vec<Value> = matches
+        .iter()
+        .map(|t| {
+            let mut entry = json!({
+                "tool": t.tool.name,
+                "title": t.tool.title,
+                "toolset": t.toolset,
+                "writes": t.writes,
+            });
+            if detail {
+                entry["description"] = json!(t.tool.description);
+                entry["input_schema"] = t.schema.clone();
+            }
+            entry
+        })
+        .collect();
+    json!({
+        "count": found.len(),
+        "operations": found,
+        "next": if found.is_empty() {
+            "no operation matches: try fewer words, or none to list them all"
+        } else {
+            "call one with call_operation {tool, arguments}; search again with detail: true for input schemas"
+        },
+    })
+}
