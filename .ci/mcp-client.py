@@ -1,7 +1,8 @@
 """Runs `revenue-agents-mcp --sandbox` under the official Python MCP client and checks what an
 assistant would meet: the tool lists (all, read-only, chosen toolsets), one read and one write
 tool per API, the one-call ask with progress, a capped list continued from its cursor, errors
-as results, and malformed calls. Usage: mcp-client.py PATH/TO/revenue-agents-mcp
+as results, malformed calls, the result budget, hidden text, the compact list, protocol
+2026-07-28 and the ask as a task. Usage: mcp-client.py PATH/TO/revenue-agents-mcp
 """
 
 import asyncio
@@ -17,8 +18,13 @@ import urllib.error
 import urllib.request
 import uuid
 
+from typing import Any, Literal
+
 from jsonschema.validators import Draft202012Validator
-from mcp import ClientSession, StdioServerParameters
+from mcp import ClientSession, StdioServerParameters, types
+from mcp.client.extension import ResultClaim
+from mcp_types._types import Result
+from pydantic import ConfigDict, TypeAdapter
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError as McpError
@@ -39,8 +45,37 @@ def check(condition, what):
         print(f"FAIL {what}")
 
 
+TASKS = "io.modelcontextprotocol/tasks"
+
+
+class TaskParams(types.RequestParams):
+    task_id: str
+
+
+class GetTask(types.Request[TaskParams, Literal["tasks/get"]]):
+    method: Literal["tasks/get"] = "tasks/get"
+    params: TaskParams
+
+
+class CancelTask(types.Request[TaskParams, Literal["tasks/cancel"]]):
+    method: Literal["tasks/cancel"] = "tasks/cancel"
+    params: TaskParams
+
+
+class CreatedTask(Result):
+    """The tasks extension's answer to a tools/call that became a task."""
+    model_config = ConfigDict(extra="allow")
+    result_type: Literal["task"]
+    task_id: str
+    status: str
+
+
+async def unused_resolve(created, ctx):
+    raise AssertionError("tasks are polled by hand here")
+
+
 @contextlib.asynccontextmanager
-async def server(*args, env=None, job_seconds="0.2", log=".ci/work/mcp-server.log"):
+async def server(*args, env=None, job_seconds="0.2", log=".ci/work/mcp-server.log", discover=False, tasks=False):
     params = StdioServerParameters(
         command=BINARY,
         args=["--sandbox", "--sandbox-provisioning-seconds", "0.2", "--sandbox-job-seconds", job_seconds, *args],
@@ -49,8 +84,13 @@ async def server(*args, env=None, job_seconds="0.2", log=".ci/work/mcp-server.lo
     )
     with open(log, "a") as errlog:
         async with stdio_client(params, errlog=errlog) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
+            claims = {"extensions": {TASKS: {}}, "result_claims": {TASKS: [
+                ResultClaim(result_type="task", model=CreatedTask, resolve=unused_resolve)]}} if tasks else {}
+            async with ClientSession(read, write, **claims) as session:
+                if discover:
+                    await session.discover()
+                else:
+                    await session.initialize()
                 yield session
 
 
@@ -308,6 +348,55 @@ async def compact():
         check([t.name for t in tools] == ["hockeystack_me"], f"--tools and --exclude-tools: {[t.name for t in tools]}")
 
 
+async def modern():
+    """Protocol 2026-07-28: server/discover instead of initialize, then the same tools."""
+    async with server(discover=True) as session:
+        found = session.discover_result
+        check(found is not None and "2026-07-28" in found.supported_versions,
+              f"server/discover offers 2026-07-28: {found and found.supported_versions}")
+        tools = (await session.list_tools()).tools
+        check(len(tools) == 59, f"at 2026-07-28: 59 tools, got {len(tools)}")
+        result, answer = await call(session, "hockeystack_ask_agent",
+                                    {"dealId": "9001234567", "question": "Any risk?"})
+        check(not result.is_error and answer.get("answer"), f"at 2026-07-28: ask_agent answers: {answer}")
+
+
+async def tasks_extension():
+    """At 2026-07-28 with the tasks extension: the ask is a task to poll, fetch or cancel."""
+    raw = TypeAdapter(dict[str, Any])
+
+    async def poll(session, task_id):
+        seen = []
+        while True:
+            state = await session.send_request(GetTask(params=TaskParams(task_id=task_id)), raw)
+            seen.append(state.get("statusMessage"))
+            if state["status"] not in ("working", "input_required"):
+                return state, seen
+            await anyio.sleep(0.1)
+
+    async with server(discover=True, tasks=True) as session:
+        created = await session.call_tool("hockeystack_ask_agent", {"dealId": "9001234567", "question": "Any risk?"},
+                                          allow_claimed=True)
+        check(isinstance(created, CreatedTask), f"with the tasks extension the ask is a task: {created!r:.200}")
+        if isinstance(created, CreatedTask):
+            state, seen = await poll(session, created.task_id)
+            answer = state.get("result", {}).get("structuredContent", {})
+            check(state["status"] == "completed" and answer.get("answer"), f"the task completes with the answer: {state!r:.300}")
+            check(any(seen), "the task's status message follows the wait")
+        result, me = await call(session, "hockeystack_me", {})
+        check(not result.is_error and "workspace" in me, "a short tool is answered in the call beside tasks")
+    async with server(discover=True, tasks=True, job_seconds="600") as session:
+        created = await session.call_tool("hockeystack_ask_agent", {"dealId": "9001234567", "question": "Slowly."},
+                                          allow_claimed=True)
+        if isinstance(created, CreatedTask):
+            await anyio.sleep(1)
+            await session.send_request(CancelTask(params=TaskParams(task_id=created.task_id)), raw)
+            state = {}
+            with anyio.move_on_after(10):
+                state, _ = await poll(session, created.task_id)
+            check(state["status"] == "cancelled", f"a cancelled task ends cancelled: {state.get('status')}")
+
+
 async def cancelled():
     """A cancelled ask stops waiting: no more checks of its job reach the service."""
     log = ".ci/work/mcp-cancel.log"
@@ -396,6 +485,8 @@ async def main():
     await calls()
     await shaped()
     await compact()
+    await modern()
+    await tasks_extension()
     await cancelled()
     await over_http()
     print(f"{checks} checks, {len(problems)} problems")

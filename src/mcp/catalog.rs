@@ -57,6 +57,9 @@ pub(crate) const MAX_ITEMS: u64 = 1000;
 /// How long a waiting tool waits at most, in seconds, when the call does not say.
 pub(crate) const DEFAULT_WAIT_SECONDS: u64 = 300;
 
+/// The longest wait a call may ask for, in seconds.
+pub(crate) const MAX_WAIT_SECONDS: u64 = 3600;
+
 /// One operation of one API, as a tool calls it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Operation {
@@ -203,7 +206,7 @@ fn hockeystack_composites() -> Result<Vec<ToolDef>, String> {
     let deal_message = service.operation("send_deal_message")?;
     let company_message = service.operation("send_company_message")?;
     let wait = json!({
-        "type": "integer", "minimum": 1, "maximum": 3600,
+        "type": "integer", "minimum": 1, "maximum": MAX_WAIT_SECONDS,
         "description": format!(
             "How long to wait at most, in seconds (default {DEFAULT_WAIT_SECONDS}). The checks \
              start 1 s apart for replies and 5 s apart for agents and grow from there."

@@ -56,6 +56,9 @@ pub struct Server {
     clients: Clients,
     waits: Waits,
     shaping: Shaping,
+    /// Long calls run as tasks for clients that offer the tasks extension; shared by the
+    /// clones rmcp makes, so every session's `tasks/get` finds them.
+    tasks: rmcp::task_manager::TaskManager,
 }
 
 impl std::fmt::Debug for Server {
@@ -309,6 +312,7 @@ impl ServerBuilder {
                 clean_text: self.clean_text.unwrap_or(true),
                 result_chars,
             },
+            tasks: rmcp::task_manager::TaskManager::new(),
         })
     }
 }

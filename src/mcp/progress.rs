@@ -1,6 +1,7 @@
-//! Progress notifications of one tool call, for a client that asked for them with a progress
-//! token: the waits' checks and a long list's pages. Each message is scrubbed of credentials
-//! like a result, and `progress` only grows.
+//! Progress of one tool call: notifications for a client that asked for them with a progress
+//! token, or the status message of the task a call runs as. The waits' checks and a long
+//! list's pages are reported. Each message is scrubbed of credentials like a result, and
+//! `progress` only grows.
 
 use std::sync::{
     Arc,
@@ -12,6 +13,7 @@ use rmcp::{
     RoleServer,
     model::{ProgressNotificationParam, ProgressToken},
     service::Peer,
+    task_manager::TaskContext,
 };
 
 use crate::ProgressStream;
@@ -19,16 +21,27 @@ use crate::ProgressStream;
 /// How a message is cleaned before it goes out: the served clients' redaction.
 pub(crate) type Scrub = Arc<dyn Fn(String) -> String + Send + Sync>;
 
-/// Where one call's progress goes; does nothing when the client gave no token.
+/// Where one call's progress goes.
+#[derive(Clone)]
+pub(crate) enum Watcher {
+    /// Nobody: the client gave no progress token and the call is no task.
+    Nobody,
+    /// Progress notifications with the client's token.
+    Client(Peer<RoleServer>, ProgressToken),
+    /// The status message of the task the call runs as, for `tasks/get`.
+    Task(TaskContext),
+}
+
+/// Reports one call's progress to its [`Watcher`].
 #[derive(Clone)]
 pub(crate) struct Reporter {
-    to: Option<(Peer<RoleServer>, ProgressToken)>,
+    to: Watcher,
     scrub: Scrub,
     sent: Arc<AtomicU32>,
 }
 
 impl Reporter {
-    pub(crate) fn new(to: Option<(Peer<RoleServer>, ProgressToken)>, scrub: Scrub) -> Self {
+    pub(crate) fn new(to: Watcher, scrub: Scrub) -> Self {
         Self {
             to,
             scrub,
@@ -36,15 +49,19 @@ impl Reporter {
         }
     }
 
-    /// Sends one notification. A client that went away is not an error of the call.
+    /// Sends one notification, or sets the task's status. A client that went away is not an
+    /// error of the call.
     pub(crate) async fn say(&self, message: String) {
-        let Some((peer, token)) = &self.to else {
-            return;
-        };
-        let count = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
-        let notification = ProgressNotificationParam::new(token.clone(), f64::from(count))
-            .with_message((self.scrub)(message));
-        let _ = peer.notify_progress(notification).await;
+        match &self.to {
+            Watcher::Nobody => {}
+            Watcher::Client(peer, token) => {
+                let count = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
+                let notification = ProgressNotificationParam::new(token.clone(), f64::from(count))
+                    .with_message((self.scrub)(message));
+                let _ = peer.notify_progress(notification).await;
+            }
+            Watcher::Task(task) => task.set_status_message((self.scrub)(message)),
+        }
     }
 
     /// Forwards a wait's updates until the wait ends; await the handle before answering, since
@@ -53,7 +70,9 @@ impl Reporter {
         &self,
         mut updates: ProgressStream,
     ) -> Option<tokio::task::JoinHandle<()>> {
-        self.to.as_ref()?;
+        if matches!(self.to, Watcher::Nobody) {
+            return None;
+        }
         let reporter = self.clone();
         Some(tokio::spawn(async move {
             while let Some(update) = updates.next().await {

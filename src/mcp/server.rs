@@ -7,20 +7,22 @@ use futures_util::FutureExt;
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
     model::{
-        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
-        CustomResult, ErrorCode, Implementation, ListToolsResult, PaginatedRequestParams,
-        ProgressToken, ServerCapabilities, ServerConfig, Tool,
+        CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, ContentBlock,
+        CreateTaskResult, CustomRequest, CustomResult, ErrorCode, GetTaskParams, GetTaskResult,
+        Implementation, ListToolsResult, PaginatedRequestParams, ProgressToken, ServerCapabilities,
+        ServerConfig, Tool, UpdateTaskParams,
     },
     service::{Peer, RequestContext},
+    task_manager::{TaskExit, TaskOptions},
 };
 use serde_json::{Map, Value, json};
 
 use super::{
     Server,
     call::{self, gather},
-    catalog::{Action, ToolDef},
+    catalog::{Action, DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, ToolDef},
     clean, compact, composite, fit, outcome,
-    progress::Reporter,
+    progress::{Reporter, Watcher},
     schema,
 };
 use crate::ProgressStream;
@@ -64,10 +66,24 @@ impl Server {
         arguments: Map<String, Value>,
         progress: Option<(Peer<RoleServer>, ProgressToken)>,
     ) -> Result<CallToolResult, McpError> {
+        let watcher = match progress {
+            Some((peer, token)) => Watcher::Client(peer, token),
+            None => Watcher::Nobody,
+        };
+        self.call_watched(name, arguments, watcher).await
+    }
+
+    /// One tool call whose progress goes to `watcher`.
+    pub(crate) async fn call_watched(
+        &self,
+        name: &str,
+        arguments: Map<String, Value>,
+        watcher: Watcher,
+    ) -> Result<CallToolResult, McpError> {
         let clients = self.clients.clone();
         let clean_text = self.shaping.clean_text;
         let reporter = Reporter::new(
-            progress,
+            watcher,
             std::sync::Arc::new(move |text| {
                 let text = clients.scrub(text);
                 match clean_text.then(|| clean::clean_str(&text)).flatten() {
@@ -242,12 +258,17 @@ impl Server {
 
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(
-                "revenue-agents-mcp",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tasks()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "revenue-agents-mcp",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(INSTRUCTIONS)
     }
 
     async fn list_tools(
@@ -290,16 +311,88 @@ impl ServerHandler for Server {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let arguments = request.arguments.unwrap_or_default();
+        let long = self
+            .find(&request.name)
+            .is_some_and(|def| matches!(def.action, Action::AskAgent | Action::EnsureAgent));
+        let offers_tasks = context
+            .client_capabilities()
+            .is_some_and(|caps| caps.supports_tasks());
+        if long && offers_tasks && self.tasks.running_task_count() < MAX_RUNNING_TASKS {
+            return Ok(CallToolResponse::Task(CreateTaskResult::new(
+                self.start_task(request.name.to_string(), arguments),
+            )));
+        }
         let token = context
             .meta
             .get_progress_token()
             .or_else(|| request.meta.as_ref().and_then(|m| m.get_progress_token()));
         let progress = token.map(|token| (context.peer.clone(), token));
-        let arguments = request.arguments.unwrap_or_default();
         tokio::select! {
             result = self.call(&request.name, arguments, progress) => result.map(Into::into),
             () = context.ct.cancelled() => Ok(outcome::cancelled(&request.name).into()),
         }
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, McpError> {
+        self.tasks
+            .get_task(&request.task_id)
+            .map(GetTaskResult::new)
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        // No tool asks the client for input; answers to nothing are ignored, as the
+        // extension says, once the task is known.
+        self.tasks
+            .update_task(&request.task_id, request.input_responses)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.tasks.cancel_task(&request.task_id)
+    }
+}
+
+/// Tasks running at once; past it, long calls are answered in the call, with progress.
+const MAX_RUNNING_TASKS: usize = 32;
+
+impl Server {
+    /// Runs a long call as a task: the client polls `tasks/get` (its status message follows
+    /// the wait), may cancel it, and fetches the result once it completes. The task is kept
+    /// a minute past its wait, then for as long again to be read.
+    fn start_task(&self, name: String, arguments: Map<String, Value>) -> rmcp::model::Task {
+        let wait = arguments
+            .get("wait_seconds")
+            .and_then(Value::as_u64)
+            .unwrap_or(DEFAULT_WAIT_SECONDS)
+            .min(MAX_WAIT_SECONDS);
+        let options = TaskOptions::new()
+            .with_ttl_ms((wait + 60) * 1000)
+            .with_poll_interval_ms(1000)
+            .with_status_message("started");
+        let server = self.clone();
+        self.tasks.spawn(options, move |task| {
+            Box::pin(async move {
+                let watcher = Watcher::Task(task.clone());
+                tokio::select! {
+                    result = server.call_watched(&name, arguments, watcher) => {
+                        result.map_err(TaskExit::Error)
+                    }
+                    () = task.cancelled() => Err(TaskExit::Cancelled),
+                }
+            })
+        })
     }
 }
 
