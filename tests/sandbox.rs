@@ -462,3 +462,37 @@ async fn hyperrep_validates_like_the_service() {
         ("sales-follow-up", false)
     );
 }
+
+#[tokio::test]
+async fn hyperrep_follows_the_sandbox_clock_like_hockeystack() {
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
+    let client = sandbox.hyperrep_client().unwrap();
+    let org = common::first_organization(&client).await;
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    let analytics = |day: chrono::DateTime<chrono::Utc>| {
+        client
+            .get_conversation_analytics()
+            .organization_id(org.as_str())
+            .start_date(day)
+            .end_date(day)
+            .send()
+    };
+    // Tomorrow is in the future until the clock moves two days on; then it is the past.
+    assert!(analytics(tomorrow).await.is_err());
+    sandbox.advance(Duration::from_secs(2 * 24 * 3600));
+    analytics(tomorrow).await.unwrap();
+    let contact = client
+        .create_contact()
+        .organization_id(org.as_str())
+        .body(hyperrep::types::ContactCreate {
+            name: Some("Grace Hopper".parse().unwrap()),
+            email: Some("grace@example.com".into()),
+            ..Default::default()
+        })
+        .send()
+        .await
+        .unwrap();
+    let created = contact.created_at;
+    assert!(created > tomorrow, "{created} is not two days on");
+    sandbox.shutdown().await;
+}

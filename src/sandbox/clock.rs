@@ -1,6 +1,7 @@
 //! The sandbox's clock: real time (Tokio's, so paused tests run in virtual time) plus however
 //! far a test has moved it forward. HockeyStack's provisioning runs, message jobs, job
-//! retention and rate-limit windows all read it, so a test can skip a wait instead of sleeping.
+//! retention and rate-limit windows all read it, and HyperRep stamps what it creates and ends
+//! its analytics windows with it, so a test can skip a wait instead of sleeping.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},

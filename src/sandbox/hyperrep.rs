@@ -18,14 +18,18 @@ use serde_json::{Value, json};
 
 use super::{SandboxConfig, SeedSizes, cursor_for, json, offset_from, query_pairs, query_value};
 
-pub(super) fn router(config: SandboxConfig) -> Result<Router, String> {
+pub(super) fn router(
+    config: SandboxConfig,
+    clock: Arc<super::clock::Clock>,
+) -> Result<Router, String> {
     let org = match &config.hyperrep_seed {
         Some(seed) => Org::from_seed(seed)?,
-        None => Org::seeded(&config.seed, Utc::now()),
+        None => Org::seeded(&config.seed, clock.utc()),
     };
     let state = Arc::new(Hr {
         key: config.hyperrep_key,
         org: RwLock::new(org),
+        clock,
     });
     Ok(Router::new()
         .route("/api/v2/organizations", any(handle))
@@ -36,6 +40,9 @@ pub(super) fn router(config: SandboxConfig) -> Result<Router, String> {
 struct Hr {
     key: String,
     org: RwLock<Org>,
+    /// The sandbox's clock: what is created is stamped with it, and analytics windows end
+    /// at it, so a test that moves it forward sees HyperRep move too.
+    clock: Arc<super::clock::Clock>,
 }
 
 /// The organization, and below the first agent, carry the ids of HyperRep's own documentation
@@ -567,6 +574,7 @@ async fn handle(
     let segments = super::path_segments(path);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let query = query_pairs(uri.query());
+    let now = hr.clock.utc();
     if segments.is_empty() {
         return match method {
             Method::GET => json(
@@ -586,29 +594,35 @@ async fn handle(
             .org
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        return create(&mut org, &segments[1..], &body);
+        return create(&mut org, &segments[1..], &body, now);
     }
     let org = hr
         .org
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    route(&org, &method, &segments[1..], &query)
+    route(&org, &method, &segments[1..], &query, now)
 }
 
 /// The calls that create something.
-fn create(org: &mut Org, segments: &[&str], body: &Bytes) -> Response {
+fn create(org: &mut Org, segments: &[&str], body: &Bytes, now: DateTime<Utc>) -> Response {
     match segments {
-        ["conversations", c, "response-drafts"] => create_response_draft(org, c, body),
-        ["contacts"] => create_contact(org, body),
-        ["companies"] => create_company(org, body),
-        ["message-drafts"] => create_message_draft(org, body, false),
-        ["messages-drafts"] => create_message_draft(org, body, true),
-        _ => route(org, &Method::POST, segments, &[]),
+        ["conversations", c, "response-drafts"] => create_response_draft(org, c, body, now),
+        ["contacts"] => create_contact(org, body, now),
+        ["companies"] => create_company(org, body, now),
+        ["message-drafts"] => create_message_draft(org, body, false, now),
+        ["messages-drafts"] => create_message_draft(org, body, true, now),
+        _ => route(org, &Method::POST, segments, &[], now),
     }
 }
 
 /// Every call that only reads.
-fn route(org: &Org, method: &Method, segments: &[&str], q: &[(String, String)]) -> Response {
+fn route(
+    org: &Org,
+    method: &Method,
+    segments: &[&str],
+    q: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Response {
     match (method.clone(), segments) {
         (Method::GET, ["agents"]) => list(q, "agents", &org.agents),
         (Method::GET, ["agents", a]) => match find(&org.agents, "agent_id", a) {
@@ -641,7 +655,7 @@ fn route(org: &Org, method: &Method, segments: &[&str], q: &[(String, String)]) 
             let Some(agent) = find(&org.agents, "agent_id", a) else {
                 return detail(StatusCode::NOT_FOUND, "Agent not found");
             };
-            let (from, to) = match analytics_window(q) {
+            let (from, to) = match analytics_window(q, now) {
                 Ok(w) => w,
                 Err(r) => return r,
             };
@@ -719,7 +733,7 @@ fn route(org: &Org, method: &Method, segments: &[&str], q: &[(String, String)]) 
             None => detail(StatusCode::NOT_FOUND, "Sale not found"),
         },
         (Method::GET, ["analytics", "conversations", rest @ ..]) => {
-            let (from, to) = match analytics_window(q) {
+            let (from, to) = match analytics_window(q, now) {
                 Ok(w) => w,
                 Err(r) => return r,
             };
@@ -942,7 +956,10 @@ fn page_answer<T: serde::Serialize + ?Sized>(
     )
 }
 
-fn analytics_window(q: &[(String, String)]) -> Result<(DateTime<Utc>, DateTime<Utc>), Response> {
+fn analytics_window(
+    q: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), Response> {
     let from = date_param(q, "start_date")?.ok_or_else(|| {
         invalid(
             &["query", "start_date"],
@@ -958,7 +975,7 @@ fn analytics_window(q: &[(String, String)]) -> Result<(DateTime<Utc>, DateTime<U
         )
     })?;
     // A minute of slack for clocks that disagree slightly.
-    if from > Utc::now() + Duration::minutes(1) || to > Utc::now() + Duration::minutes(1) {
+    if from > now + Duration::minutes(1) || to > now + Duration::minutes(1) {
         return Err(detail(
             StatusCode::BAD_REQUEST,
             "start_date and end_date cannot be in the future",
@@ -1149,7 +1166,7 @@ fn slug(folder: &str) -> String {
     }
 }
 
-fn create_message_draft(org: &mut Org, body: &Bytes, legacy: bool) -> Response {
+fn create_message_draft(org: &mut Org, body: &Bytes, legacy: bool, now: DateTime<Utc>) -> Response {
     let body = match object(body) {
         Ok(b) => b,
         Err(r) => return r,
@@ -1212,7 +1229,7 @@ fn create_message_draft(org: &mut Org, body: &Bytes, legacy: bool) -> Response {
         let folder = slug(&text(&body, "folder")?.unwrap_or_default());
         org.counter += 1;
         let draft_id = id("draft", org.counter as usize);
-        let at = autosend.then(|| ts(Utc::now()));
+        let at = autosend.then(|| ts(now));
         Ok(if legacy {
             json!({"draft_id": draft_id, "queued_to_send": autosend, "send_at": at, "folder": folder})
         } else {
@@ -1225,7 +1242,12 @@ fn create_message_draft(org: &mut Org, body: &Bytes, legacy: bool) -> Response {
     }
 }
 
-fn create_response_draft(org: &mut Org, conversation_id: &str, body: &Bytes) -> Response {
+fn create_response_draft(
+    org: &mut Org,
+    conversation_id: &str,
+    body: &Bytes,
+    now: DateTime<Utc>,
+) -> Response {
     if conversation(org, conversation_id).is_none() {
         return detail(StatusCode::NOT_FOUND, "Conversation not found");
     }
@@ -1250,7 +1272,6 @@ fn create_response_draft(org: &mut Org, conversation_id: &str, body: &Bytes) -> 
                 "autosend_draft and add_notification cannot both be true",
             ));
         }
-        let now = Utc::now();
         // One pending reply per conversation: a new one replaces the pending one; queued ones stay.
         org.drafts
             .retain(|d| d.conversation != conversation_id || d.queued);
@@ -1284,7 +1305,7 @@ fn create_response_draft(org: &mut Org, conversation_id: &str, body: &Bytes) -> 
     }
 }
 
-fn create_contact(org: &mut Org, body: &Bytes) -> Response {
+fn create_contact(org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Response {
     let body = match object(body) {
         Ok(b) => b,
         Err(r) => return r,
@@ -1319,7 +1340,7 @@ fn create_contact(org: &mut Org, body: &Bytes) -> Response {
             "name": name,
             "email": email,
             "phone_number": phone,
-            "created_at": ts(Utc::now()),
+            "created_at": ts(now),
             "company_id": company,
             "custom_fields": custom,
             "company_role": text(&body, "company_role")?
@@ -1333,7 +1354,7 @@ fn create_contact(org: &mut Org, body: &Bytes) -> Response {
     }
 }
 
-fn create_company(org: &mut Org, body: &Bytes) -> Response {
+fn create_company(org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Response {
     let body = match object(body) {
         Ok(b) => b,
         Err(r) => return r,
@@ -1371,7 +1392,7 @@ fn create_company(org: &mut Org, body: &Bytes) -> Response {
             "address": text(&body, "address")?,
             "agent_id": agent,
             "custom_fields": custom,
-            "created_at": ts(Utc::now())
+            "created_at": ts(now)
         });
         org.companies.push(company.clone());
         Ok(company)

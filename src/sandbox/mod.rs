@@ -256,13 +256,13 @@ impl Sandbox {
     /// Starts the sandbox on loopback. A seed that contradicts itself is refused with an
     /// `InvalidInput` error naming the record.
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
-        let hyperrep = hyperrep::router(config.clone()).map_err(|problem| {
+        let clock = Arc::new(clock::Clock::default());
+        let hyperrep = hyperrep::router(config.clone(), clock.clone()).map_err(|problem| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!("unusable HyperRep seed: {problem}"),
             )
         })?;
-        let clock = Arc::new(clock::Clock::default());
         let rates = Arc::new(rate::RateLimits::new(
             config.read_limit,
             config.write_limit,
@@ -387,7 +387,8 @@ impl Sandbox {
     }
 
     /// Moves the sandbox's clock forward, as if `by` had passed: HockeyStack provisioning runs
-    /// and message jobs finish, finished jobs expire and rate-limit windows refill accordingly.
+    /// and message jobs finish, finished jobs expire and rate-limit windows refill accordingly,
+    /// and what HyperRep creates is stamped with the moved clock.
     /// The clock never goes back.
     ///
     /// ```no_run
