@@ -123,6 +123,78 @@ struct Org {
     sales_in_date_order: bool,
     drafts: Vec<Draft>,
     counter: u64,
+    lookups: Lookups,
+}
+
+/// Where each record is, by id and by owner, so that no read scans a collection: a lookup
+/// costs a hash, a page costs its size (issue: 100k contacts, companies and conversations).
+#[derive(Default)]
+struct Lookups {
+    agents: HashMap<String, usize>,
+    contacts: HashMap<String, usize>,
+    companies: HashMap<String, usize>,
+    conversations: HashMap<String, usize>,
+    /// Positions in `conversations` of each agent's and each contact's, in list order.
+    conversations_by_agent: Vec<Vec<usize>>,
+    conversations_by_contact: Vec<Vec<usize>>,
+    /// Whether `conversations` is in start order, so a date window is found by binary search.
+    conversations_in_date_order: bool,
+}
+
+impl Lookups {
+    fn of(org: &Org) -> Lookups {
+        let ids = |records: &[Value], key: &str| -> HashMap<String, usize> {
+            let mut ids = HashMap::with_capacity(records.len());
+            for (i, record) in records.iter().enumerate() {
+                if let Some(id) = record[key].as_str() {
+                    ids.entry(id.to_owned()).or_insert(i);
+                }
+            }
+            ids
+        };
+        let mut by_agent = vec![Vec::new(); org.agents.len()];
+        let mut by_contact = vec![Vec::new(); org.contacts.len()];
+        let mut conversations = HashMap::with_capacity(org.conversations.len());
+        for (i, c) in org.conversations.iter().enumerate() {
+            if let Some(id) = c.value["conversation_id"].as_str() {
+                conversations.entry(id.to_owned()).or_insert(i);
+            }
+            if let Some(list) = by_agent.get_mut(c.agent) {
+                list.push(i);
+            }
+            if let Some(list) = by_contact.get_mut(c.contact) {
+                list.push(i);
+            }
+        }
+        Lookups {
+            agents: ids(&org.agents, "agent_id"),
+            contacts: ids(&org.contacts, "contact_id"),
+            companies: ids(&org.companies, "company_id"),
+            conversations,
+            conversations_by_agent: by_agent,
+            conversations_by_contact: by_contact,
+            conversations_in_date_order: org.conversations.is_sorted_by_key(|c| c.start),
+        }
+    }
+}
+
+impl Org {
+    fn indexed(mut self) -> Org {
+        self.lookups = Lookups::of(&self);
+        self
+    }
+
+    fn agent(&self, id: &str) -> Option<usize> {
+        self.lookups.agents.get(id).copied()
+    }
+
+    fn contact(&self, id: &str) -> Option<usize> {
+        self.lookups.contacts.get(id).copied()
+    }
+
+    fn company(&self, id: &str) -> Option<usize> {
+        self.lookups.companies.get(id).copied()
+    }
 }
 
 fn sale_index(sales: &[Sale]) -> HashMap<String, usize> {
@@ -398,7 +470,9 @@ impl Org {
             sales,
             drafts: Vec::new(),
             counter: 0,
-        })
+            lookups: Lookups::default(),
+        }
+        .indexed())
     }
 
     /// A deterministic organization: the same sizes give the same data, with timestamps over
@@ -574,7 +648,9 @@ impl Org {
             sales,
             drafts: Vec::new(),
             counter: 0,
+            lookups: Lookups::default(),
         }
+        .indexed()
     }
 }
 
@@ -657,23 +733,23 @@ fn route(
 ) -> Response {
     match (method.clone(), segments) {
         (Method::GET, ["agents"]) => list(q, "agents", &org.agents),
-        (Method::GET, ["agents", a]) => match find(&org.agents, "agent_id", a) {
+        (Method::GET, ["agents", a]) => match org.agent(a) {
             Some(i) => json(StatusCode::OK, &org.agents[i]),
             None => detail(StatusCode::NOT_FOUND, "Agent not found"),
         },
         (Method::GET, ["agents", a, "conversations"]) => {
-            let Some(agent) = find(&org.agents, "agent_id", a) else {
+            let Some(agent) = org.agent(a) else {
                 return detail(StatusCode::NOT_FOUND, "Agent not found");
             };
-            let items = org
-                .conversations
-                .iter()
-                .filter(|c| c.agent == agent)
-                .map(|c| (&c.value, c.start));
-            list_dated(q, &format!("agent-conversations-{a}"), items)
+            list_conversations(
+                org,
+                q,
+                &format!("agent-conversations-{a}"),
+                Some(&org.lookups.conversations_by_agent[agent]),
+            )
         }
         (Method::GET, ["agents", a, "sales"]) => {
-            let Some(agent) = find(&org.agents, "agent_id", a) else {
+            let Some(agent) = org.agent(a) else {
                 return detail(StatusCode::NOT_FOUND, "Agent not found");
             };
             list_sales(
@@ -684,7 +760,7 @@ fn route(
             )
         }
         (Method::GET, ["agents", a, "analytics", rest @ ..]) => {
-            let Some(agent) = find(&org.agents, "agent_id", a) else {
+            let Some(agent) = org.agent(a) else {
                 return detail(StatusCode::NOT_FOUND, "Agent not found");
             };
             let (from, to) = match analytics_window(q, now) {
@@ -703,10 +779,7 @@ fn route(
                 _ => detail(StatusCode::NOT_FOUND, "Not Found"),
             }
         }
-        (Method::GET, ["conversations"]) => {
-            let items = org.conversations.iter().map(|c| (&c.value, c.start));
-            list_dated(q, "conversations", items)
-        }
+        (Method::GET, ["conversations"]) => list_conversations(org, q, "conversations", None),
         (Method::GET, ["conversations", c]) => match conversation(org, c) {
             Some(i) => json(StatusCode::OK, &org.conversations[i].value),
             None => detail(StatusCode::NOT_FOUND, "Conversation not found"),
@@ -739,23 +812,23 @@ fn route(
             list_dated(q, &format!("response-drafts-{c}"), items)
         }
         (Method::GET, ["contacts"]) => list(q, "contacts", &org.contacts),
-        (Method::GET, ["contacts", c]) => match find(&org.contacts, "contact_id", c) {
+        (Method::GET, ["contacts", c]) => match org.contact(c) {
             Some(i) => json(StatusCode::OK, &org.contacts[i]),
             None => detail(StatusCode::BAD_REQUEST, "Invalid contact_id"),
         },
         (Method::GET, ["contacts", c, "conversations"]) => {
-            let Some(contact) = find(&org.contacts, "contact_id", c) else {
+            let Some(contact) = org.contact(c) else {
                 return detail(StatusCode::BAD_REQUEST, "Invalid contact_id");
             };
-            let items = org
-                .conversations
-                .iter()
-                .filter(|x| x.contact == contact)
-                .map(|x| (&x.value, x.start));
-            list_dated(q, &format!("contact-conversations-{c}"), items)
+            list_conversations(
+                org,
+                q,
+                &format!("contact-conversations-{c}"),
+                Some(&org.lookups.conversations_by_contact[contact]),
+            )
         }
         (Method::GET, ["companies"]) => list(q, "companies", &org.companies),
-        (Method::GET, ["companies", c]) => match find(&org.companies, "company_id", c) {
+        (Method::GET, ["companies", c]) => match org.company(c) {
             Some(i) => json(StatusCode::OK, &org.companies[i]),
             None => detail(StatusCode::NOT_FOUND, "Company not found"),
         },
@@ -780,14 +853,8 @@ fn route(
     }
 }
 
-fn find(items: &[Value], key: &str, id: &str) -> Option<usize> {
-    items.iter().position(|v| v[key] == id)
-}
-
 fn conversation(org: &Org, id: &str) -> Option<usize> {
-    org.conversations
-        .iter()
-        .position(|c| c.value["conversation_id"] == id)
+    org.lookups.conversations.get(id).copied()
 }
 
 /// Reads `limit` (1..500, default 50) and `cursor`.
@@ -852,47 +919,92 @@ fn list<'a>(
     page(collection, items.into_iter(), limit, offset)
 }
 
-/// A page of sales (all of them, or those at `positions`), in time proportional to the page:
-/// the date window is located by binary search when the sales are in date order, and the
-/// cursor is a position in the window.
+/// A page of sales (all of them, or those at `positions`), in time proportional to the page.
 fn list_sales(
     org: &Org,
     q: &[(String, String)],
     collection: &str,
     positions: Option<&[usize]>,
 ) -> Response {
-    let (limit, offset, (from, to)) = match page_request(q, collection) {
-        Ok(request) => request,
-        Err(r) => return r,
+    let ordered = Ordered {
+        len: positions.map_or(org.sales.len(), <[usize]>::len),
+        position: |k: usize| positions.map_or(k, |p| p[k]),
+        in_date_order: org.sales_in_date_order,
     };
-    let len = positions.map_or(org.sales.len(), <[usize]>::len);
-    let sale = |k: usize| positions.map_or(k, |p| p[k]);
-    if !org.sales_in_date_order {
-        // A seed out of date order: the filtered walk.
-        let items = (0..len).map(|k| (&*org.sales[sale(k)].json, org.sales[sale(k)].created));
-        return page(collection, in_window(items, from, to), limit, offset);
-    }
-    // The first position at or after `at`, by binary search over the ordered positions.
-    let first_at = |at: DateTime<Utc>| {
-        let (mut lo, mut hi) = (0, len);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if org.sales[sale(mid)].created < at {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
+    ordered.page(q, collection, |i| {
+        (&*org.sales[i].json, org.sales[i].created)
+    })
+}
+
+/// A page of conversations (all of them, or those at `positions`), in time proportional to
+/// the page.
+fn list_conversations(
+    org: &Org,
+    q: &[(String, String)],
+    collection: &str,
+    positions: Option<&[usize]>,
+) -> Response {
+    let ordered = Ordered {
+        len: positions.map_or(org.conversations.len(), <[usize]>::len),
+        position: |k: usize| positions.map_or(k, |p| p[k]),
+        in_date_order: org.lookups.conversations_in_date_order,
+    };
+    ordered.page(q, collection, |i| {
+        (&org.conversations[i].value, org.conversations[i].start)
+    })
+}
+
+/// A list as positions into a collection (`position(k)` for `k` in `0..len`), which may be in
+/// date order.
+struct Ordered<P> {
+    len: usize,
+    position: P,
+    in_date_order: bool,
+}
+
+impl<P: Fn(usize) -> usize> Ordered<P> {
+    /// One page, in time proportional to the page when the list is in date order: the date
+    /// window is located by binary search, and the cursor is a position in the window.
+    /// Otherwise the filtered walk.
+    fn page<'a, T: serde::Serialize + ?Sized + 'a>(
+        &self,
+        q: &[(String, String)],
+        collection: &str,
+        item: impl Fn(usize) -> (&'a T, DateTime<Utc>),
+    ) -> Response {
+        let (limit, offset, (from, to)) = match page_request(q, collection) {
+            Ok(request) => request,
+            Err(r) => return r,
+        };
+        let at = |k: usize| item((self.position)(k));
+        if !self.in_date_order {
+            return page(
+                collection,
+                in_window((0..self.len).map(at), from, to),
+                limit,
+                offset,
+            );
         }
-        lo
-    };
-    let start = from.map_or(0, first_at);
-    let end = to.map_or(len, first_at).max(start);
-    let first = start.saturating_add(offset).min(end);
-    let past = start.saturating_add(offset).saturating_add(limit);
-    let data = (first..past.min(end))
-        .map(|k| &*org.sales[sale(k)].json)
-        .collect();
-    page_answer(collection, data, limit, offset, past < end)
+        // The first position at or after `when`, by binary search over the ordered positions.
+        let first_at = |when: DateTime<Utc>| {
+            let (mut lo, mut hi) = (0, self.len);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if at(mid).1 < when {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        let start = from.map_or(0, first_at);
+        let end = to.map_or(self.len, first_at).max(start);
+        let first = start.saturating_add(offset).min(end);
+        let past = start.saturating_add(offset).saturating_add(limit);
+        let data = (first..past.min(end)).map(|k| at(k).0).collect();
+        page_answer(collection, data, limit, offset, past < end)
+    }
 }
 
 /// A `[start_date, end_date)` window, either end open.
@@ -1360,10 +1472,7 @@ fn create_contact(org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Response {
             ));
         }
         let company = text(&body, "company_id")?;
-        if company
-            .as_deref()
-            .is_some_and(|c| find(&org.companies, "company_id", c).is_none())
-        {
+        if company.as_deref().is_some_and(|c| org.company(c).is_none()) {
             return Err(detail(StatusCode::BAD_REQUEST, "Invalid company_id"));
         }
         let custom = custom_fields(&body)?;
@@ -1377,7 +1486,14 @@ fn create_contact(org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Response {
             "custom_fields": custom,
             "company_role": text(&body, "company_role")?
         });
+        if let Some(id) = contact["contact_id"].as_str() {
+            org.lookups
+                .contacts
+                .entry(id.to_owned())
+                .or_insert(org.contacts.len());
+        }
         org.contacts.push(contact.clone());
+        org.lookups.conversations_by_contact.push(Vec::new());
         Ok(contact)
     })();
     match result {
@@ -1410,10 +1526,7 @@ fn create_company(org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Response {
             }
         };
         let agent = text(&body, "agent_id")?;
-        if agent
-            .as_deref()
-            .is_some_and(|a| find(&org.agents, "agent_id", a).is_none())
-        {
+        if agent.as_deref().is_some_and(|a| org.agent(a).is_none()) {
             return Err(detail(StatusCode::BAD_REQUEST, "Invalid agent_id"));
         }
         let custom = custom_fields(&body)?;
@@ -1426,6 +1539,12 @@ fn create_company(org: &mut Org, body: &Bytes, now: DateTime<Utc>) -> Response {
             "custom_fields": custom,
             "created_at": ts(now)
         });
+        if let Some(id) = company["company_id"].as_str() {
+            org.lookups
+                .companies
+                .entry(id.to_owned())
+                .or_insert(org.companies.len());
+        }
         org.companies.push(company.clone());
         Ok(company)
     })();
@@ -1500,12 +1619,73 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn indexed_conversation_pages_equal_the_filtered_walk() {
+        let now = Utc::now();
+        let sizes = SeedSizes {
+            conversations: 300,
+            ..SeedSizes::default()
+        };
+        let indexed = Org::seeded(&sizes, now);
+        let mut walked = Org::seeded(&sizes, now);
+        assert!(indexed.lookups.conversations_in_date_order);
+        walked.lookups.conversations_in_date_order = false;
+        let at = |days: i64| ts(now - Duration::days(days));
+        let windows: Vec<Vec<(String, String)>> = vec![
+            vec![],
+            vec![("start_date".into(), at(40))],
+            vec![("start_date".into(), at(60)), ("end_date".into(), at(30))],
+        ];
+        type Owner = fn(&Org) -> &[usize];
+        let owners: [(&str, Option<Owner>); 3] = [
+            ("conversations", None),
+            (
+                "agent-conversations-x",
+                Some(|org| &org.lookups.conversations_by_agent[1]),
+            ),
+            (
+                "contact-conversations-x",
+                Some(|org| &org.lookups.conversations_by_contact[2]),
+            ),
+        ];
+        for window in windows {
+            for (collection, owner) in owners {
+                for offset in [0, 3, 95, 299, 2000] {
+                    let mut q = window.clone();
+                    q.push(("limit".into(), "25".into()));
+                    if offset > 0 {
+                        q.push(("cursor".into(), cursor_for(collection, offset)));
+                    }
+                    let answer = |org: &Org| {
+                        list_conversations(org, &q, collection, owner.map(|o| o(org))).into_body()
+                    };
+                    let (a, b) = (answer(&indexed), answer(&walked));
+                    assert_eq!(
+                        axum::body::to_bytes(a, usize::MAX).await.unwrap(),
+                        axum::body::to_bytes(b, usize::MAX).await.unwrap(),
+                        "{window:?} {collection} offset {offset}"
+                    );
+                }
+            }
+        }
+        // Each owner's conversations are the ones that name it.
+        for (agent, positions) in indexed.lookups.conversations_by_agent.iter().enumerate() {
+            let named: Vec<usize> = (0..indexed.conversations.len())
+                .filter(|&i| indexed.conversations[i].agent == agent)
+                .collect();
+            assert_eq!(*positions, named);
+        }
+    }
+
     #[test]
     fn records_made_on_every_core_come_back_in_order() {
         for n in [0, 1, 19_999, 20_000, 100_003] {
             let made = in_parallel(n, |i| id("sale", i));
             assert_eq!(made.len(), n);
-            assert!(made.iter().enumerate().all(|(i, s)| *s == id("sale", i)), "{n}");
+            assert!(
+                made.iter().enumerate().all(|(i, s)| *s == id("sale", i)),
+                "{n}"
+            );
         }
     }
 
