@@ -2,7 +2,10 @@
 //! how much memory it holds, and what one 500-sale page costs at the start, deep in the list
 //! and behind a date filter, measured from a client on loopback (medians of 20 requests).
 //!
-//! `cargo bench --bench sandbox --features sandbox` (add `-- 10000` for one size).
+//! Then, with 100k contacts, companies and conversations, the first and last page of each
+//! list and one record found by id.
+//!
+//! `cargo bench --bench sandbox --features sandbox` (add `-- 10000` for one size of sales).
 
 use std::time::{Duration, Instant};
 
@@ -108,5 +111,101 @@ fn main() {
             );
             sandbox.shutdown().await;
         }
+        collections(&http).await;
     });
+}
+
+/// The median time of 20 GETs of `url` with `query`.
+async fn timed(http: &reqwest::Client, key: &str, url: &str, query: &[(&str, String)]) -> Duration {
+    let mut runs = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let answer = http
+            .get(url)
+            .header("x-api-key", key)
+            .query(query)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "{url}: {}", answer.status());
+        answer.bytes().await.unwrap();
+        runs.push(t.elapsed());
+    }
+    median(runs)
+}
+
+async fn collections(http: &reqwest::Client) {
+    const N: usize = 100_000;
+    let started = Instant::now();
+    let sandbox = Sandbox::start(SandboxConfig {
+        seed: SeedSizes {
+            contacts: N,
+            companies: N,
+            conversations: N,
+            messages_per_conversation: 2,
+            ..SeedSizes::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    println!(
+        "100k contacts, companies and conversations: started in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let org = "gAAAAABexampleOrganizationIdReturnedByApi7mN4qP2xLs9dV5kTr8cY1hJ6uW3";
+    let key = sandbox.hyperrep_key().to_owned();
+    for (collection, id_field) in [
+        ("contacts", "contact_id"),
+        ("companies", "company_id"),
+        ("conversations", "conversation_id"),
+    ] {
+        let url = format!(
+            "{}/api/v2/organizations/{org}/{collection}",
+            sandbox.hyperrep_url()
+        );
+        let first: serde_json::Value = http
+            .get(&url)
+            .header("x-api-key", &key)
+            .query(&[("limit", "500")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let cursor = first["pagination"]["next_cursor"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (tag, _) = cursor.split_once('-').unwrap();
+        let deep = format!("{tag}-{:x}", N - 500);
+        let last: serde_json::Value = http
+            .get(&url)
+            .header("x-api-key", &key)
+            .query(&[("limit", "500".to_owned()), ("cursor", deep.clone())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let last_id = last["data"][499][id_field].as_str().unwrap().to_owned();
+        let first_page = timed(http, &key, &url, &[("limit", "500".to_owned())]).await;
+        let last_page = timed(
+            http,
+            &key,
+            &url,
+            &[("limit", "500".to_owned()), ("cursor", deep)],
+        )
+        .await;
+        let by_id = timed(http, &key, &format!("{url}/{last_id}"), &[]).await;
+        println!(
+            "  {collection:>13}: page of 500 first {:>6.2} ms, last {:>6.2} ms; the last one by id {:>6.3} ms",
+            first_page.as_secs_f64() * 1e3,
+            last_page.as_secs_f64() * 1e3,
+            by_id.as_secs_f64() * 1e3,
+        );
+    }
+    sandbox.shutdown().await;
 }
