@@ -2,7 +2,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{Arc, RwLock},
     time::Duration,
 };
 
@@ -36,7 +36,7 @@ pub(super) fn router(
         epoch: Utc::now(),
         clock,
         rates,
-        state: Mutex::new(world),
+        state: RwLock::new(world),
     });
     Ok(Router::new()
         .route(&format!("{PREFIX}/{{*rest}}"), any(handle))
@@ -48,16 +48,24 @@ struct Hs {
     epoch: DateTime<Utc>,
     clock: Arc<super::clock::Clock>,
     rates: Arc<super::rate::RateLimits>,
-    state: Mutex<World>,
+    state: RwLock<World>,
 }
 
 impl Hs {
-    /// The world, locked. A handler that panicked while holding it (a bug) leaves the lock
+    /// The world, for reading: reads share it, so concurrent clients do not queue behind
+    /// one another. A handler that panicked while holding the lock (a bug) leaves it
     /// poisoned; the sandbox goes on serving with the state as that handler left it, rather
     /// than failing every later request.
-    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+    fn world(&self) -> std::sync::RwLockReadGuard<'_, World> {
         self.state
-            .lock()
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The world, for changing it: one handler at a time.
+    fn world_mut(&self) -> std::sync::RwLockWriteGuard<'_, World> {
+        self.state
+            .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
@@ -679,7 +687,7 @@ fn charge(
 }
 
 fn put_agent(hs: &Hs, kind: Kind, id: &str, forced_failure: bool) -> Response {
-    let mut world = hs.world();
+    let mut world = hs.world_mut();
     let now = hs.clock.instant();
     let key = (kind, id.to_owned());
     let restart = match world.agents.get(&key) {
@@ -740,7 +748,7 @@ fn get_agent(hs: &Hs, kind: Kind, id: &str) -> Response {
 }
 
 fn delete_agent(hs: &Hs, kind: Kind, id: &str) -> Response {
-    let mut world = hs.world();
+    let mut world = hs.world_mut();
     world.agents.remove(&(kind, id.to_owned()));
     if kind == Kind::Deal {
         let gone: Vec<String> = world
@@ -779,7 +787,7 @@ fn create_conversation(hs: &Hs, kind: Kind, id: &str, body: &Bytes) -> Response 
     {
         return bad_request("`user_email` must be an email address.");
     }
-    let mut world = hs.world();
+    let mut world = hs.world_mut();
     let now = hs.clock.instant();
     match world.agents.get(&(kind, id.to_owned())) {
         None => return not_found("No agent has been initialized for this record."),
@@ -842,7 +850,7 @@ fn owns(world: &World, kind: Kind, id: &str, cid: &str) -> bool {
 }
 
 fn delete_conversation(hs: &Hs, kind: Kind, id: &str, cid: &str) -> Response {
-    let mut world = hs.world();
+    let mut world = hs.world_mut();
     if !owns(&world, kind, id, cid) {
         return not_found("No such conversation.");
     }
@@ -866,7 +874,7 @@ fn list_messages(hs: &Hs, kind: Kind, id: &str, cid: &str, query: &[(String, Str
         Some("desc") => true,
         Some(_) => return bad_request("`order` must be asc or desc."),
     };
-    let mut world = hs.world();
+    let mut world = hs.world_mut();
     if !owns(&world, kind, id, cid) {
         return not_found("No such conversation.");
     }
@@ -930,7 +938,7 @@ async fn send_message(
     }
     let stream = wants_stream(headers, &body);
     let (job_id, reply) = {
-        let mut world = hs.world();
+        let mut world = hs.world_mut();
         if !owns(&world, kind, id, cid) {
             return not_found("No such conversation.");
         }
@@ -1068,7 +1076,7 @@ fn settle_jobs(hs: &Hs, world: &mut World) {
 }
 
 fn get_job(hs: &Hs, kind: Kind, id: &str, cid: &str, job_id: &str) -> Response {
-    let mut world = hs.world();
+    let mut world = hs.world_mut();
     settle_jobs(hs, &mut world);
     let Some(job) = world
         .jobs
@@ -1180,7 +1188,7 @@ fn create_task(hs: &Hs, body: &Bytes) -> Response {
         },
         _ => return bad_request("`draft` must be an object."),
     };
-    let mut world = hs.world();
+    let mut world = hs.world_mut();
     if let Err(r) = charge(
         &mut world,
         hs,
@@ -1283,7 +1291,7 @@ fn find_task<'w>(world: &'w mut World, id: &str) -> Result<&'w mut Task, Respons
 }
 
 fn get_task(hs: &Hs, id: &str) -> Response {
-    let mut world = hs.world();
+    let mut world = hs.world_mut();
     match find_task(&mut world, id) {
         Ok(task) => json(StatusCode::OK, &task.value),
         Err(r) => r,
@@ -1306,7 +1314,7 @@ fn update_task(hs: &Hs, id: &str, body: &Bytes) -> Response {
     if status == "dismissed" && reason.as_deref().is_none_or(str::is_empty) {
         return bad_request("`dismiss_reason` is required to dismiss a task.");
     }
-    let mut world = hs.world();
+    let mut world = hs.world_mut();
     let task = match find_task(&mut world, id) {
         Ok(t) => t,
         Err(r) => return r,
@@ -1334,7 +1342,7 @@ fn update_task(hs: &Hs, id: &str, body: &Bytes) -> Response {
 }
 
 fn delete_task(hs: &Hs, id: &str) -> Response {
-    let mut world = hs.world();
+    let mut world = hs.world_mut();
     match find_task(&mut world, id) {
         Ok(task) => {
             task.deleted = true;
