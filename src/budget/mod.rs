@@ -310,9 +310,9 @@ impl BoundBudget {
         let Some(_turn) = line.wait_turn(deadline).await else {
             return Err(refused(line.next_slot()));
         };
-        let taken = self.take_in_turn(pool, limit, deadline, &line).await;
-        line.set_next_slot(None);
-        taken
+        // Cleared however this turn ends, a call dropped while it waits included.
+        let _clear = turns::ClearsNextSlot(&line);
+        self.take_in_turn(pool, limit, deadline, &line).await
     }
 
     /// Asks the store until it gives a slot; the caller holds the pool's turn.

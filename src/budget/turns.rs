@@ -53,3 +53,12 @@ impl Line {
         *self.next_slot.lock().unwrap_or_else(|e| e.into_inner()) = at;
     }
 }
+
+/// Forgets the first in line's expected slot when its turn ends.
+pub(crate) struct ClearsNextSlot<'a>(pub(crate) &'a Line);
+
+impl Drop for ClearsNextSlot<'_> {
+    fn drop(&mut self) {
+        self.0.set_next_slot(None);
+    }
+}
