@@ -926,12 +926,9 @@ fn list_sales(
     collection: &str,
     positions: Option<&[usize]>,
 ) -> Response {
-    let ordered = Ordered {
-        len: positions.map_or(org.sales.len(), <[usize]>::len),
-        position: |k: usize| positions.map_or(k, |p| p[k]),
-        in_date_order: org.sales_in_date_order,
-    };
-    ordered.page(q, collection, |i| {
+    let all = org.sales.len();
+    let order = org.sales_in_date_order;
+    dated_page(q, collection, all, positions, order, |i| {
         (&*org.sales[i].json, org.sales[i].created)
     })
 }
@@ -944,67 +941,58 @@ fn list_conversations(
     collection: &str,
     positions: Option<&[usize]>,
 ) -> Response {
-    let ordered = Ordered {
-        len: positions.map_or(org.conversations.len(), <[usize]>::len),
-        position: |k: usize| positions.map_or(k, |p| p[k]),
-        in_date_order: org.lookups.conversations_in_date_order,
-    };
-    ordered.page(q, collection, |i| {
+    let all = org.conversations.len();
+    let order = org.lookups.conversations_in_date_order;
+    dated_page(q, collection, all, positions, order, |i| {
         (&org.conversations[i].value, org.conversations[i].start)
     })
 }
 
-/// A list as positions into a collection (`position(k)` for `k` in `0..len`), which may be in
-/// date order.
-struct Ordered<P> {
-    len: usize,
-    position: P,
+/// One page of a dated collection of `all` items (or of those at `positions`, in their
+/// order), `item(i)` giving an item and its date. When the list is in date order the date
+/// window is located by binary search and the cursor is a position in it, so a page costs its
+/// size; otherwise the filtered walk.
+fn dated_page<'a, T: serde::Serialize + ?Sized + 'a>(
+    q: &[(String, String)],
+    collection: &str,
+    all: usize,
+    positions: Option<&[usize]>,
     in_date_order: bool,
-}
-
-impl<P: Fn(usize) -> usize> Ordered<P> {
-    /// One page, in time proportional to the page when the list is in date order: the date
-    /// window is located by binary search, and the cursor is a position in the window.
-    /// Otherwise the filtered walk.
-    fn page<'a, T: serde::Serialize + ?Sized + 'a>(
-        &self,
-        q: &[(String, String)],
-        collection: &str,
-        item: impl Fn(usize) -> (&'a T, DateTime<Utc>),
-    ) -> Response {
-        let (limit, offset, (from, to)) = match page_request(q, collection) {
-            Ok(request) => request,
-            Err(r) => return r,
-        };
-        let at = |k: usize| item((self.position)(k));
-        if !self.in_date_order {
-            return page(
-                collection,
-                in_window((0..self.len).map(at), from, to),
-                limit,
-                offset,
-            );
-        }
-        // The first position at or after `when`, by binary search over the ordered positions.
-        let first_at = |when: DateTime<Utc>| {
-            let (mut lo, mut hi) = (0, self.len);
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2;
-                if at(mid).1 < when {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            lo
-        };
-        let start = from.map_or(0, first_at);
-        let end = to.map_or(self.len, first_at).max(start);
-        let first = start.saturating_add(offset).min(end);
-        let past = start.saturating_add(offset).saturating_add(limit);
-        let data = (first..past.min(end)).map(|k| at(k).0).collect();
-        page_answer(collection, data, limit, offset, past < end)
+    item: impl Fn(usize) -> (&'a T, DateTime<Utc>),
+) -> Response {
+    let (limit, offset, (from, to)) = match page_request(q, collection) {
+        Ok(request) => request,
+        Err(r) => return r,
+    };
+    let len = positions.map_or(all, <[usize]>::len);
+    let at = |k: usize| item(positions.map_or(k, |p| p[k]));
+    if !in_date_order {
+        return page(
+            collection,
+            in_window((0..len).map(at), from, to),
+            limit,
+            offset,
+        );
     }
+    // The first position at or after `when`.
+    let first_at = |when: DateTime<Utc>| {
+        let (mut lo, mut hi) = (0, len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if at(mid).1 < when {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let start = from.map_or(0, first_at);
+    let end = to.map_or(len, first_at).max(start);
+    let first = start.saturating_add(offset).min(end);
+    let past = start.saturating_add(offset).saturating_add(limit);
+    let data = (first..past.min(end)).map(|k| at(k).0).collect();
+    page_answer(collection, data, limit, offset, past < end)
 }
 
 /// A `[start_date, end_date)` window, either end open.
