@@ -58,20 +58,8 @@ fn main() {
             let memory = resident_mib() - before;
             let org = "gAAAAABexampleOrganizationIdReturnedByApi7mN4qP2xLs9dV5kTr8cY1hJ6uW3";
             let base = format!("{}/api/v2/organizations/{org}/sales", sandbox.hyperrep_url());
-            let first: serde_json::Value = http
-                .get(&base)
-                .header("x-api-key", sandbox.hyperrep_key())
-                .query(&[("limit", "500")])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            // A cursor is an offset in the ordered list; the last page's is built the same way.
-            let cursor = first["pagination"]["next_cursor"].as_str().unwrap().to_owned();
-            let (tag, _) = cursor.split_once('-').unwrap();
-            let deep = format!("{tag}-{:x}", n.saturating_sub(500));
+            let key = sandbox.hyperrep_key().to_owned();
+            let deep = last_page_cursor(&http, &key, &base, n).await;
             let mut timings = Vec::new();
             for query in [
                 vec![("limit", "500".to_owned())],
@@ -85,21 +73,7 @@ fn main() {
                     ),
                 ],
             ] {
-                let mut runs = Vec::new();
-                for _ in 0..20 {
-                    let t = Instant::now();
-                    let page = http
-                        .get(&base)
-                        .header("x-api-key", sandbox.hyperrep_key())
-                        .query(&query)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert!(page.status().is_success());
-                    page.bytes().await.unwrap();
-                    runs.push(t.elapsed());
-                }
-                timings.push(median(runs));
+                timings.push(timed(&http, &key, &base, &query).await);
             }
             println!(
                 "  {n:>9} sales: started in {:>6.2} s, +{:>7.1} MiB resident; page of 500: first {:>6.2} ms, last {:>6.2} ms, date-filtered {:>6.2} ms",
@@ -113,6 +87,33 @@ fn main() {
         }
         collections(&http).await;
     });
+}
+
+/// One GET's JSON answer.
+async fn get_json(
+    http: &reqwest::Client,
+    key: &str,
+    url: &str,
+    query: &[(&str, String)],
+) -> serde_json::Value {
+    let answer = http
+        .get(url)
+        .header("x-api-key", key)
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{url}: {}", answer.status());
+    answer.json().await.unwrap()
+}
+
+/// The cursor of the last page of 500 of a list of `n`: a cursor is an offset in the ordered
+/// list, so it is built from the first page's.
+async fn last_page_cursor(http: &reqwest::Client, key: &str, url: &str, n: usize) -> String {
+    let first = get_json(http, key, url, &[("limit", "500".to_owned())]).await;
+    let cursor = first["pagination"]["next_cursor"].as_str().unwrap();
+    let (tag, _) = cursor.split_once('-').unwrap();
+    format!("{tag}-{:x}", n.saturating_sub(500))
 }
 
 /// The median time of 20 GETs of `url` with `query`.
@@ -164,32 +165,14 @@ async fn collections(http: &reqwest::Client) {
             "{}/api/v2/organizations/{org}/{collection}",
             sandbox.hyperrep_url()
         );
-        let first: serde_json::Value = http
-            .get(&url)
-            .header("x-api-key", &key)
-            .query(&[("limit", "500")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let cursor = first["pagination"]["next_cursor"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let (tag, _) = cursor.split_once('-').unwrap();
-        let deep = format!("{tag}-{:x}", N - 500);
-        let last: serde_json::Value = http
-            .get(&url)
-            .header("x-api-key", &key)
-            .query(&[("limit", "500".to_owned()), ("cursor", deep.clone())])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let deep = last_page_cursor(http, &key, &url, N).await;
+        let last = get_json(
+            http,
+            &key,
+            &url,
+            &[("limit", "500".to_owned()), ("cursor", deep.clone())],
+        )
+        .await;
         let last_id = last["data"][499][id_field].as_str().unwrap().to_owned();
         let first_page = timed(http, &key, &url, &[("limit", "500".to_owned())]).await;
         let last_page = timed(
