@@ -1,25 +1,12 @@
 //! The compact tool list reaches every operation the full list does, and tools are chosen by
 //! exact name as well as by toolset.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
-use super::{Server, ServerBuilder};
-use crate::{
-    PollPolicy,
-    sandbox::{Sandbox, SandboxConfig},
+use super::{
+    Server,
+    tests::{ORGANIZATION, builder, sandbox},
 };
-
-const ORGANIZATION: &str = "gAAAAABexampleOrganizationIdReturnedByApi7mN4qP2xLs9dV5kTr8cY1hJ6uW3";
-
-fn builder(sandbox: &Sandbox) -> ServerBuilder {
-    let quick = PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40));
-    Server::builder()
-        .hockeystack(sandbox.hockeystack_client().unwrap())
-        .hyperrep(sandbox.hyperrep_client().unwrap())
-        .waits(quick.clone(), quick)
-}
 
 fn names(server: &Server) -> Vec<&str> {
     server.tools().iter().map(|t| t.name).collect()
@@ -43,7 +30,7 @@ async fn call(server: &Server, name: &str, args: Value) -> (bool, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_compact_list_is_a_fraction_of_the_full_one_and_reaches_every_operation() {
-    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let sandbox = sandbox().await;
     let full = builder(&sandbox).build().unwrap();
     let compact = builder(&sandbox).compact(true).build().unwrap();
     assert_eq!(
@@ -80,7 +67,7 @@ async fn the_compact_list_is_a_fraction_of_the_full_one_and_reaches_every_operat
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_operation_runs_an_operation_with_its_own_checks() {
-    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let sandbox = sandbox().await;
     let compact = builder(&sandbox).compact(true).build().unwrap();
     let (failed, page) = call(
         &compact,
@@ -143,7 +130,7 @@ async fn call_operation_runs_an_operation_with_its_own_checks() {
 
 #[tokio::test]
 async fn tools_are_chosen_and_excluded_by_exact_name() {
-    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let sandbox = sandbox().await;
     let only = builder(&sandbox)
         .tools(["hyperrep_get_sale", "hockeystack_me"])
         .build()

@@ -1,35 +1,18 @@
 //! What leaves the server is shaped for an assistant: held to the result budget without
 //! losing an item between answers, and with hidden characters made visible.
 
-use std::time::Duration;
-
 use rmcp::model::CallToolResult;
 use serde_json::{Value, json};
 
-use super::{Server, fit::CUT_MEMBER};
-use crate::{
-    PollPolicy,
-    sandbox::{Sandbox, SandboxConfig},
+use super::{
+    Server,
+    fit::CUT_MEMBER,
+    tests::{ORGANIZATION, builder, sandbox},
 };
-
-const ORGANIZATION: &str = "gAAAAABexampleOrganizationIdReturnedByApi7mN4qP2xLs9dV5kTr8cY1hJ6uW3";
-
-async fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        provisioning_time: Duration::from_millis(50),
-        job_time: Duration::from_millis(50),
-        ..SandboxConfig::default()
-    })
-    .await
-    .expect("the sandbox starts")
-}
+use crate::sandbox::Sandbox;
 
 fn server(sandbox: &Sandbox, result_chars: usize, clean_text: bool) -> Server {
-    let quick = PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40));
-    Server::builder()
-        .hockeystack(sandbox.hockeystack_client().unwrap())
-        .hyperrep(sandbox.hyperrep_client().unwrap())
-        .waits(quick.clone(), quick)
+    builder(sandbox)
         .result_chars(result_chars)
         .clean_text(clean_text)
         .build()

@@ -14,9 +14,11 @@ use crate::{
     sandbox::{Fault, FaultRule, Sandbox, SandboxConfig},
 };
 
-const ORGANIZATION: &str = "gAAAAABexampleOrganizationIdReturnedByApi7mN4qP2xLs9dV5kTr8cY1hJ6uW3";
+pub(super) const ORGANIZATION: &str =
+    "gAAAAABexampleOrganizationIdReturnedByApi7mN4qP2xLs9dV5kTr8cY1hJ6uW3";
 
-async fn sandbox() -> Sandbox {
+/// The sandbox with provisioning and jobs of 50 ms.
+pub(super) async fn sandbox() -> Sandbox {
     Sandbox::start(SandboxConfig {
         provisioning_time: Duration::from_millis(50),
         job_time: Duration::from_millis(50),
@@ -26,14 +28,17 @@ async fn sandbox() -> Sandbox {
     .expect("the sandbox starts")
 }
 
-fn server(sandbox: &Sandbox) -> Server {
+/// A server of both APIs of `sandbox`, checking waits every 20 to 40 ms.
+pub(super) fn builder(sandbox: &Sandbox) -> super::ServerBuilder {
     let quick = PollPolicy::new(Duration::from_millis(20), Duration::from_millis(40));
     Server::builder()
         .hockeystack(sandbox.hockeystack_client().unwrap())
         .hyperrep(sandbox.hyperrep_client().unwrap())
         .waits(quick.clone(), quick)
-        .build()
-        .expect("every toolset exists")
+}
+
+fn server(sandbox: &Sandbox) -> Server {
+    builder(sandbox).build().expect("every toolset exists")
 }
 
 fn arguments(value: Value) -> Map<String, Value> {
