@@ -139,13 +139,9 @@ async fn run(mode: &str, seconds: f64, window: Duration, limit: u32, redis: &str
     )
 }
 
-fn task(n: usize) -> types::builder::TaskCreate {
-    types::TaskCreate::builder()
-        .task_type(types::TaskType::Email)
-        .task_title(format!("Follow up {n}"))
-        .assignee_id("usr_204")
-        .targets(types::TaskTargetsInput::builder().deal_id("9001234567"))
-}
+#[path = "../tests/support/task.rs"]
+mod task;
+use task::task;
 
 /// A worker process: 16 tasks creating tasks and sending messages until the end of the run,
 /// printing the moment each write completed and the longest request.

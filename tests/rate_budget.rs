@@ -10,20 +10,15 @@ use std::time::Duration;
 
 use httpmock::Method::{GET, POST};
 use revenue_agents::{
-    ErrorKind, RateBudget, RetryPolicy,
-    hockeystack::{self, types},
+    ErrorKind, RateBudget, RetryPolicy, hockeystack,
     sandbox::{Sandbox, SandboxConfig},
 };
 use serde_json::json;
 use tokio::task::JoinSet;
 
-fn task(n: usize) -> types::builder::TaskCreate {
-    types::TaskCreate::builder()
-        .task_type(types::TaskType::Email)
-        .task_title(format!("Follow up {n}"))
-        .assignee_id("usr_204")
-        .targets(types::TaskTargetsInput::builder().deal_id("9001234567"))
-}
+#[path = "support/task.rs"]
+mod task;
+use task::task;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_tasks_on_one_client_stay_inside_the_write_limit_without_a_429() {

@@ -14,7 +14,7 @@ use std::{
 use revenue_agents::{
     ErrorKind, RateBudget,
     budget::RedisUnavailable,
-    hockeystack::{self, types},
+    hockeystack,
     sandbox::{Sandbox, SandboxConfig},
 };
 
@@ -22,13 +22,9 @@ use revenue_agents::{
 mod redis_server;
 use redis_server::start_redis;
 
-fn task(n: usize) -> types::builder::TaskCreate {
-    types::TaskCreate::builder()
-        .task_type(types::TaskType::Email)
-        .task_title(format!("Follow up {n}"))
-        .assignee_id("usr_204")
-        .targets(types::TaskTargetsInput::builder().deal_id("9001234567"))
-}
+#[path = "support/task.rs"]
+mod task;
+use task::task;
 
 const WINDOW: Duration = Duration::from_secs(2);
 const WRITES_PER_WINDOW: u32 = 12;
