@@ -98,20 +98,17 @@ fn def(
 
 /// The offered operations that match a search.
 pub(crate) fn find(offered: &[ToolDef], arguments: &Map<String, Value>) -> Value {
-    let words: Vec<String> = arguments
-        .get("query")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let toolset = arguments.get("toolset").and_then(Value::as_str);
     let query = arguments
         .get("query")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .trim();
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let toolset = arguments.get("toolset").and_then(Value::as_str);
     // A tool's exact name finds that tool alone.
     let exact: Vec<&ToolDef> = offered.iter().filter(|t| t.tool.name == query).collect();
     let matches: Vec<&ToolDef> = if !exact.is_empty() {
