@@ -1,10 +1,10 @@
 //! The operation model: one table per API, read from the spec as written, that every surface
-//! outside the generated calls reads (the transport's checks, the typed paginators, the loose
-//! call path, the streamed reply, the MCP server's tools).
+//! outside the generated calls reads (the transport's checks, the typed paginators, the
+//! operation call path, the streamed reply, the MCP server's tools, the command-line tool).
 //!
 //! The table is Rust source (`crate::model::Operation` literals), so nothing is parsed when a
-//! program starts. The MCP input schema of each operation is written too, behind
-//! `#[cfg(feature = "mcp")]`, so the same file serves every feature set.
+//! program starts. The JSON Schema of each operation's arguments is written too, behind
+//! `#[cfg(any(feature = "mcp", feature = "cli"))]`, so the same file serves every feature set.
 
 use std::fmt::Write as _;
 
@@ -392,10 +392,14 @@ fn operation_row(
 
     let body_whole = body.as_ref().is_some_and(|(_, whole)| *whole);
     let schema = object_schema(properties, required);
-    writeln!(source, "        #[cfg(feature = \"mcp\")]").unwrap();
     writeln!(
         source,
-        "        tool: crate::model::ToolShape {{ input_schema: {:?}, body_whole: {body_whole} }},",
+        "        #[cfg(any(feature = \"mcp\", feature = \"cli\"))]"
+    )
+    .unwrap();
+    writeln!(
+        source,
+        "        arguments: crate::model::Arguments {{ schema: {:?}, body_whole: {body_whole} }},",
         schema.to_string()
     )
     .unwrap();

@@ -16,15 +16,17 @@
 )]
 
 // The operation model and the call path serve every surface; the MCP server reads all of
-// them, a build with fewer surfaces part.
+// them, as does the command-line tool; a build with fewer surfaces reads part.
 pub mod budget;
-#[cfg_attr(not(feature = "mcp"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "mcp", feature = "cli")), allow(dead_code))]
 mod call;
 pub mod config;
 mod error;
 mod headers;
+#[cfg(any(feature = "mcp", feature = "cli"))]
+mod invoke;
 mod limits;
-#[cfg_attr(not(feature = "mcp"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "mcp", feature = "cli")), allow(dead_code))]
 mod model;
 mod open_enum;
 pub mod optional;

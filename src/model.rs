@@ -99,13 +99,14 @@ pub struct List {
     pub(crate) has_more: Option<&'static str>,
 }
 
-/// How an operation becomes an MCP tool.
-#[cfg(feature = "mcp")]
+/// An operation's arguments when it is called by name with a JSON object of them (an MCP
+/// tool, a command of the command-line tool).
+#[cfg(any(feature = "mcp", feature = "cli"))]
 #[derive(Debug)]
-pub struct ToolShape {
-    /// The tool's input JSON Schema, as JSON text: parameters and body properties as
-    /// arguments, every `$ref` written out.
-    pub(crate) input_schema: &'static str,
+pub struct Arguments {
+    /// Their JSON Schema, as JSON text: parameters and body properties side by side, every
+    /// `$ref` written out.
+    pub(crate) schema: &'static str,
     /// Whether the body is the single `body` argument rather than one argument per property.
     pub(crate) body_whole: bool,
 }
@@ -130,8 +131,8 @@ pub struct Operation {
     /// Whether the operation can also answer as an event stream.
     pub(crate) streams: bool,
     pub(crate) list: Option<List>,
-    #[cfg(feature = "mcp")]
-    pub(crate) tool: ToolShape,
+    #[cfg(any(feature = "mcp", feature = "cli"))]
+    pub(crate) arguments: Arguments,
 }
 
 impl Operation {

@@ -1,127 +1,19 @@
-//! Running an operation's tool: the arguments sorted into path, query and body, the request
-//! sent through the crate's transport (its checks, retries and error reading), and, for a
-//! list with `max_items`, the pages walked by the crate's paginator.
+//! Running an operation's tool held to the result budget: one page fitted to it, or, for a
+//! list with `max_items`, pages gathered by the crate's paginator up to it (the operation sent
+//! as `crate::invoke` sends every operation called by name).
 
-use futures_core::future::BoxFuture;
 use futures_util::TryStreamExt;
 use serde_json::{Map, Value, json};
 
-use super::{
-    catalog::{Operation, Service},
-    progress::Reporter,
-};
+use super::progress::Reporter;
 use crate::{
     Error, ErrorKind, Paginated,
-    call::OperationCall,
+    invoke::{
+        Clients, Operation,
+        list::{JsonList, JsonPage, after},
+    },
     model,
-    paginate::{Continuation, sealed},
 };
-
-/// The clients the tools call, one per API that is served.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Clients {
-    pub(crate) hockeystack: Option<crate::hockeystack::Client>,
-    pub(crate) hyperrep: Option<crate::hyperrep::Client>,
-}
-
-impl Clients {
-    /// Sends one operation with its arguments.
-    pub(crate) async fn send(
-        &self,
-        operation: Operation,
-        arguments: &Map<String, Value>,
-    ) -> Result<Option<Value>, Error> {
-        let call = operation_call(operation.model, arguments);
-        let missing = |api| {
-            Error::new(ErrorKind::InvalidRequest {
-                reason: format!("{api} is not served by this server"),
-            })
-        };
-        match operation.service {
-            Service::HockeyStack => {
-                let client = self
-                    .hockeystack
-                    .as_ref()
-                    .ok_or_else(|| missing("HockeyStack"))?;
-                call.json::<crate::hockeystack::ErrorBody, _>(client).await
-            }
-            Service::HyperRep => {
-                let client = self.hyperrep.as_ref().ok_or_else(|| missing("HyperRep"))?;
-                call.json::<crate::hyperrep::ErrorBody, _>(client).await
-            }
-        }
-    }
-
-    /// Text from a server with every served credential blanked out.
-    pub(crate) fn scrub(&self, text: String) -> String {
-        let text = match &self.hockeystack {
-            Some(client) => client.inner.scrub(text),
-            None => text,
-        };
-        match &self.hyperrep {
-            Some(client) => client.inner.scrub(text),
-            None => text,
-        }
-    }
-}
-
-/// The request an operation's arguments make. The arguments were checked against the tool's
-/// schema, so each one is where the schema says.
-fn operation_call(
-    operation: &'static model::Operation,
-    arguments: &Map<String, Value>,
-) -> OperationCall {
-    let mut call = OperationCall::new(operation);
-    for param in operation.params {
-        let Some(value) = arguments.get(param.name) else {
-            continue;
-        };
-        let values: Vec<String> = match value {
-            Value::Null => continue,
-            Value::Array(values) => values.iter().map(scalar).collect(),
-            value => vec![scalar(value)],
-        };
-        for value in values {
-            call = match param.location {
-                model::Location::Path => call.path(param.name, value),
-                model::Location::Query => call.query(param.name, value),
-                // No tool argument is a header.
-                model::Location::Header => call,
-            };
-        }
-    }
-    let body = match &operation.body {
-        None => None,
-        Some(_) if operation.tool.body_whole => arguments.get("body").cloned(),
-        Some(body) => Some(Value::Object(
-            body.properties
-                .iter()
-                .filter_map(|name| Some(((*name).to_owned(), arguments.get(*name)?.clone())))
-                .collect(),
-        )),
-    };
-    match body {
-        Some(body) => call.body(body),
-        None => call,
-    }
-}
-
-/// A parameter value as it goes into a URL: strings as they are, numbers and booleans as JSON
-/// writes them (an integer written `2.0` as `2`).
-fn scalar(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Number(n)
-            if n.as_f64()
-                .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9e15) =>
-        {
-            n.as_i64()
-                .or_else(|| n.as_f64().map(|f| f as i64))
-                .map_or_else(|| n.to_string(), |i| i.to_string())
-        }
-        other => other.to_string(),
-    }
-}
 
 /// How results are shaped before they go out: hidden characters written out, and the
 /// budget of characters a result is held to.
@@ -334,14 +226,6 @@ async fn refetch(
     Ok(page)
 }
 
-/// The cursor after a page, read as the paginator reads it.
-fn after(continuation: Continuation) -> Option<String> {
-    match continuation.has_more {
-        Some(false) => None,
-        _ => continuation.next_cursor,
-    }
-}
-
 /// One page of a list called without `max_items`, held to the result budget: a page over it
 /// is asked for again with as many items as fit, so that its own `next_cursor` continues
 /// after the last item returned.
@@ -411,88 +295,4 @@ fn gathered(items: Vec<Value>, next_cursor: Option<String>, pages: u32) -> Value
         "next_cursor": next_cursor,
         "pages": pages,
     })
-}
-
-/// A list operation called with loose arguments, walked by the crate's paginator (its cursor
-/// loop and `has_more` checks, and the resume cursor on errors).
-#[derive(Clone)]
-struct JsonList {
-    clients: Clients,
-    operation: Operation,
-    arguments: Map<String, Value>,
-}
-
-/// One page, with the shape that reads it.
-struct JsonPage {
-    body: Option<Value>,
-    operation: Operation,
-}
-
-impl sealed::Sealed for JsonList {}
-
-impl Paginated for JsonList {
-    type Page = JsonPage;
-    type Item = Value;
-    type Fetch = BoxFuture<'static, Result<JsonPage, Error>>;
-
-    fn with_cursor(mut self, cursor: String) -> Self {
-        if let Some(shape) = &self.operation.model.list {
-            self.arguments
-                .insert(shape.cursor.to_owned(), Value::String(cursor));
-        }
-        self
-    }
-
-    fn fetch(self) -> Self::Fetch {
-        Box::pin(async move {
-            let body = self.clients.send(self.operation, &self.arguments).await?;
-            // A page without its array would read as an empty page and end the walk early.
-            if let Some(shape) = &self.operation.model.list
-                && !body
-                    .as_ref()
-                    .and_then(|b| b.get(shape.items))
-                    .is_some_and(Value::is_array)
-            {
-                return Err(Error::new(ErrorKind::InvalidResponse {
-                    reason: format!(
-                        "{}: a page without its `{}` array",
-                        self.operation.model.id, shape.items
-                    ),
-                }));
-            }
-            Ok(JsonPage {
-                body,
-                operation: self.operation,
-            })
-        })
-    }
-
-    fn split(page: JsonPage) -> (Vec<Value>, Continuation) {
-        let Some(shape) = &page.operation.model.list else {
-            return (Vec::new(), Continuation::default());
-        };
-        let Some(mut body) = page.body else {
-            return (Vec::new(), Continuation::default());
-        };
-        let next_cursor = body
-            .pointer(shape.next_cursor)
-            .and_then(Value::as_str)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned);
-        let has_more = shape
-            .has_more
-            .and_then(|p| body.pointer(p))
-            .and_then(Value::as_bool);
-        let items = match body.get_mut(shape.items).map(Value::take) {
-            Some(Value::Array(items)) => items,
-            _ => Vec::new(),
-        };
-        (
-            items,
-            Continuation {
-                next_cursor,
-                has_more,
-            },
-        )
-    }
 }

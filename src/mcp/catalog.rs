@@ -10,72 +10,16 @@ use std::sync::Arc;
 use rmcp::model::{Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
 
-use crate::{config::Api, model};
-
-/// Which API a tool calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Service {
-    HockeyStack,
-    HyperRep,
-}
-
-impl Service {
-    /// The tool-name prefix.
-    pub(crate) fn prefix(self) -> &'static str {
-        match self {
-            Service::HockeyStack => "hockeystack",
-            Service::HyperRep => "hyperrep",
-        }
-    }
-
-    /// The API's operation model.
-    pub(crate) fn operations(self) -> &'static [model::Operation] {
-        match self {
-            Service::HockeyStack => crate::hockeystack::HockeyStack::OPERATIONS,
-            Service::HyperRep => crate::hyperrep::HyperRep::OPERATIONS,
-        }
-    }
-
-    /// The spec's tags, in its order.
-    fn tags(self) -> &'static [&'static str] {
-        match self {
-            Service::HockeyStack => crate::hockeystack::TAGS,
-            Service::HyperRep => crate::hyperrep::TAGS,
-        }
-    }
-
-    /// One operation of the API's model, by id.
-    fn operation(self, id: &str) -> Result<&'static model::Operation, String> {
-        model::find(self.operations(), id)
-            .ok_or_else(|| format!("the {} model has no operation {id}", self.prefix()))
-    }
-}
+use crate::{
+    invoke::{
+        Operation, Service, argument_schema,
+        composite::{DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS},
+    },
+    model,
+};
 
 /// The most items one call of a list tool gathers with `max_items`.
 pub(crate) const MAX_ITEMS: u64 = 1000;
-
-/// How long a waiting tool waits at most, in seconds, when the call does not say.
-pub(crate) const DEFAULT_WAIT_SECONDS: u64 = 300;
-
-/// The longest wait a call may ask for, in seconds.
-pub(crate) const MAX_WAIT_SECONDS: u64 = 3600;
-
-/// One operation of one API, as a tool calls it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Operation {
-    pub(crate) service: Service,
-    pub(crate) model: &'static model::Operation,
-}
-
-impl Operation {
-    /// The page size's documented maximum, when the operation takes `limit`.
-    pub(crate) fn max_limit(&self) -> Option<u64> {
-        self.model
-            .param("limit", model::Location::Query)
-            .and_then(|p| p.maximum)
-            .and_then(|m| u64::try_from(m).ok())
-    }
-}
 
 /// What calling a tool does.
 #[derive(Debug, Clone)]
@@ -125,17 +69,11 @@ fn toolset(service: Service, tag: &str) -> String {
     format!("{}_{}", service.prefix(), tag.to_lowercase())
 }
 
-/// An operation's input schema, as the model holds it.
-fn input_schema(operation: &model::Operation) -> Result<Value, String> {
-    serde_json::from_str(operation.tool.input_schema)
-        .map_err(|e| format!("the input schema of {}: {e}", operation.id))
-}
-
 fn operation_tool(
     service: Service,
     operation: &'static model::Operation,
 ) -> Result<ToolDef, String> {
-    let mut schema = input_schema(operation)?;
+    let mut schema = argument_schema(operation)?;
     if operation.list.is_some()
         && let Some(Value::Object(properties)) = schema.get_mut("properties")
     {
@@ -193,7 +131,7 @@ fn operation_tool(
 
 /// One argument of an operation's tool, with its schema.
 fn argument(operation: &model::Operation, name: &str) -> Result<Value, String> {
-    input_schema(operation)?
+    argument_schema(operation)?
         .pointer(&format!("/properties/{name}"))
         .cloned()
         .ok_or_else(|| format!("{} has no argument {name}", operation.id))

@@ -26,22 +26,20 @@ mod call;
 mod catalog;
 mod clean;
 mod compact;
-mod composite;
 mod fit;
 mod outcome;
 mod progress;
-mod schema;
 mod server;
 
 use std::sync::Arc;
 
 use rmcp::ServiceExt;
 
-use self::{
-    call::{Clients, Shaping},
-    catalog::{Service, ToolDef},
+use self::{call::Shaping, catalog::ToolDef};
+use crate::{
+    Error, ErrorKind, PollPolicy,
+    invoke::{Clients, Service, composite::Waits},
 };
-use crate::{Error, ErrorKind, PollPolicy};
 
 /// The MCP server: the chosen tools and the clients they call. Build it with
 /// [`Server::builder`].
@@ -99,22 +97,6 @@ pub struct ServerBuilder {
 /// The default of [`ServerBuilder::result_chars`]: about 25 000 tokens, the largest result
 /// some clients accept.
 pub const DEFAULT_RESULT_CHARS: usize = fit::DEFAULT_RESULT_CHARS;
-
-/// How the composite tools pace their waits; a call's `wait_seconds` sets the deadline.
-#[derive(Debug, Clone)]
-pub(crate) struct Waits {
-    pub(crate) agent: PollPolicy,
-    pub(crate) job: PollPolicy,
-}
-
-impl Default for Waits {
-    fn default() -> Self {
-        Self {
-            agent: PollPolicy::agent_provisioning(),
-            job: PollPolicy::message_jobs(),
-        }
-    }
-}
 
 impl ServerBuilder {
     /// Serve HockeyStack's tools through this client.

@@ -20,12 +20,17 @@ use serde_json::{Map, Value, json};
 use super::{
     Server,
     call::{self, gather},
-    catalog::{Action, DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, ToolDef},
-    clean, compact, composite, fit, outcome,
+    catalog::{Action, ToolDef},
+    clean, compact, fit, outcome,
     progress::{Reporter, Watcher},
-    schema,
 };
-use crate::ProgressStream;
+use crate::{
+    ProgressStream,
+    invoke::{
+        check, composite,
+        composite::{DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS},
+    },
+};
 
 const INSTRUCTIONS: &str = "Tools for HockeyStack's Revenue Agents API (hockeystack_*) and \
 HyperRep's API (hyperrep_*), one per operation, named after the operation ids of their OpenAPI \
@@ -49,8 +54,8 @@ impl Server {
         def: &ToolDef,
         arguments: Map<String, Value>,
     ) -> Result<Map<String, Value>, CallToolResult> {
-        let arguments = schema::without_unset_nulls(&def.schema, arguments);
-        let problems = schema::problems(&def.schema, &Value::Object(arguments.clone()));
+        let arguments = check::without_unset_nulls(&def.schema, arguments);
+        let problems = check::problems(&def.schema, &Value::Object(arguments.clone()));
         if problems.is_empty() {
             Ok(arguments)
         } else {

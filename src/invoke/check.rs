@@ -1,10 +1,11 @@
-//! The check of a tool call's arguments against the tool's JSON Schema.
+//! The check of an operation's JSON arguments against their schema (an MCP tool's input, a
+//! command's flags and body).
 //!
-//! A tool's schema is the spec's schema with every `$ref` written out, `nullable` spelled as
-//! JSON Schema spells it (`"type": ["string", "null"]`), `example` as `examples`, and the
-//! spec's extensions left out (`build.rs` writes it into the operation model). The check
-//! covers the keywords the specs use, so that a call an assistant got wrong is answered with
-//! every problem at once, before anything is sent.
+//! The schema is the spec's with every `$ref` written out, `nullable` spelled as JSON Schema
+//! spells it (`"type": ["string", "null"]`), `example` as `examples`, and the spec's
+//! extensions left out (`build.rs` writes it into the operation model). The check covers the
+//! keywords the specs use, so that a call got wrong is answered with every problem at once,
+//! before anything is sent.
 
 use serde_json::{Map, Value};
 

@@ -1,12 +1,35 @@
-//! The composite tools, each one call of the crate's own waits: the one-call ask and the
-//! agent made ready. Their progress is the waits' progress.
+//! The composite jobs, each one call of the crate's own waits: the one-call ask and the agent
+//! made ready, with JSON arguments named as the operations' are (`dealId` or `companyId`,
+//! `cid`). Their progress is the waits' progress.
 
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::{Waits, catalog::DEFAULT_WAIT_SECONDS, outcome::agent_ids};
-use crate::{AgentRef, Error, ProgressStream};
+use super::describe::agent_ids;
+use crate::{AgentRef, Error, PollPolicy, ProgressStream};
+
+/// How long a composite job waits at most, in seconds, when the call does not say.
+pub(crate) const DEFAULT_WAIT_SECONDS: u64 = 300;
+
+/// The longest wait a call may ask for, in seconds.
+pub(crate) const MAX_WAIT_SECONDS: u64 = 3600;
+
+/// How the composite jobs pace their waits; a call's `wait_seconds` sets the deadline.
+#[derive(Debug, Clone)]
+pub(crate) struct Waits {
+    pub(crate) agent: PollPolicy,
+    pub(crate) job: PollPolicy,
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Self {
+            agent: PollPolicy::agent_provisioning(),
+            job: PollPolicy::message_jobs(),
+        }
+    }
+}
 
 /// The deal or company the arguments name; exactly one of `dealId` and `companyId`.
 pub(crate) fn agent_of(arguments: &Map<String, Value>) -> Result<AgentRef, Vec<String>> {

@@ -1,0 +1,182 @@
+//! Operations called by name with a JSON object of arguments, for the surfaces that offer
+//! every operation without a typed call of its own (the MCP server's tools, the command-line
+//! tool): the arguments checked against the operation's schema from the model, sorted into
+//! path, query and body, and sent through the crate's transport ([`OperationCall`]); lists
+//! walked by the crate's paginator ([`list::JsonList`]).
+
+pub(crate) mod check;
+pub(crate) mod composite;
+pub(crate) mod describe;
+pub(crate) mod list;
+
+use serde_json::{Map, Value};
+
+use crate::{Error, ErrorKind, call::OperationCall, config::Api, model};
+
+/// Which API an operation belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Service {
+    HockeyStack,
+    HyperRep,
+}
+
+impl Service {
+    /// The API's short name: the prefix of its MCP tools and its command.
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Service::HockeyStack => "hockeystack",
+            Service::HyperRep => "hyperrep",
+        }
+    }
+
+    /// The API's operation model.
+    pub(crate) fn operations(self) -> &'static [model::Operation] {
+        match self {
+            Service::HockeyStack => crate::hockeystack::HockeyStack::OPERATIONS,
+            Service::HyperRep => crate::hyperrep::HyperRep::OPERATIONS,
+        }
+    }
+
+    /// The spec's tags, in its order.
+    pub(crate) fn tags(self) -> &'static [&'static str] {
+        match self {
+            Service::HockeyStack => crate::hockeystack::TAGS,
+            Service::HyperRep => crate::hyperrep::TAGS,
+        }
+    }
+
+    /// One operation of the API's model, by id.
+    pub(crate) fn operation(self, id: &str) -> Result<&'static model::Operation, String> {
+        model::find(self.operations(), id)
+            .ok_or_else(|| format!("the {} model has no operation {id}", self.prefix()))
+    }
+}
+
+/// One operation of one API.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Operation {
+    pub(crate) service: Service,
+    pub(crate) model: &'static model::Operation,
+}
+
+impl Operation {
+    /// The page size's documented maximum, when the operation takes `limit`.
+    pub(crate) fn max_limit(&self) -> Option<u64> {
+        self.model
+            .param("limit", model::Location::Query)
+            .and_then(|p| p.maximum)
+            .and_then(|m| u64::try_from(m).ok())
+    }
+}
+
+/// The JSON Schema of an operation's arguments, as the model holds it.
+pub(crate) fn argument_schema(operation: &model::Operation) -> Result<Value, String> {
+    serde_json::from_str(operation.arguments.schema)
+        .map_err(|e| format!("the input schema of {}: {e}", operation.id))
+}
+
+/// The clients operations are sent with, one per API that is served.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Clients {
+    pub(crate) hockeystack: Option<crate::hockeystack::Client>,
+    pub(crate) hyperrep: Option<crate::hyperrep::Client>,
+}
+
+impl Clients {
+    /// Sends one operation with its arguments.
+    pub(crate) async fn send(
+        &self,
+        operation: Operation,
+        arguments: &Map<String, Value>,
+    ) -> Result<Option<Value>, Error> {
+        let call = operation_call(operation.model, arguments);
+        let missing = |api| {
+            Error::new(ErrorKind::InvalidRequest {
+                reason: format!("{api} is not served by this server"),
+            })
+        };
+        match operation.service {
+            Service::HockeyStack => {
+                let client = self
+                    .hockeystack
+                    .as_ref()
+                    .ok_or_else(|| missing("HockeyStack"))?;
+                call.json::<crate::hockeystack::ErrorBody, _>(client).await
+            }
+            Service::HyperRep => {
+                let client = self.hyperrep.as_ref().ok_or_else(|| missing("HyperRep"))?;
+                call.json::<crate::hyperrep::ErrorBody, _>(client).await
+            }
+        }
+    }
+
+    /// Text from a server with every served credential blanked out.
+    pub(crate) fn scrub(&self, text: String) -> String {
+        let text = match &self.hockeystack {
+            Some(client) => client.inner.scrub(text),
+            None => text,
+        };
+        match &self.hyperrep {
+            Some(client) => client.inner.scrub(text),
+            None => text,
+        }
+    }
+}
+
+/// The request an operation's arguments make. The arguments were checked against the
+/// operation's argument schema, so each one is where the schema says.
+fn operation_call(
+    operation: &'static model::Operation,
+    arguments: &Map<String, Value>,
+) -> OperationCall {
+    let mut call = OperationCall::new(operation);
+    for param in operation.params {
+        let Some(value) = arguments.get(param.name) else {
+            continue;
+        };
+        let values: Vec<String> = match value {
+            Value::Null => continue,
+            Value::Array(values) => values.iter().map(scalar).collect(),
+            value => vec![scalar(value)],
+        };
+        for value in values {
+            call = match param.location {
+                model::Location::Path => call.path(param.name, value),
+                model::Location::Query => call.query(param.name, value),
+                // No argument is a header.
+                model::Location::Header => call,
+            };
+        }
+    }
+    let body = match &operation.body {
+        None => None,
+        Some(_) if operation.arguments.body_whole => arguments.get("body").cloned(),
+        Some(body) => Some(Value::Object(
+            body.properties
+                .iter()
+                .filter_map(|name| Some(((*name).to_owned(), arguments.get(*name)?.clone())))
+                .collect(),
+        )),
+    };
+    match body {
+        Some(body) => call.body(body),
+        None => call,
+    }
+}
+
+/// A parameter value as it goes into a URL: strings as they are, numbers and booleans as JSON
+/// writes them (an integer written `2.0` as `2`).
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Number(n)
+            if n.as_f64()
+                .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9e15) =>
+        {
+            n.as_i64()
+                .or_else(|| n.as_f64().map(|f| f as i64))
+                .map_or_else(|| n.to_string(), |i| i.to_string())
+        }
+        other => other.to_string(),
+    }
+}
