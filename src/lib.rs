@@ -40,6 +40,8 @@ mod sse;
 mod trace;
 mod transport;
 
+#[cfg(feature = "cli")]
+pub mod cli;
 #[cfg(feature = "hockeystack")]
 pub mod hockeystack;
 #[cfg(feature = "hyperrep")]

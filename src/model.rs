@@ -137,6 +137,7 @@ pub struct Operation {
 
 impl Operation {
     /// Whether calling it changes something.
+    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
     pub(crate) fn writes(&self) -> bool {
         self.method != Method::Get
     }

@@ -69,7 +69,7 @@ pub(crate) fn operation(id: &str) -> &'static crate::model::Operation {
         .unwrap_or_else(|| panic!("the HockeyStack spec has no operation {id}"))
 }
 
-#[cfg(feature = "mcp")]
+#[cfg(any(feature = "mcp", feature = "cli"))]
 pub(crate) use operations::TAGS;
 
 /// Marker for HockeyStack in [`ClientBuilder`](crate::ClientBuilder).

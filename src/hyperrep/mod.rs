@@ -49,7 +49,7 @@ mod operations {
     include!(concat!(env!("OUT_DIR"), "/hyperrep_operations.rs"));
 }
 
-#[cfg(feature = "mcp")]
+#[cfg(any(feature = "mcp", feature = "cli"))]
 pub(crate) use operations::TAGS;
 
 /// Marker for HyperRep in [`ClientBuilder`](crate::ClientBuilder).

@@ -7,11 +7,14 @@
 //! keywords the specs use, so that a call got wrong is answered with every problem at once,
 //! before anything is sent.
 
-use serde_json::{Map, Value};
+#[cfg(feature = "mcp")]
+use serde_json::Map;
+use serde_json::Value;
 
 /// The arguments without the `null`s that stand for "not given": assistants often pass null
 /// for an optional argument they leave out. A null stays where the property admits it (it
 /// then means null) or where the argument is required (it is then an error).
+#[cfg(feature = "mcp")]
 pub(crate) fn without_unset_nulls(
     schema: &Value,
     mut arguments: Map<String, Value>,
@@ -288,6 +291,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "mcp")]
     fn a_null_for_an_optional_argument_means_not_given() {
         let schema = task();
         let args = |v: Value| v.as_object().cloned().unwrap();

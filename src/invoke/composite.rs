@@ -47,7 +47,7 @@ pub(crate) fn agent_of(arguments: &Map<String, Value>) -> Result<AgentRef, Vec<S
     }
 }
 
-fn deadline(arguments: &Map<String, Value>) -> Duration {
+pub(crate) fn deadline(arguments: &Map<String, Value>) -> Duration {
     Duration::from_secs(
         arguments
             .get("wait_seconds")
@@ -72,6 +72,7 @@ macro_rules! with_agent {
         }
     };
 }
+pub(crate) use with_agent;
 
 /// Asks the agent and waits for the answer. `watch` receives the wait's progress.
 pub(crate) async fn ask(

@@ -12,6 +12,7 @@ use crate::{
 };
 
 /// The cursor after a page, read as the paginator reads it.
+#[cfg(feature = "mcp")]
 pub(crate) fn after(continuation: Continuation) -> Option<String> {
     match continuation.has_more {
         Some(false) => None,

@@ -46,6 +46,7 @@ impl Service {
     }
 
     /// One operation of the API's model, by id.
+    #[cfg(feature = "mcp")]
     pub(crate) fn operation(self, id: &str) -> Result<&'static model::Operation, String> {
         model::find(self.operations(), id)
             .ok_or_else(|| format!("the {} model has no operation {id}", self.prefix()))

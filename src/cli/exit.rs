@@ -1,0 +1,206 @@
+//! How a command fails: an exit code by kind of failure, and the failure on standard error in
+//! words or, with `--json-errors`, as one JSON object.
+
+use std::{io::Write, process::ExitCode};
+
+use serde_json::{Value, json};
+
+use crate::{Error, ErrorKind, invoke::describe::describe};
+
+/// The exit codes, as `--help` and README list them.
+pub(crate) const EXIT_CODES: &str = "\
+Exit codes:
+  0   success (also when the reader of standard output closed it early, as `head` does)
+  1   an unexpected failure (standard output could not be written, say)
+  2   usage: an unknown command or flag, or a value the spec does not allow (nothing sent)
+  3   configuration: no credential, or an unusable setting or base URL
+  4   the API refused the credential (401, 403)
+  5   not found (404)
+  6   the API refused the request (400, 409, 422)
+  7   rate limit, rate budget or credits exhausted: try again later
+  8   the API failed or answered in a way the spec does not allow (5xx, bad JSON)
+  9   the network: no connection, a timeout, a stream cut short
+  10  a wait ended without success: a job failed or expired, provisioning failed, a wait timed out
+  130 interrupted (Ctrl-C)";
+
+/// Why a command did not succeed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The command line or its input is wrong; nothing was sent.
+    Usage {
+        message: String,
+        problems: Vec<String>,
+    },
+    /// The call failed.
+    Api(Error),
+    /// Standard output could not be written (other than a closed pipe).
+    Output(std::io::Error),
+    /// Ctrl-C.
+    Interrupted,
+}
+
+impl Failure {
+    pub(crate) fn usage(message: impl Into<String>, problems: Vec<String>) -> Self {
+        Failure::Usage {
+            message: message.into(),
+            problems,
+        }
+    }
+
+    /// The exit code.
+    pub(crate) fn code(&self) -> u8 {
+        match self {
+            Failure::Usage { .. } => 2,
+            Failure::Output(_) => 1,
+            Failure::Interrupted => 130,
+            Failure::Api(error) => match error.kind() {
+                ErrorKind::InvalidRequest { .. } => 2,
+                ErrorKind::MissingCredentials { .. }
+                | ErrorKind::InvalidCredentials { .. }
+                | ErrorKind::InvalidSetting { .. }
+                | ErrorKind::InvalidBaseUrl { .. } => 3,
+                ErrorKind::Unauthorized => 4,
+                ErrorKind::NotFound => 5,
+                ErrorKind::BadRequest | ErrorKind::Conflict | ErrorKind::Validation => 6,
+                ErrorKind::RateLimited { .. }
+                | ErrorKind::CreditsExhausted
+                | ErrorKind::RateBudgetExhausted { .. }
+                | ErrorKind::RateBudgetUnavailable { .. } => 7,
+                ErrorKind::Server
+                | ErrorKind::UnexpectedStatus
+                | ErrorKind::Redirected { .. }
+                | ErrorKind::InvalidResponse { .. }
+                | ErrorKind::Decode { .. }
+                | ErrorKind::ResponseTooLarge { .. }
+                | ErrorKind::RepeatedCursor { .. }
+                | ErrorKind::MissingCursor => 8,
+                ErrorKind::Transport { .. }
+                | ErrorKind::StreamInterrupted { .. }
+                | ErrorKind::DeadlineExceeded { .. } => 9,
+                ErrorKind::JobFailed { .. }
+                | ErrorKind::JobExpired { .. }
+                | ErrorKind::ProvisioningFailed { .. }
+                | ErrorKind::WaitTimedOut { .. } => 10,
+                _ => 1,
+            },
+        }
+    }
+
+    /// The failure as JSON: `{"error": {kind, message, exit_code, ...}}`.
+    fn to_json(&self) -> Value {
+        let mut members = match self {
+            Failure::Api(error) => describe(error),
+            Failure::Usage { message, problems } => {
+                let mut members = serde_json::Map::new();
+                members.insert("kind".into(), json!("usage"));
+                members.insert("message".into(), json!(message));
+                if !problems.is_empty() {
+                    members.insert("problems".into(), json!(problems));
+                }
+                members
+            }
+            Failure::Output(error) => {
+                let mut members = serde_json::Map::new();
+                members.insert("kind".into(), json!("output"));
+                members.insert(
+                    "message".into(),
+                    json!(format!("cannot write standard output: {error}")),
+                );
+                members
+            }
+            Failure::Interrupted => {
+                let mut members = serde_json::Map::new();
+                members.insert("kind".into(), json!("interrupted"));
+                members.insert(
+                    "message".into(),
+                    json!("interrupted; a request already sent may have taken effect"),
+                );
+                members
+            }
+        };
+        members.insert("exit_code".into(), json!(self.code()));
+        json!({ "error": members })
+    }
+
+    /// The failure in words, with what to do next where the error says.
+    fn to_text(&self) -> String {
+        match self {
+            Failure::Usage { message, problems } => {
+                let mut text = format!("error: {message}");
+                for problem in problems {
+                    text.push_str(&format!("\n  {problem}"));
+                }
+                text
+            }
+            Failure::Output(error) => format!("error: cannot write standard output: {error}"),
+            Failure::Interrupted => {
+                "interrupted; a request already sent may have taken effect".to_owned()
+            }
+            Failure::Api(error) => {
+                let mut text = format!("error: {error}");
+                if let Some(body) = error.api_error() {
+                    for problem in &body.problems {
+                        text.push_str(&format!("\n  {}: {}", problem.location, problem.message));
+                    }
+                }
+                if let Some(wait) = error.retry_after() {
+                    text.push_str(&format!("\n  try again in {} s", wait.as_secs_f64().ceil()));
+                }
+                if let Some(cursor) = error.resume_cursor() {
+                    text.push_str(&format!("\n  continue from here with --cursor {cursor}"));
+                }
+                if let Some(id) = error.request_id() {
+                    text.push_str(&format!("\n  request id: {id}"));
+                }
+                if matches!(error.kind(), ErrorKind::MissingCredentials { .. }) {
+                    text.push_str("\n  or pass --sandbox to run against the built-in sandbox");
+                }
+                text
+            }
+        }
+    }
+
+    /// Writes the failure to standard error and returns the exit code. A closed standard
+    /// error is no reason to panic.
+    pub(crate) fn report(&self, json: bool) -> ExitCode {
+        let text = if json {
+            self.to_json().to_string()
+        } else {
+            self.to_text()
+        };
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+        ExitCode::from(self.code())
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::Api(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_exit_code_is_listed_in_the_help() {
+        let kinds = [
+            Failure::usage("x", Vec::new()),
+            Failure::Api(Error::new(ErrorKind::NotFound)),
+            Failure::Api(Error::new(ErrorKind::Unauthorized)),
+            Failure::Api(Error::new(ErrorKind::Server)),
+            Failure::Interrupted,
+            Failure::Output(std::io::Error::other("x")),
+        ];
+        for failure in kinds {
+            let code = failure.code();
+            assert!(
+                EXIT_CODES
+                    .lines()
+                    .any(|l| l.trim_start().starts_with(&format!("{code} "))),
+                "{code} is not listed"
+            );
+        }
+    }
+}

@@ -1,0 +1,380 @@
+//! `revenue-agents`, the command-line tool (feature `cli`): every operation of both APIs as a
+//! command read from the operation model, the composite jobs, a raw mode, shell completions
+//! and a man page, all on the crate's transport, waits and paginators.
+//!
+//! ```text
+//! revenue-agents hockeystack tasks list --limit 50
+//! revenue-agents hyperrep sales list --organization-id org_1 --all | jq .amount
+//! revenue-agents hockeystack ask --deal-id 9001 "What is blocking this deal?"
+//! revenue-agents api hockeystack GET /tasks --field limit=50 --paginate
+//! ```
+//!
+//! Credentials and base URLs come from the same environment variables as the library's
+//! (`HOCKEYSTACK_API_TOKEN`, `HYPERREP_API_KEY`, ...); `--sandbox` runs one command against a
+//! sandbox started for it. The binary is `src/bin/cli.rs`; this module is public only so that
+//! the binary can call [`main`].
+
+mod exit;
+mod input;
+mod jobs;
+mod output;
+mod raw;
+mod setup;
+mod tree;
+
+use std::process::ExitCode;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use futures_util::TryStreamExt;
+use serde_json::{Map, Value, json};
+
+use self::{
+    exit::{EXIT_CODES, Failure},
+    output::{Output, Stop},
+    tree::{ALL, MAX_ITEMS, OperationCommand},
+};
+use crate::{
+    Paginated,
+    invoke::{Clients, Operation, Service, list::JsonList},
+};
+
+const BIN: &str = "revenue-agents";
+
+const AFTER_HELP: &str = "\
+Environment: HOCKEYSTACK_API_TOKEN, HYPERREP_API_KEY, HOCKEYSTACK_BASE_URL, HYPERREP_BASE_URL
+and the REVENUE_AGENTS_* settings, as for the library. --sandbox runs one command against a
+sandbox started for it; point the base URLs at a running revenue-agents-sandbox to keep its
+state between commands.
+
+Output: JSON on standard output, pretty on a terminal and one line otherwise; lists followed
+with --all or --max-items print one item a line as the pages arrive.";
+
+/// Runs the command line of this process and returns its exit code.
+pub fn main() -> ExitCode {
+    let json_errors = std::env::args().any(|a| a == "--json-errors");
+    let commands = match Commands::read() {
+        Ok(commands) => commands,
+        Err(defect) => {
+            return Failure::usage(
+                format!("the command tree cannot be built: {defect}"),
+                Vec::new(),
+            )
+            .report(json_errors);
+        }
+    };
+    let matches = match commands.root().try_get_matches() {
+        Ok(matches) => matches,
+        Err(error) => {
+            // Help and --version go to standard output with 0; mistakes to standard error
+            // with 2. A closed pipe while printing help is not a failure either.
+            let code = error.exit_code();
+            if json_errors && error.use_stderr() {
+                let failure =
+                    Failure::usage(error.render().to_string().trim().to_owned(), Vec::new());
+                return failure.report(true);
+            }
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(code).unwrap_or(2));
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return Failure::Output(e).report(json_errors),
+    };
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            outcome = commands.run(&matches) => outcome,
+            _ = tokio::signal::ctrl_c() => Err(Stop::Failed(Failure::Interrupted)),
+        }
+    });
+    // Background tasks (a progress spinner, a sandbox) end with the runtime, without waiting.
+    runtime.shutdown_background();
+    match outcome {
+        Ok(()) | Err(Stop::Closed(_)) => ExitCode::SUCCESS,
+        Err(Stop::Failed(failure)) => failure.report(json_errors),
+    }
+}
+
+/// The operation commands of both APIs.
+struct Commands {
+    hockeystack: Vec<OperationCommand>,
+    hyperrep: Vec<OperationCommand>,
+}
+
+impl Commands {
+    fn read() -> Result<Self, String> {
+        Ok(Self {
+            hockeystack: tree::operation_commands(Service::HockeyStack)?,
+            hyperrep: tree::operation_commands(Service::HyperRep)?,
+        })
+    }
+
+    fn of(&self, service: Service) -> &[OperationCommand] {
+        match service {
+            Service::HockeyStack => &self.hockeystack,
+            Service::HyperRep => &self.hyperrep,
+        }
+    }
+
+    /// The whole command tree.
+    fn root(&self) -> Command {
+        Command::new(BIN)
+            .version(env!("CARGO_PKG_VERSION"))
+            .about("HockeyStack's Revenue Agents API and HyperRep's API from a shell")
+            .after_help(format!("{AFTER_HELP}\n\n{EXIT_CODES}"))
+            .subcommand_required(true)
+            .arg_required_else_help(true)
+            .arg(
+                Arg::new("sandbox")
+                    .long("sandbox")
+                    .global(true)
+                    .help_heading("Global options")
+                    .action(ArgAction::SetTrue)
+                    .help("Run against a sandbox of both APIs started for this command (no account needed)"),
+            )
+            .arg(
+                Arg::new("json-errors")
+                    .long("json-errors")
+                    .global(true)
+                    .help_heading("Global options")
+                    .action(ArgAction::SetTrue)
+                    .help("Write errors to standard error as one JSON object"),
+            )
+            .arg(
+                Arg::new("pretty")
+                    .long("pretty")
+                    .global(true)
+                    .help_heading("Global options")
+                    .action(ArgAction::SetTrue)
+                    .help("Indent JSON documents even when standard output is not a terminal"),
+            )
+            .subcommand(self.api_command(Service::HockeyStack))
+            .subcommand(self.api_command(Service::HyperRep))
+            .subcommand(raw::command())
+            .subcommand(
+                Command::new("completions")
+                    .about("Print a shell completion script")
+                    .arg(
+                        Arg::new("shell")
+                            .required(true)
+                            .value_parser(clap::value_parser!(clap_complete::Shell)),
+                    ),
+            )
+            .subcommand(Command::new("man").about("Print the man page (roff)"))
+    }
+
+    /// `hockeystack` or `hyperrep`: one subcommand per tag, one per operation under it.
+    fn api_command(&self, service: Service) -> Command {
+        let (name, about) = match service {
+            Service::HockeyStack => ("hockeystack", "HockeyStack's Revenue Agents API"),
+            Service::HyperRep => ("hyperrep", "HyperRep's API"),
+        };
+        let mut command = Command::new(name).about(about).subcommand_required(true);
+        for tag in service.tags() {
+            let tag_name = tree::kebab(tag);
+            let mut group = Command::new(tag_name.clone())
+                .about(format!("{tag} operations"))
+                .subcommand_required(true);
+            for op in self.of(service).iter().filter(|c| c.tag == tag_name) {
+                group = group.subcommand(tree::command(op));
+            }
+            if service == Service::HockeyStack && tag_name == "agents" {
+                group = group.subcommand(jobs::ensure_command());
+            }
+            command = command.subcommand(group);
+        }
+        if service == Service::HockeyStack {
+            command = command
+                .subcommand(jobs::ask_command())
+                .subcommand(jobs::jobs_command());
+        }
+        command
+    }
+
+    async fn run(&self, matches: &ArgMatches) -> Result<(), Stop> {
+        let sandbox = matches.get_flag("sandbox");
+        let mut out = Output::new(matches.get_flag("pretty"));
+        let Some((name, sub)) = matches.subcommand() else {
+            return Ok(());
+        };
+        match name {
+            "completions" => {
+                if let Some(shell) = sub.get_one::<clap_complete::Shell>("shell") {
+                    let mut buffer = Vec::new();
+                    clap_complete::generate(*shell, &mut self.root(), BIN, &mut buffer);
+                    out.text(&String::from_utf8_lossy(&buffer))?;
+                }
+                Ok(())
+            }
+            "man" => {
+                let mut buffer = Vec::new();
+                clap_mangen::Man::new(self.root())
+                    .render(&mut buffer)
+                    .map_err(Failure::Output)?;
+                out.text(&String::from_utf8_lossy(&buffer))
+            }
+            "api" => {
+                let service = match sub.get_one::<String>("api").map(String::as_str) {
+                    Some("hyperrep") => Service::HyperRep,
+                    _ => Service::HockeyStack,
+                };
+                let commands = self.of(service);
+                let (index, arguments) = raw::resolve(commands, service, sub)?;
+                let operation = commands[index].operation;
+                let walk = sub.get_flag("paginate").then_some(Walk::All);
+                let session = setup::connect(service, sandbox, operation.model.public).await?;
+                run_operation(&session.clients, operation, arguments, walk, &mut out).await
+            }
+            "hockeystack" | "hyperrep" => {
+                let service = if name == "hockeystack" {
+                    Service::HockeyStack
+                } else {
+                    Service::HyperRep
+                };
+                self.run_api(service, sub, sandbox, &mut out).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn run_api(
+        &self,
+        service: Service,
+        matches: &ArgMatches,
+        sandbox: bool,
+        out: &mut Output,
+    ) -> Result<(), Stop> {
+        let Some((group, sub)) = matches.subcommand() else {
+            return Ok(());
+        };
+        let composite = match (group, sub.subcommand()) {
+            ("ask", _) => Some(("ask", sub)),
+            ("jobs", Some(("wait", leaf))) => Some(("wait", leaf)),
+            ("agents", Some(("ensure", leaf))) => Some(("ensure", leaf)),
+            _ => None,
+        };
+        if let Some((job, leaf)) = composite {
+            let session = setup::connect(Service::HockeyStack, sandbox, false).await?;
+            let Some(client) = session.clients.hockeystack.as_ref() else {
+                return Ok(());
+            };
+            return match job {
+                "ask" => jobs::ask(client, leaf, out).await,
+                "wait" => jobs::wait(client, leaf, out).await,
+                _ => jobs::ensure(client, leaf, out).await,
+            };
+        }
+        let Some((verb, leaf)) = sub.subcommand() else {
+            return Ok(());
+        };
+        let Some(command) = self
+            .of(service)
+            .iter()
+            .find(|c| c.tag == group && c.verb == verb)
+        else {
+            return Ok(());
+        };
+        let arguments = input::arguments(command, leaf)?;
+        let walk = if leaf.try_get_one::<bool>(ALL).ok().flatten() == Some(&true) {
+            Some(Walk::All)
+        } else {
+            leaf.try_get_one::<u64>(MAX_ITEMS)
+                .ok()
+                .flatten()
+                .map(|n| Walk::Max(*n))
+        };
+        let session = setup::connect(service, sandbox, command.operation.model.public).await?;
+        run_operation(&session.clients, command.operation, arguments, walk, out).await
+    }
+}
+
+/// How far to follow a list's pages.
+#[derive(Debug, Clone, Copy)]
+enum Walk {
+    All,
+    Max(u64),
+}
+
+/// Sends one operation and prints its answer, or follows a list's pages and prints its items
+/// one a line as each page arrives. Text from the server has every credential blanked out.
+async fn run_operation(
+    clients: &Clients,
+    operation: Operation,
+    mut arguments: Map<String, Value>,
+    walk: Option<Walk>,
+    out: &mut Output,
+) -> Result<(), Stop> {
+    let (Some(walk), Some(shape)) = (walk, operation.model.list.as_ref()) else {
+        let answer = clients.send(operation, &arguments).await?;
+        return match answer {
+            Some(answer) => out.document(&scrubbed(clients, answer)),
+            None => Ok(()),
+        };
+    };
+    let max = match walk {
+        Walk::All => u64::MAX,
+        Walk::Max(n) => n,
+    };
+    // The largest pages the API allows (fewer requests), unless the call chose a size; never
+    // more than the items wanted.
+    if let Some(largest) = operation.max_limit()
+        && !arguments.contains_key("limit")
+    {
+        arguments.insert("limit".into(), json!(largest.min(max)));
+    }
+    let start = arguments
+        .remove(shape.cursor)
+        .and_then(|c| c.as_str().map(str::to_owned));
+    let list = JsonList {
+        clients: clients.clone(),
+        operation,
+        arguments,
+    };
+    let mut pages = match start {
+        Some(cursor) => list.pages_from(cursor),
+        None => list.pages(),
+    };
+    let mut written = 0u64;
+    while let Some(page) = pages.try_next().await? {
+        for item in page.items {
+            if written == max {
+                break;
+            }
+            // Serialised once; the scrub copies only text that holds a credential.
+            out.line(&clients.scrub(item.to_string()))?;
+            written += 1;
+        }
+        out.flush()?;
+        if written == max {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A value with every served credential blanked out of its text, should a server echo one.
+fn scrubbed(clients: &Clients, value: Value) -> Value {
+    let text = value.to_string();
+    let clean = clients.scrub(text.clone());
+    if clean == text {
+        value
+    } else {
+        serde_json::from_str(&clean).unwrap_or(Value::String(clean))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_tree_is_well_formed() {
+        // clap checks every name, alias, flag and conflict of the tree here, global flags
+        // against every operation's own included.
+        Commands::read().unwrap().root().debug_assert();
+    }
+}

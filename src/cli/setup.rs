@@ -1,0 +1,76 @@
+//! The clients a command sends with, set up as the library's are: from the environment
+//! (`HOCKEYSTACK_API_TOKEN`, `HYPERREP_API_KEY`, the `*_BASE_URL` variables and the shared
+//! `REVENUE_AGENTS_*` settings), or, with `--sandbox`, against a sandbox started for this one
+//! command.
+
+use crate::{
+    Error, ErrorKind, hockeystack, hyperrep,
+    invoke::{Clients, Service},
+    sandbox::{Sandbox, SandboxConfig},
+};
+
+/// The clients, and the sandbox they talk to when the command started one.
+pub(crate) struct Session {
+    pub(crate) clients: Clients,
+    /// Kept alive for the command; dropping it stops the server.
+    _sandbox: Option<Sandbox>,
+}
+
+/// The client of `service` (both with `--sandbox`). A public operation (`health`) goes out
+/// without a credential when none is set.
+pub(crate) async fn connect(
+    service: Service,
+    sandbox: bool,
+    public: bool,
+) -> Result<Session, Error> {
+    if sandbox {
+        let started = Sandbox::start(SandboxConfig::default())
+            .await
+            .map_err(|e| {
+                Error::new(ErrorKind::InvalidSetting {
+                    setting: "--sandbox",
+                    reason: format!("cannot start the sandbox: {e}"),
+                })
+            })?;
+        let clients = Clients {
+            hockeystack: Some(started.hockeystack_client()?),
+            hyperrep: Some(started.hyperrep_client()?),
+        };
+        return Ok(Session {
+            clients,
+            _sandbox: Some(started),
+        });
+    }
+    let mut clients = Clients::default();
+    match service {
+        Service::HockeyStack => {
+            clients.hockeystack = Some(from_env(hockeystack::Client::from_env(), public, || {
+                hockeystack::Client::builder()
+                    .from_env()
+                    .build_without_credentials()
+            })?)
+        }
+        Service::HyperRep => {
+            clients.hyperrep = Some(from_env(hyperrep::Client::from_env(), public, || {
+                hyperrep::Client::builder()
+                    .from_env()
+                    .build_without_credentials()
+            })?)
+        }
+    }
+    Ok(Session {
+        clients,
+        _sandbox: None,
+    })
+}
+
+fn from_env<C>(
+    made: Result<C, Error>,
+    public: bool,
+    without: impl FnOnce() -> Result<C, Error>,
+) -> Result<C, Error> {
+    match made {
+        Err(e) if public && matches!(e.kind(), ErrorKind::MissingCredentials { .. }) => without(),
+        other => other,
+    }
+}

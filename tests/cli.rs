@@ -1,0 +1,664 @@
+//! The command-line tool as a user runs it: the binary as a process, against a sandbox this
+//! test starts (its base URLs and credentials in the child's environment, nothing else of
+//! the test's environment passed on).
+#![cfg(feature = "cli")]
+
+use std::{process::Stdio, time::Duration};
+
+use revenue_agents::sandbox::{Sandbox, SandboxConfig, SeedSizes};
+use serde_json::Value;
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    process::Command,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_revenue-agents");
+
+/// What one run printed and how it ended.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", self.stdout))
+    }
+
+    fn lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+/// A sandbox and the environment that points the tool at it.
+struct Shell {
+    sandbox: Sandbox,
+}
+
+impl Shell {
+    async fn start() -> Self {
+        Self::with(SandboxConfig::default()).await
+    }
+
+    async fn with(config: SandboxConfig) -> Self {
+        let config = SandboxConfig {
+            provisioning_time: Duration::from_millis(200),
+            job_time: Duration::from_millis(100),
+            stream_chunk_delay: Duration::from_millis(1),
+            ..config
+        };
+        Self {
+            sandbox: Sandbox::start(config).await.unwrap(),
+        }
+    }
+
+    /// The variables that point the tool at the sandbox, as a user would set them.
+    fn environment(&self) -> [(&'static str, String); 4] {
+        [
+            (
+                "HOCKEYSTACK_API_TOKEN",
+                self.sandbox.hockeystack_token().to_owned(),
+            ),
+            ("HOCKEYSTACK_BASE_URL", self.sandbox.hockeystack_url()),
+            ("HYPERREP_API_KEY", self.sandbox.hyperrep_key().to_owned()),
+            ("HYPERREP_BASE_URL", self.sandbox.hyperrep_url()),
+        ]
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .env_clear()
+            .envs(self.environment())
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        command
+    }
+
+    async fn run(&self, args: &[&str]) -> Run {
+        finish(self.command(args).output().await.unwrap())
+    }
+
+    async fn run_with_input(&self, args: &[&str], input: &str) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).await.unwrap();
+        drop(stdin);
+        finish(child.wait_with_output().await.unwrap())
+    }
+
+    /// The seeded HyperRep organization's id, read through the tool.
+    async fn organization(&self) -> String {
+        let run = self.run(&["hyperrep", "organizations", "list"]).await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.json()["data"][0]["organization_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+fn finish(output: std::process::Output) -> Run {
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_command_of_every_hockeystack_toolset_answers_from_the_api() {
+    let shell = Shell::start().await;
+    let me = shell.run(&["hockeystack", "service", "me"]).await;
+    assert_eq!(me.code, 0, "{}", me.stderr);
+    assert!(me.json().is_object());
+
+    let agent = shell
+        .run(&["hockeystack", "agents", "ensure", "--deal-id", "9001234567"])
+        .await;
+    assert_eq!(agent.code, 0, "{}", agent.stderr);
+    assert_eq!(agent.json()["status"], "active");
+
+    let opened = shell
+        .run(&[
+            "hockeystack",
+            "conversations",
+            "create-deal",
+            "--deal-id",
+            "9001234567",
+        ])
+        .await;
+    assert_eq!(opened.code, 0, "{}", opened.stderr);
+    assert!(
+        opened.json()["conversation_id"].is_string(),
+        "{}",
+        opened.stdout
+    );
+
+    let created = shell
+        .run(&[
+            "hockeystack",
+            "tasks",
+            "create",
+            "--task-type",
+            "call",
+            "--task-title",
+            "Call the champion",
+            "--assignee-id",
+            "usr_1",
+            "--targets",
+            r#"{"deal_id": "9001234567"}"#,
+        ])
+        .await;
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let task_id = created.json()["task_id"].as_str().unwrap().to_owned();
+    let got = shell
+        .run(&["hockeystack", "tasks", "get", "--task-id", &task_id])
+        .await;
+    assert_eq!(got.json()["task_title"], "Call the champion");
+
+    let balance = shell.run(&["hockeystack", "credits", "balance"]).await;
+    assert_eq!(balance.code, 0, "{}", balance.stderr);
+    assert!(balance.json().is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_command_of_every_hyperrep_toolset_answers_from_the_api() {
+    let shell = Shell::start().await;
+    let org = shell.organization().await;
+    let o = ["--organization-id", org.as_str()];
+    let agents = shell
+        .run(&[&["hyperrep", "agents", "list"][..], &o].concat())
+        .await;
+    assert_eq!(agents.code, 0, "{}", agents.stderr);
+    let agent = agents.json()["data"][0]["agent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let conversations = shell
+        .run(
+            &[
+                &["hyperrep", "conversations", "list", "--limit", "2"][..],
+                &o,
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(conversations.json()["data"].as_array().unwrap().len(), 2);
+    let conversation = conversations.json()["data"][0]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (group, verb, extra) in [
+        ("contacts", "list", vec![]),
+        ("companies", "list", vec![]),
+        ("sales", "list", vec![]),
+        (
+            "drafts",
+            "list-response",
+            vec!["--conversation-id", conversation.as_str()],
+        ),
+        (
+            "analytics",
+            "get-agent",
+            vec![
+                "--agent-id",
+                agent.as_str(),
+                "--start-date",
+                "2026-01-01T00:00:00Z",
+                "--end-date",
+                "2026-12-01T00:00:00Z",
+            ],
+        ),
+    ] {
+        let run = shell
+            .run(&[&["hyperrep", group, verb][..], &o, &extra].concat())
+            .await;
+        assert_eq!(run.code, 0, "hyperrep {group} {verb}: {}", run.stderr);
+        assert!(
+            run.json().is_object(),
+            "hyperrep {group} {verb}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_streams_every_item_once_a_line_across_pages() {
+    let shell = Shell::start().await;
+    let org = shell.organization().await;
+    let all = shell
+        .run(&[
+            "hyperrep",
+            "contacts",
+            "list",
+            "--organization-id",
+            &org,
+            "--limit",
+            "7",
+            "--all",
+        ])
+        .await;
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    let items = all.lines();
+    // The default seed has 200 contacts, in pages of 7.
+    assert_eq!(items.len(), 200);
+    let mut ids: Vec<&str> = items
+        .iter()
+        .map(|i| i["contact_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 200, "an item came twice");
+
+    let some = shell
+        .run(&[
+            "hyperrep",
+            "contacts",
+            "list",
+            "--organization-id",
+            &org,
+            "--max-items",
+            "12",
+        ])
+        .await;
+    assert_eq!(some.lines().len(), 12);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_cut_by_head_ends_quietly_and_stops_fetching() {
+    let shell = Shell::with(SandboxConfig {
+        seed: SeedSizes {
+            contacts: 5_000,
+            ..SeedSizes::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let org = shell.organization().await;
+    shell.sandbox.clear_requests();
+    let pipeline = format!(
+        "set -o pipefail; \"$0\" hyperrep contacts list --organization-id {org} --limit 10 --all | head -n 3"
+    );
+    let run = finish(
+        Command::new("bash")
+            .args(["-c", &pipeline, BIN])
+            .env_clear()
+            .envs(shell.environment())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "the tool failed: {}", run.stderr);
+    assert_eq!(run.stderr, "", "a closed pipe is not an error");
+    assert_eq!(run.lines().len(), 3);
+    let pages = shell
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/contacts"))
+        .count();
+    // 500 pages exist; the tool stops at the first write after `head` leaves (the pipe's
+    // buffer holds a few dozen pages).
+    assert!(pages < 100, "{pages} pages fetched after the reader left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_streams_the_reply_and_names_the_conversation() {
+    let shell = Shell::start().await;
+    let mut child = shell
+        .command(&[
+            "hockeystack",
+            "ask",
+            "--deal-id",
+            "9001234567",
+            "What is blocking this deal?",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut answer = String::new();
+    stdout.read_line(&mut answer).await.unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    assert!(output.status.success());
+    assert!(answer.contains("What is blocking this deal"), "{answer}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("--cid conv_"), "{stderr}");
+    // The reply came as an event stream, not by polling a job.
+    let requests = shell.sandbox.requests();
+    assert!(!requests.iter().any(|r| r.path.contains("/jobs/")));
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.path.ends_with("/messages") && r.body.contains("\"stream\":true"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_without_streaming_waits_for_the_job_and_can_answer_json() {
+    let shell = Shell::start().await;
+    let run = shell
+        .run(&[
+            "hockeystack",
+            "ask",
+            "--company-id",
+            "c1",
+            "--no-stream",
+            "--json",
+            "Any news?",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let answer = run.json();
+    assert!(answer["answer"].as_str().unwrap().contains("Any news"));
+    assert_eq!(answer["companyId"], "c1");
+    let cid = answer["cid"].as_str().unwrap().to_owned();
+    let job = answer["jobId"].as_str().unwrap().to_owned();
+    let waited = shell
+        .run(&[
+            "hockeystack",
+            "jobs",
+            "wait",
+            "--company-id",
+            "c1",
+            "--cid",
+            &cid,
+            "--job-id",
+            &job,
+        ])
+        .await;
+    assert_eq!(waited.code, 0, "{}", waited.stderr);
+    assert!(!waited.json()["messages"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_flags_and_bad_values_are_refused_before_anything_is_sent() {
+    let shell = Shell::start().await;
+    let unknown = shell
+        .run(&["hockeystack", "tasks", "list", "--limitt", "5"])
+        .await;
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("--limitt"), "{}", unknown.stderr);
+
+    let out_of_bounds = shell
+        .run(&["hockeystack", "tasks", "list", "--limit", "500"])
+        .await;
+    assert_eq!(out_of_bounds.code, 2);
+    assert!(
+        out_of_bounds.stderr.contains("--limit"),
+        "{}",
+        out_of_bounds.stderr
+    );
+    let not_a_number = shell
+        .run(&["hockeystack", "tasks", "list", "--limit", "ten"])
+        .await;
+    assert_eq!(not_a_number.code, 2);
+    assert!(
+        not_a_number.stderr.contains("not an integer"),
+        "{}",
+        not_a_number.stderr
+    );
+    let not_listed = shell
+        .run(&[
+            "hockeystack",
+            "tasks",
+            "update",
+            "--task-id",
+            "3c90c3cc-0d44-4b50-8888-000000000001",
+            "--status",
+            "done",
+        ])
+        .await;
+    assert_eq!(not_listed.code, 2);
+    assert!(
+        not_listed.stderr.contains("completed"),
+        "the values are named: {}",
+        not_listed.stderr
+    );
+    let missing_body_member = shell
+        .run(&["hockeystack", "tasks", "create", "--task-type", "call"])
+        .await;
+    assert_eq!(missing_body_member.code, 2);
+    assert!(
+        missing_body_member
+            .stderr
+            .contains("--task-title: is required"),
+        "{}",
+        missing_body_member.stderr
+    );
+
+    let as_json = shell
+        .run(&[
+            "--json-errors",
+            "hockeystack",
+            "tasks",
+            "list",
+            "--limit",
+            "0",
+        ])
+        .await;
+    let error: Value = serde_json::from_str(as_json.stderr.trim()).unwrap();
+    assert_eq!(error["error"]["exit_code"], 2);
+    assert!(
+        shell
+            .sandbox
+            .requests()
+            .iter()
+            .all(|r| !r.path.ends_with("/tasks")),
+        "nothing was sent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_errors_have_their_own_exit_codes() {
+    let shell = Shell::start().await;
+    let missing = shell
+        .run(&[
+            "hockeystack",
+            "tasks",
+            "get",
+            "--task-id",
+            "3c90c3cc-0d44-4b50-8888-0000000000ff",
+        ])
+        .await;
+    assert_eq!(missing.code, 5, "{}", missing.stderr);
+    let refused = shell
+        .command(&["hockeystack", "tasks", "list"])
+        .env("HOCKEYSTACK_API_TOKEN", "hsr_live_wrong")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(finish(refused).code, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_credential_is_named_and_no_secret_is_printed() {
+    let shell = Shell::start().await;
+    let run = finish(
+        shell
+            .command(&["hockeystack", "tasks", "list"])
+            .env_remove("HOCKEYSTACK_API_TOKEN")
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("HOCKEYSTACK_API_TOKEN"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--sandbox"), "{}", run.stderr);
+    assert!(!run.stderr.contains(shell.sandbox.hyperrep_key()));
+
+    // A public operation needs none.
+    let health = finish(
+        shell
+            .command(&["hockeystack", "service", "health"])
+            .env_remove("HOCKEYSTACK_API_TOKEN")
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(health.code, 0, "{}", health.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_comes_whole_from_standard_input_and_flags_override_it() {
+    let shell = Shell::start().await;
+    let body = r#"{"task_type": "email", "task_title": "From a file", "assignee_id": "usr_2",
+                   "targets": {"deal_id": "9001234567"}}"#;
+    let run = shell
+        .run_with_input(
+            &[
+                "hockeystack",
+                "tasks",
+                "create",
+                "--body-file",
+                "-",
+                "--task-title",
+                "From a flag",
+            ],
+            body,
+        )
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["task_title"], "From a flag");
+    assert_eq!(run.json()["task_type"], "email");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_raw_mode_reaches_any_path_and_names_the_closest_when_none_matches() {
+    let shell = Shell::start().await;
+    let paged = shell
+        .run(&[
+            "api",
+            "hockeystack",
+            "GET",
+            "/tasks",
+            "--field",
+            "limit=1",
+            "--paginate",
+        ])
+        .await;
+    assert_eq!(paged.code, 0, "{}", paged.stderr);
+    assert!(paged.lines().len() >= 3, "every seeded task, one a page");
+    let one = shell
+        .run(&[
+            "api",
+            "hockeystack",
+            "GET",
+            "/tasks/3c90c3cc-0d44-4b50-8888-000000000001",
+        ])
+        .await;
+    assert_eq!(
+        one.json()["task_id"],
+        "3c90c3cc-0d44-4b50-8888-000000000001"
+    );
+    let unknown = shell.run(&["api", "hockeystack", "GET", "/task"]).await;
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("GET /tasks"), "{}", unknown.stderr);
+    let bad_value = shell
+        .run(&["api", "hockeystack", "GET", "/tasks?limit=0"])
+        .await;
+    assert_eq!(bad_value.code, 2, "{}", bad_value.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_flag_needs_no_environment() {
+    let run = finish(
+        Command::new(BIN)
+            .args(["--sandbox", "hockeystack", "tasks", "list", "--limit", "1"])
+            .env_clear()
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["tasks"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn help_of_a_generated_command_carries_the_spec() {
+    let run = finish(
+        Command::new(BIN)
+            .args(["hockeystack", "tasks", "update", "--help"])
+            .env_clear()
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("PATCH /tasks/{taskId}"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("--dismiss-reason"));
+    assert!(
+        run.stdout.contains("completed, dismissed, cancelled"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("at most 2000 characters"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn completions_and_the_man_page_are_generated_from_the_same_tree() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef revenue-agents"),
+        ("fish", "complete -c revenue-agents"),
+    ] {
+        let run = finish(
+            Command::new(BIN)
+                .args(["completions", shell])
+                .env_clear()
+                .output()
+                .await
+                .unwrap(),
+        );
+        assert_eq!(run.code, 0);
+        assert!(run.stdout.contains(marker), "{shell}");
+        assert!(
+            run.stdout.contains("tasks"),
+            "{shell}: the generated commands are in it"
+        );
+        // clap_complete's fish script completes two levels of subcommands, not the flags of
+        // the third.
+        if shell != "fish" {
+            assert!(
+                run.stdout.contains("task-title"),
+                "{shell}: the generated flags are in it"
+            );
+        }
+    }
+    let man = finish(
+        Command::new(BIN)
+            .arg("man")
+            .env_clear()
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert!(man.stdout.starts_with(".ie") || man.stdout.contains(".TH revenue-agents"));
+}
