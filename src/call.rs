@@ -62,11 +62,12 @@ impl OperationCall {
         self
     }
 
-    /// Sends the call and reads its JSON answer (`None` for an answer without a body).
-    pub(crate) async fn json<B, C>(self, client: &C) -> Result<Option<Value>, Error>
+    /// Sends the call and reads its JSON answer as `T` (`None` for an answer without a body).
+    pub(crate) async fn json<B, C, T>(self, client: &C) -> Result<Option<T>, Error>
     where
         B: ApiError + DeserializeOwned,
         C: ClientInfo<Arc<Inner>>,
+        T: DeserializeOwned,
     {
         let inner = client.inner();
         let request = self.request(client, None)?;

@@ -42,16 +42,10 @@ struct Shell {
 
 impl Shell {
     async fn start() -> Self {
-        Self::with(SandboxConfig::default()).await
+        Self::with(quick()).await
     }
 
     async fn with(config: SandboxConfig) -> Self {
-        let config = SandboxConfig {
-            provisioning_time: Duration::from_millis(200),
-            job_time: Duration::from_millis(100),
-            stream_chunk_delay: Duration::from_millis(1),
-            ..config
-        };
         Self {
             sandbox: Sandbox::start(config).await.unwrap(),
         }
@@ -107,6 +101,28 @@ impl Shell {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+}
+
+/// A run with an empty environment: no credential, no base URL.
+async fn bare(args: &[&str]) -> Run {
+    finish(
+        Command::new(BIN)
+            .args(args)
+            .env_clear()
+            .output()
+            .await
+            .unwrap(),
+    )
+}
+
+/// A sandbox whose agents and jobs are ready in a moment.
+fn quick() -> SandboxConfig {
+    SandboxConfig {
+        provisioning_time: Duration::from_millis(200),
+        job_time: Duration::from_millis(100),
+        stream_chunk_delay: Duration::from_millis(1),
+        ..SandboxConfig::default()
     }
 }
 
@@ -284,7 +300,7 @@ async fn a_list_cut_by_head_ends_quietly_and_stops_fetching() {
             contacts: 5_000,
             ..SeedSizes::default()
         },
-        ..SandboxConfig::default()
+        ..quick()
     })
     .await;
     let org = shell.organization().await;
@@ -581,28 +597,14 @@ async fn the_raw_mode_reaches_any_path_and_names_the_closest_when_none_matches()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sandbox_flag_needs_no_environment() {
-    let run = finish(
-        Command::new(BIN)
-            .args(["--sandbox", "hockeystack", "tasks", "list", "--limit", "1"])
-            .env_clear()
-            .output()
-            .await
-            .unwrap(),
-    );
+    let run = bare(&["--sandbox", "hockeystack", "tasks", "list", "--limit", "1"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["tasks"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn help_of_a_generated_command_carries_the_spec() {
-    let run = finish(
-        Command::new(BIN)
-            .args(["hockeystack", "tasks", "update", "--help"])
-            .env_clear()
-            .output()
-            .await
-            .unwrap(),
-    );
+    let run = bare(&["hockeystack", "tasks", "update", "--help"]).await;
     assert_eq!(run.code, 0);
     assert!(
         run.stdout.contains("PATCH /tasks/{taskId}"),
@@ -629,14 +631,7 @@ async fn completions_and_the_man_page_are_generated_from_the_same_tree() {
         ("zsh", "#compdef revenue-agents"),
         ("fish", "complete -c revenue-agents"),
     ] {
-        let run = finish(
-            Command::new(BIN)
-                .args(["completions", shell])
-                .env_clear()
-                .output()
-                .await
-                .unwrap(),
-        );
+        let run = bare(&["completions", shell]).await;
         assert_eq!(run.code, 0);
         assert!(run.stdout.contains(marker), "{shell}");
         assert!(
@@ -652,13 +647,49 @@ async fn completions_and_the_man_page_are_generated_from_the_same_tree() {
             );
         }
     }
-    let man = finish(
-        Command::new(BIN)
-            .arg("man")
-            .env_clear()
-            .output()
-            .await
-            .unwrap(),
-    );
+    let man = bare(&["man"]).await;
     assert!(man.stdout.starts_with(".ie") || man.stdout.contains(".TH revenue-agents"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_a_wait_with_its_own_exit_code() {
+    // A company whose agent does not finish provisioning within the test.
+    let slow = Shell::with(SandboxConfig {
+        provisioning_time: Duration::from_secs(600),
+        ..quick()
+    })
+    .await;
+    let child = slow
+        .command(&["hockeystack", "agents", "ensure", "--company-id", "slow-1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the provisioning request has reached the sandbox, then interrupt.
+    for _ in 0..200 {
+        if slow.sandbox.requests().iter().any(|r| r.method == "PUT") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let killed = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let run = finish(child.wait_with_output().await.unwrap());
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn version_names_the_crate_release() {
+    let run = bare(&["--version"]).await;
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        run.stdout.trim(),
+        format!("revenue-agents {}", env!("CARGO_PKG_VERSION"))
+    );
 }

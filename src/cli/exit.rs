@@ -147,7 +147,9 @@ impl Failure {
                     text.push_str(&format!("\n  try again in {} s", wait.as_secs_f64().ceil()));
                 }
                 if let Some(cursor) = error.resume_cursor() {
-                    text.push_str(&format!("\n  continue from here with --cursor {cursor}"));
+                    text.push_str(&format!(
+                        "\n  the items after the last one printed start at cursor {cursor}"
+                    ));
                 }
                 if let Some(id) = error.request_id() {
                     text.push_str(&format!("\n  request id: {id}"));

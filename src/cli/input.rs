@@ -31,7 +31,7 @@ pub(crate) fn arguments(
                 Value::Object(members) => arguments.extend(members),
                 other => problems.push(format!(
                     "--{BODY_FILE}: the body must be a JSON object, not {}",
-                    type_name(&other)
+                    check::describe(&other)
                 )),
             }
         }
@@ -84,9 +84,7 @@ pub(crate) fn arguments(
 /// A problem of the schema check, named by its flag (`task_title: is required` →
 /// `--task-title: is required`).
 fn name_flag(command: &OperationCommand, problem: &str) -> String {
-    let end = problem
-        .find(|c: char| matches!(c, '.' | '[' | '/' | ':'))
-        .unwrap_or(problem.len());
+    let end = problem.find(['.', '[', '/', ':']).unwrap_or(problem.len());
     let (argument, rest) = problem.split_at(end);
     if command.flags.iter().any(|f| f.argument == argument) {
         format!("{}{rest}", command.flag_of(argument))
@@ -149,17 +147,6 @@ pub(crate) fn read_json(path: &str) -> Result<Value, Failure> {
     }
     serde_json::from_slice(&bytes)
         .map_err(|e| Failure::usage(format!("{name} is not JSON: {e}"), Vec::new()))
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

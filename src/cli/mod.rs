@@ -26,7 +26,7 @@ use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use futures_util::TryStreamExt;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value, json, value::RawValue};
 
 use self::{
     exit::{EXIT_CODES, Failure},
@@ -35,7 +35,10 @@ use self::{
 };
 use crate::{
     Paginated,
-    invoke::{Clients, Operation, Service, list::JsonList},
+    invoke::{
+        Clients, Operation, Service,
+        list::{JsonList, RawPage},
+    },
 };
 
 const BIN: &str = "revenue-agents";
@@ -329,11 +332,9 @@ async fn run_operation(
     let start = arguments
         .remove(shape.cursor)
         .and_then(|c| c.as_str().map(str::to_owned));
-    let list = JsonList {
-        clients: clients.clone(),
-        operation,
-        arguments,
-    };
+    // Items stay the text the server sent: checked as JSON, never taken apart and printed
+    // again.
+    let list = JsonList::<RawPage>::new(clients.clone(), operation, arguments);
     let mut pages = match start {
         Some(cursor) => list.pages_from(cursor),
         None => list.pages(),
@@ -344,8 +345,7 @@ async fn run_operation(
             if written == max {
                 break;
             }
-            // Serialised once; the scrub copies only text that holds a credential.
-            out.line(&clients.scrub(item.to_string()))?;
+            out.line(&clients.scrub(one_line(item)))?;
             written += 1;
         }
         out.flush()?;
@@ -354,6 +354,17 @@ async fn run_operation(
         }
     }
     Ok(())
+}
+
+/// An item's JSON text on one line: as sent, unless the server spread it over several (JSON
+/// strings cannot hold a raw line break, so any is whitespace between tokens).
+fn one_line(item: Box<RawValue>) -> String {
+    let text = item.get();
+    if text.contains(['\n', '\r']) {
+        serde_json::from_str::<Value>(text).map_or_else(|_| text.to_owned(), |v| v.to_string())
+    } else {
+        String::from(Box::<str>::from(item))
+    }
 }
 
 /// A value with every served credential blanked out of its text, should a server echo one.
@@ -376,5 +387,16 @@ mod tests {
         // clap checks every name, alias, flag and conflict of the tree here, global flags
         // against every operation's own included.
         Commands::read().unwrap().root().debug_assert();
+    }
+
+    #[test]
+    fn an_item_spread_over_lines_by_the_server_is_printed_on_one() {
+        let raw = |text: &str| RawValue::from_string(text.to_owned()).unwrap();
+        assert_eq!(
+            one_line(raw(r#"{"a": "x\ny"}"#)),
+            r#"{"a": "x\ny"}"#,
+            "kept as sent"
+        );
+        assert_eq!(one_line(raw("{\n  \"a\": 1\n}")), r#"{"a":1}"#);
     }
 }

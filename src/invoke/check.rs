@@ -209,7 +209,8 @@ fn is_a(kind: &str, value: &Value) -> bool {
     }
 }
 
-fn describe(value: &Value) -> &'static str {
+/// What kind of JSON value this is, for messages (`a string`, `null`).
+pub(crate) fn describe(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -9,6 +9,7 @@ pub(crate) mod composite;
 pub(crate) mod describe;
 pub(crate) mod list;
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::{Error, ErrorKind, call::OperationCall, config::Api, model};
@@ -90,6 +91,15 @@ impl Clients {
         operation: Operation,
         arguments: &Map<String, Value>,
     ) -> Result<Option<Value>, Error> {
+        self.send_as(operation, arguments).await
+    }
+
+    /// Sends one operation with its arguments and reads the answer as `T`.
+    pub(crate) async fn send_as<T: DeserializeOwned>(
+        &self,
+        operation: Operation,
+        arguments: &Map<String, Value>,
+    ) -> Result<Option<T>, Error> {
         let call = operation_call(operation.model, arguments);
         let missing = |api| {
             Error::new(ErrorKind::InvalidRequest {
@@ -102,11 +112,12 @@ impl Clients {
                     .hockeystack
                     .as_ref()
                     .ok_or_else(|| missing("HockeyStack"))?;
-                call.json::<crate::hockeystack::ErrorBody, _>(client).await
+                call.json::<crate::hockeystack::ErrorBody, _, T>(client)
+                    .await
             }
             Service::HyperRep => {
                 let client = self.hyperrep.as_ref().ok_or_else(|| missing("HyperRep"))?;
-                call.json::<crate::hyperrep::ErrorBody, _>(client).await
+                call.json::<crate::hyperrep::ErrorBody, _, T>(client).await
             }
         }
     }

@@ -81,11 +81,7 @@ pub(crate) async fn gather(
         if let Some(size) = size {
             walk_arguments.insert("limit".into(), json!(size));
         }
-        let list = JsonList {
-            clients: clients.clone(),
-            operation,
-            arguments: walk_arguments.clone(),
-        };
+        let list = JsonList::<Value>::new(clients.clone(), operation, walk_arguments.clone());
         let mut walk = match cursor.clone() {
             Some(c) => list.pages_from(c),
             None => list.pages(),
@@ -191,11 +187,7 @@ async fn refetch(
 ) -> Result<JsonPage, Error> {
     let mut arguments = arguments.clone();
     arguments.insert("limit".into(), json!(limit));
-    let list = JsonList {
-        clients: clients.clone(),
-        operation,
-        arguments,
-    };
+    let list = JsonList::<Value>::new(clients.clone(), operation, arguments);
     let list = match cursor {
         Some(cursor) => list.with_cursor(cursor),
         None => list,
