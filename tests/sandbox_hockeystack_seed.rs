@@ -158,3 +158,25 @@ async fn a_seed_that_contradicts_itself_is_refused_naming_the_record() {
         );
     }
 }
+
+/// The create-task reference's field list marks only `task_id` and `status` required and every
+/// other scalar nullable: a task with nothing else, and one with every nullable field null,
+/// both decode.
+#[tokio::test]
+async fn tasks_with_only_their_required_fields_or_nulls_decode() {
+    let mut seed = seed();
+    seed.tasks = vec![
+        json!({"task_id": "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e02", "status": "pending"}),
+        json!({
+            "task_id": "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e03", "status": "completed",
+            "task_type": null, "task_title": null, "priority": null, "assignee_id": null,
+            "agent_id": null, "reason": null, "due_date": null, "created_at": null,
+            "updated_at": null, "completed_at": null, "dismissed_at": null, "dismiss_reason": null
+        }),
+    ];
+    let sandbox = start(seed).await.unwrap();
+    let client = sandbox.hockeystack_client().unwrap();
+    let tasks: Vec<_> = client.list_tasks().items().try_collect().await.unwrap();
+    assert_eq!(tasks.len(), 2);
+    assert!(tasks.iter().all(|t| t.created_at.is_none() && t.task_title.is_none()));
+}

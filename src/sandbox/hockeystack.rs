@@ -308,12 +308,15 @@ impl World {
             let id = text(task, "task_id", &format!("task #{i}"))?;
             let what = format!("task {id:?}");
             text(task, "status", &what)?;
-            if task["created_at"]
-                .as_str()
-                .and_then(super::timestamp)
-                .is_none()
+            // The field list makes `created_at` optional and nullable; one that is given must
+            // be a date-time.
+            if !task["created_at"].is_null()
+                && task["created_at"]
+                    .as_str()
+                    .and_then(super::timestamp)
+                    .is_none()
             {
-                return Err(format!("{what}: `created_at` must be a date-time"));
+                return Err(format!("{what}: `created_at` must be a date-time or null"));
             }
             if !task_ids.insert(id) {
                 return Err(format!("{what} is seeded twice"));

@@ -139,7 +139,8 @@ pub struct HockeyStackSeed {
     /// seeded above), optionally `created_at`, and `messages`, each with `role` (`user` or
     /// `assistant`), `content` and optionally `created_at`.
     pub conversations: Vec<serde_json::Value>,
-    /// Tasks as the API returns them: at least `task_id` (unique), `status` and `created_at`.
+    /// Tasks as the API returns them: at least `task_id` (unique) and `status`; `created_at`,
+    /// when given, a date-time or null.
     pub tasks: Vec<serde_json::Value>,
 }
 
