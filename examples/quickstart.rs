@@ -185,7 +185,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .sum();
     let accepted = sales
         .iter()
-        .filter(|s| s.current_status.as_ref().and_then(|c| c.status.as_deref()) == Some("accepted"))
+        .filter(|s| {
+            s.current_status.as_ref().and_then(|c| c.status.as_ref())
+                == Some(&hyperrep::SaleStatusCode::Accepted)
+        })
         .count();
     println!(
         "3. Sales in the last 30 days: {} (quoted value {total:.2}, {accepted} accepted)",

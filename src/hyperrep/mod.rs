@@ -22,9 +22,14 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Values whose set is not published (a conversation's `folder`, a message's `modality`, a
-//! sale's `status`) are plain strings, so a new value never fails decoding.
+//! Value sets the pages list without closing them (a message's [`MessageModality`] and
+//! [`MessageDirection`], a sale stage's [`SaleStatusCode`]) are open enums: a value HyperRep
+//! adds later decodes as `Unknown` with its text, never as a failed response. A conversation's
+//! `folder`, which each organization defines, stays a string.
 
+mod enums;
+
+pub use enums::*;
 pub use generated::*;
 
 /// The generated client. Every public item is documented from the spec (build.rs fills in what
