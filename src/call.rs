@@ -15,6 +15,15 @@ use crate::{
     transport::{self, Inner},
 };
 
+/// What a call that asked for an event stream got.
+#[derive(Debug)]
+pub(crate) enum StreamOrJson {
+    /// The event stream, its head read.
+    Events(reqwest::Response),
+    /// A success answered with JSON instead.
+    Json { status: u16, value: Value },
+}
+
 /// One operation with its arguments, as text: path parameters by name, query pairs (a name
 /// may repeat), and a JSON body.
 #[derive(Debug)]
@@ -85,10 +94,10 @@ impl OperationCall {
         .await
     }
 
-    /// Sends the call asking for an event stream, and returns the answer once its head says it
-    /// is one; the events are read by the caller. The call's deadline covers the request and
-    /// the head.
-    pub(crate) async fn event_stream<B, C>(self, client: &C) -> Result<reqwest::Response, Error>
+    /// Sends the call asking for an event stream and returns it, or, when the server answered
+    /// a success with JSON instead (a server that does not stream this call), that answer. Any
+    /// other content type is an error. The call's deadline covers the request and the head.
+    pub(crate) async fn stream_or_json<B, C>(self, client: &C) -> Result<StreamOrJson, Error>
     where
         B: ApiError + DeserializeOwned,
         C: ClientInfo<Arc<Inner>>,
@@ -108,18 +117,28 @@ impl OperationCall {
                 .headers()
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if !content_type.starts_with("text/event-stream") {
-                return Err(Error::new(ErrorKind::InvalidResponse {
-                    reason: format!(
-                        "asked for an event stream, got {status} with content type \"{}\"",
-                        snippet(content_type)
-                    ),
-                })
-                .with_api(inner.api)
-                .with_status(status.as_u16()));
+                .unwrap_or("")
+                .to_owned();
+            if content_type.starts_with("text/event-stream") {
+                return Ok(StreamOrJson::Events(response));
             }
-            Ok(response)
+            if content_type.starts_with("application/json") {
+                let (status, headers, bytes) =
+                    transport::success_body::<B>(inner, response).await?;
+                let value = transport::decode(inner, status, &headers, &bytes)?;
+                return Ok(StreamOrJson::Json {
+                    status: status.as_u16(),
+                    value,
+                });
+            }
+            Err(Error::new(ErrorKind::InvalidResponse {
+                reason: format!(
+                    "asked for an event stream, got {status} with content type \"{}\"",
+                    snippet(&content_type)
+                ),
+            })
+            .with_api(inner.api)
+            .with_status(status.as_u16()))
         })
         .await
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use revenue_agents::{
     PollPolicy,
     mcp::Server,
-    sandbox::{Sandbox, SandboxConfig},
+    sandbox::{Fault, FaultRule, Sandbox, SandboxConfig},
 };
 use rmcp::{
     ClientHandler, RoleClient,
@@ -133,6 +133,16 @@ async fn a_cancelled_task_stops_waiting_for_its_job() {
     })
     .await
     .unwrap();
+    // The stream is refused, so the ask falls back to a job, which takes its time.
+    sandbox.inject(
+        FaultRule::new(Fault::Respond {
+            status: 406,
+            body: json!({"error": {"code": "request.not_acceptable", "message": "No streams."}}),
+        })
+        .method("POST")
+        .path_prefix("/api/revenue-agents/v1/deals/5550001/conversations/")
+        .times(1),
+    );
     let client = connect(
         &sandbox,
         Client {

@@ -128,6 +128,7 @@ async fn jobs_complete_fail_and_expire() {
     let client = hs(&sandbox);
     let reply = client
         .ask_deal("D-2", "What is the biggest risk?")
+        .delivery(revenue_agents::hockeystack::Delivery::Job)
         .agent_policy(quick_waits())
         .job_policy(quick_waits())
         .await
@@ -140,6 +141,7 @@ async fn jobs_complete_fail_and_expire() {
 
     let failed = client
         .ask_deal("D-2", "#fail please")
+        .delivery(revenue_agents::hockeystack::Delivery::Job)
         .conversation(reply.conversation_id.as_str())
         .job_policy(quick_waits())
         .await;
@@ -150,7 +152,11 @@ async fn jobs_complete_fail_and_expire() {
 
     sandbox.advance(Duration::from_millis(400)); // past the retention window
     let e = client
-        .wait_for_deal_job("D-2", reply.conversation_id.as_str(), reply.job_id.as_str())
+        .wait_for_deal_job(
+            "D-2",
+            reply.conversation_id.as_str(),
+            reply.job_id.as_deref().expect("asked as a job"),
+        )
         .policy(quick_waits())
         .await
         .unwrap_err();

@@ -48,6 +48,7 @@ async fn whole_answer(
             Err(e) if matches!(e.kind(), ErrorKind::StreamInterrupted { .. }) => {
                 let reply = client
                     .ask_deal(deal, question)
+                    .delivery(revenue_agents::hockeystack::Delivery::Job)
                     .job_policy(revenue_agents::PollPolicy::new(
                         Duration::from_millis(20),
                         Duration::from_millis(40),

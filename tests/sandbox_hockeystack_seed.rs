@@ -178,5 +178,9 @@ async fn tasks_with_only_their_required_fields_or_nulls_decode() {
     let client = sandbox.hockeystack_client().unwrap();
     let tasks: Vec<_> = client.list_tasks().items().try_collect().await.unwrap();
     assert_eq!(tasks.len(), 2);
-    assert!(tasks.iter().all(|t| t.created_at.is_none() && t.task_title.is_none()));
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.created_at.is_none() && t.task_title.is_none())
+    );
 }

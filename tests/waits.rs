@@ -74,14 +74,15 @@ async fn ask_deal_runs_the_whole_quickstart_flow() {
 
     let ask = client
         .ask_deal("D-1", "What is the biggest risk?")
+        .delivery(revenue_agents::hockeystack::Delivery::Job)
         .agent_policy(quick())
         .job_policy(quick());
     let progress = tokio::spawn(ask.progress().collect::<Vec<revenue_agents::Progress>>());
     let reply = ask.await.unwrap();
     assert_eq!(reply.text(), "Silence from the champion.");
     assert_eq!(
-        (reply.conversation_id.as_str(), reply.job_id.as_str()),
-        ("c1", "j1")
+        (reply.conversation_id.as_str(), reply.job_id.as_deref()),
+        ("c1", Some("j1"))
     );
     let updates = progress.await.unwrap();
     let states: Vec<&str> = updates.iter().map(|p| p.state.as_str()).collect();
@@ -154,6 +155,7 @@ async fn a_follow_up_in_a_known_conversation_sends_no_provisioning_request() {
         .await;
     let reply = client
         .ask_company("C-1", "And now?")
+        .delivery(revenue_agents::hockeystack::Delivery::Job)
         .conversation("c7")
         .job_policy(quick())
         .await
@@ -267,6 +269,7 @@ async fn asking_again_does_not_provision_again_until_the_agent_is_gone() {
     for asker in [client.clone(), client.clone(), client] {
         asker
             .ask_deal("D-2", "Anything new?")
+            .delivery(revenue_agents::hockeystack::Delivery::Job)
             .agent_policy(quick())
             .job_policy(quick())
             .await
@@ -289,6 +292,7 @@ async fn an_agent_removed_since_it_was_seen_is_provisioned_again() {
     let ask = || {
         client
             .ask_deal("D-3", "Anything new?")
+            .delivery(revenue_agents::hockeystack::Delivery::Job)
             .agent_policy(quick())
             .job_policy(quick())
     };

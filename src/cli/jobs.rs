@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     AgentRef, ProgressStream,
-    hockeystack::{Client, ReplyEvent},
+    hockeystack::{Client, Delivery, ReplyEvent},
     invoke::{
         composite::{self, DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, Waits, deadline, with_agent},
         describe::agent_ids,
@@ -242,7 +242,11 @@ pub(crate) async fn ask(
     let agent = agent(&arguments)?;
     let as_json = matches.get_flag("json");
     if matches.get_flag("no-stream") {
-        let answer = composite::ask(client, agent, &arguments, &Waits::default(), watch).await?;
+        let waits = Waits {
+            delivery: Delivery::Job,
+            ..Waits::default()
+        };
+        let answer = composite::ask(client, agent, &arguments, &waits, watch).await?;
         if as_json {
             return out.document(&answer);
         }

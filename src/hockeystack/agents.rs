@@ -47,6 +47,13 @@ pub trait AgentRecord: sealed::Sealed + Sized + Send + 'static {
         conversation_id: &str,
         job_id: &str,
     ) -> BoxFuture<'static, Result<types::MessageJob, Error>>;
+    /// Every message of one of the agent's conversations, oldest first.
+    #[doc(hidden)]
+    fn list_messages(
+        client: &Client,
+        id: &str,
+        conversation_id: &str,
+    ) -> BoxFuture<'static, Result<Vec<types::Message>, Error>>;
 }
 
 mod sealed {
@@ -59,7 +66,7 @@ mod sealed {
 macro_rules! agent_record {
     (
         $state:ty, $variant:ident, $id_type:ty, $id:ident, $id_parameter:literal,
-        $start:ident, $fetch:ident, $open:ident, $send:ident, $job:ident
+        $start:ident, $fetch:ident, $open:ident, $send:ident, $job:ident, $messages:ident
     ) => {
         impl AgentRecord for $state {
             fn status(&self) -> &AgentStatus {
@@ -115,6 +122,16 @@ macro_rules! agent_record {
                 let call = client.$job().$id(id).cid(conversation_id).job_id(job_id);
                 Box::pin(async move { Ok(call.send().await?.into_inner()) })
             }
+            fn list_messages(
+                client: &Client,
+                id: &str,
+                conversation_id: &str,
+            ) -> BoxFuture<'static, Result<Vec<types::Message>, Error>> {
+                use crate::Paginated;
+                use futures_util::TryStreamExt;
+                let list = client.$messages().$id(id).cid(conversation_id);
+                Box::pin(async move { list.items().try_collect().await })
+            }
         }
     };
 }
@@ -129,7 +146,8 @@ agent_record!(
     get_deal_agent,
     create_deal_conversation,
     send_deal_message,
-    get_deal_message_job
+    get_deal_message_job,
+    list_deal_conversation_messages
 );
 agent_record!(
     types::CompanyAgentState,
@@ -141,7 +159,8 @@ agent_record!(
     get_company_agent,
     create_company_conversation,
     send_company_message,
-    get_company_message_job
+    get_company_message_job,
+    list_company_conversation_messages
 );
 
 /// The agent of one deal ([`Client::deal_agent`]) or one company ([`Client::company_agent`]).

@@ -1,12 +1,16 @@
 //! Message jobs: waiting for a job's reply, and the one call that asks an agent a question
-//! (make sure the agent is active, open a conversation, send, wait).
+//! (make sure the agent is active, open a conversation, send, and read the reply as it is
+//! streamed or wait for its job).
 
 use std::future::{Future, IntoFuture};
 
 use futures_core::future::BoxFuture;
 use tokio::sync::watch;
 
-use super::{AgentRecord, Client, MessageJobStatus, MessageRole, ready::ReadyAgents, types};
+use super::{
+    AgentRecord, Client, MessageJobStatus, MessageRole, ReplyEvent, ready::ReadyAgents,
+    stream::Started, types,
+};
 use crate::{
     AgentRef, Error, ErrorKind, JobRef, PollPolicy, Progress, ProgressStream, WaitSubject,
     poll::{Phase, Scrub, Status, Step, Stopped, poll},
@@ -17,8 +21,9 @@ use crate::{
 pub struct Reply {
     /// The conversation, to send follow-up questions into.
     pub conversation_id: String,
-    /// The job that produced the reply.
-    pub job_id: String,
+    /// The job that produced the reply; `None` when the reply was streamed, which makes no
+    /// job.
+    pub job_id: Option<String>,
     /// What the turn produced, normally one assistant message.
     pub messages: Vec<types::Message>,
 }
@@ -158,6 +163,23 @@ where
     }
 }
 
+/// How [`Ask`] gets the reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Delivery {
+    /// Ask for the reply as an event stream and read it as it is written: one request, and
+    /// the reply the moment it is complete. The default. Nothing is lost when the stream is
+    /// not what was asked for: a server that answers with a job instead is waited for as a
+    /// job; a stream refused with 400, 405, 406, 415 or 501 (nothing stored) is sent again as
+    /// a job; a stream that is cut, malformed or lost after the question may have been sent is
+    /// never sent again: the reply is read from the conversation's messages, paced by the job
+    /// policy.
+    #[default]
+    Stream,
+    /// Send the question as a job and poll the job (1, 2, 4, then every 5 s by default), so
+    /// the reply is seen up to one interval after it is ready.
+    Job,
+}
+
 /// One question to an agent, from start to reply. See [`Agent::ask`](super::Agent::ask).
 #[must_use = "a question does nothing until awaited"]
 pub struct Ask<S> {
@@ -165,6 +187,7 @@ pub struct Ask<S> {
     id: String,
     question: String,
     conversation_id: Option<String>,
+    delivery: Delivery,
     agent_policy: PollPolicy,
     job_policy: PollPolicy,
     progress: watch::Sender<Option<Progress>>,
@@ -178,6 +201,7 @@ impl<S: AgentRecord> Ask<S> {
             id,
             question,
             conversation_id: None,
+            delivery: Delivery::default(),
             agent_policy: PollPolicy::agent_provisioning(),
             job_policy: PollPolicy::message_jobs(),
             progress: watch::channel(None).0,
@@ -192,13 +216,20 @@ impl<S: AgentRecord> Ask<S> {
         self
     }
 
+    /// How to get the reply: streamed as it is written (the default) or as a polled job.
+    pub fn delivery(mut self, delivery: Delivery) -> Self {
+        self.delivery = delivery;
+        self
+    }
+
     /// How to pace the wait for the agent. Default [`PollPolicy::agent_provisioning`].
     pub fn agent_policy(mut self, policy: PollPolicy) -> Self {
         self.agent_policy = policy;
         self
     }
 
-    /// How to pace the wait for the reply. Default [`PollPolicy::message_jobs`].
+    /// How to pace the wait for the reply: the job's checks, or, when a streamed reply was cut,
+    /// the checks of the conversation. Default [`PollPolicy::message_jobs`].
     pub fn job_policy(mut self, policy: PollPolicy) -> Self {
         self.job_policy = policy;
         self
@@ -264,22 +295,219 @@ async fn ask<S: AgentRecord>(ask: Ask<S>) -> Result<Reply, Error> {
             }
         }
     };
-    let accepted = S::send_message(client, id, &conversation_id, ask.question).await?;
-    let job = JobRef {
-        agent: S::agent_ref(id),
-        conversation_id: accepted.conversation_id.clone(),
-        job_id: accepted.job_id.clone(),
+    let turn = Turn {
+        client,
+        id,
+        conversation_id,
+        question: ask.question,
+        policy: &ask.job_policy,
+        progress: &ask.progress,
     };
-    let scrub = |text| client.inner.scrub(text);
-    let messages = wait_for_job(&ask.job_policy, &ask.progress, &scrub, &job, || {
-        fetch_job(client, &job)
-    })
-    .await?;
-    Ok(Reply {
-        conversation_id: job.conversation_id,
-        job_id: job.job_id,
-        messages,
-    })
+    match ask.delivery {
+        Delivery::Job => {
+            let accepted =
+                S::send_message(client, id, &turn.conversation_id, turn.question.clone()).await?;
+            turn.job_reply::<S>(accepted).await
+        }
+        Delivery::Stream => turn.streamed::<S>().await,
+    }
+}
+
+/// One question sent into one conversation, and how to wait for its reply.
+struct Turn<'a> {
+    client: &'a Client,
+    id: &'a str,
+    conversation_id: String,
+    question: String,
+    policy: &'a PollPolicy,
+    progress: &'a watch::Sender<Option<Progress>>,
+}
+
+/// Statuses with which a server refuses a streamed message before storing anything, so that
+/// sending it again as a job cannot make it twice.
+const STREAM_REFUSED: [u16; 5] = [400, 405, 406, 415, 501];
+
+impl Turn<'_> {
+    /// Waits for the job a message started.
+    async fn job_reply<S: AgentRecord>(
+        self,
+        accepted: types::MessageJobAccepted,
+    ) -> Result<Reply, Error> {
+        let client = self.client;
+        let job = JobRef {
+            agent: S::agent_ref(self.id),
+            conversation_id: accepted.conversation_id.clone(),
+            job_id: accepted.job_id.clone(),
+        };
+        let scrub = |text| client.inner.scrub(text);
+        let messages = wait_for_job(self.policy, self.progress, &scrub, &job, || {
+            fetch_job(client, &job)
+        })
+        .await?;
+        Ok(Reply {
+            conversation_id: job.conversation_id,
+            job_id: Some(job.job_id),
+            messages,
+        })
+    }
+
+    /// A step of a streamed reply, for the ask's progress (the job's steps come from its wait).
+    fn report(&self, start: tokio::time::Instant, state: &str, finished: bool) {
+        self.progress.send_replace(Some(Progress {
+            phase: Phase::WaitingForJob,
+            state: state.to_owned(),
+            elapsed: start.elapsed(),
+            attempts: 1,
+            next_delay: None,
+            finished,
+        }));
+    }
+
+    /// Asks for the reply as a stream, falling back without loss (see [`Delivery::Stream`]).
+    async fn streamed<S: AgentRecord>(self) -> Result<Reply, Error> {
+        let start = tokio::time::Instant::now();
+        self.report(start, "streaming", false);
+        let started = super::stream::start_reply::<S>(
+            self.client.clone(),
+            self.id.to_owned(),
+            self.conversation_id.clone(),
+            self.question.clone(),
+        )
+        .await;
+        let stream = match started {
+            Ok(Started::Stream(stream)) => stream,
+            Ok(Started::Job(accepted)) => return self.job_reply::<S>(accepted).await,
+            Err(e) if e.status().is_some_and(|s| STREAM_REFUSED.contains(&s)) => {
+                let accepted = S::send_message(
+                    self.client,
+                    self.id,
+                    &self.conversation_id,
+                    self.question.clone(),
+                )
+                .await?;
+                return self.job_reply::<S>(accepted).await;
+            }
+            // The question may have been taken: never send it again.
+            Err(e) if taken_maybe(&e) => return self.read_back::<S>(e).await,
+            // Not sent, or refused (a credential, a rate limit, the credit cap, a server
+            // error): the same error a job would get.
+            Err(e) => return Err(e),
+        };
+        match read_reply(stream).await {
+            Ok(messages) if !messages.is_empty() => {
+                self.report(start, "completed", true);
+                Ok(Reply {
+                    conversation_id: self.conversation_id,
+                    job_id: None,
+                    messages,
+                })
+            }
+            Ok(_) => {
+                let empty = Error::new(ErrorKind::InvalidResponse {
+                    reason: "the streamed reply ended without text or messages".into(),
+                });
+                self.read_back::<S>(empty).await
+            }
+            Err(cut) => self.read_back::<S>(cut).await,
+        }
+    }
+
+    /// The reply read from the conversation after a stream that may have delivered the
+    /// question: the messages after the last user message with the question's text, once one
+    /// from the agent is among them. The question is never sent again. If the wait ends
+    /// without it, the stream's own error is returned, with the wait's as its source.
+    async fn read_back<S: AgentRecord>(self, cause: Error) -> Result<Reply, Error> {
+        let status = |state: &str| Status::new(Phase::WaitingForJob, state);
+        let outcome = poll(
+            self.policy,
+            self.policy.min_delay,
+            Phase::WaitingForJob,
+            self.progress,
+            || async {
+                let messages =
+                    S::list_messages(self.client, self.id, &self.conversation_id).await?;
+                let reply = reply_after(messages, &self.question);
+                Ok(match reply {
+                    Some(reply) => Step::Done(reply, status("completed")),
+                    None => Step::Pending(status("reading the conversation")),
+                })
+            },
+        )
+        .await;
+        match outcome {
+            Ok(messages) => Ok(Reply {
+                conversation_id: self.conversation_id,
+                job_id: None,
+                messages,
+            }),
+            // The stream's error names the conversation, where the reply may still appear.
+            Err(Stopped::TimedOut { .. }) => Err(cause),
+            Err(Stopped::Failed(e)) if std::error::Error::source(&cause).is_none() => {
+                Err(cause.with_source(e))
+            }
+            Err(Stopped::Failed(_)) => Err(cause),
+        }
+    }
+}
+
+/// Whether a streamed request that failed may still have delivered the question: its answer
+/// could not be read (cut, malformed, too large, too slow), rather than refused or never sent.
+fn taken_maybe(error: &Error) -> bool {
+    match error.kind() {
+        ErrorKind::InvalidResponse { .. }
+        | ErrorKind::Decode { .. }
+        | ErrorKind::ResponseTooLarge { .. }
+        | ErrorKind::DeadlineExceeded { .. } => true,
+        ErrorKind::Transport { cause } => !matches!(
+            cause,
+            crate::TransportCause::Connect | crate::TransportCause::ConnectTimeout
+        ),
+        _ => false,
+    }
+}
+
+/// The messages of a streamed reply: those its `done` event carries, or, when it carries
+/// none that decode, one assistant message with the streamed text.
+async fn read_reply(mut stream: super::ReplyStream) -> Result<Vec<types::Message>, Error> {
+    use futures_util::StreamExt;
+    let mut text = String::new();
+    while let Some(event) = stream.next().await {
+        match event? {
+            ReplyEvent::TextDelta { text: piece } => text.push_str(&piece),
+            ReplyEvent::Done { data, .. } => {
+                let carried: Option<Vec<types::Message>> = data
+                    .get("messages")
+                    .and_then(|m| serde_json::from_value(m.clone()).ok());
+                if let Some(messages) = carried.filter(|m| !m.is_empty()) {
+                    return Ok(messages);
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let message = serde_json::from_value(serde_json::json!({"role": "assistant", "content": text}))
+        .map_err(|e| {
+            Error::new(ErrorKind::InvalidResponse {
+                reason: e.to_string(),
+            })
+        })?;
+    Ok(vec![message])
+}
+
+/// The messages after the last user message with this text, when one of them is the agent's.
+fn reply_after(messages: Vec<types::Message>, question: &str) -> Option<Vec<types::Message>> {
+    let asked = messages
+        .iter()
+        .rposition(|m| m.role == Some(MessageRole::User) && m.content == question)?;
+    let after: Vec<types::Message> = messages.into_iter().skip(asked + 1).collect();
+    after
+        .iter()
+        .any(|m| m.role.as_ref().is_none_or(|r| *r == MessageRole::Assistant))
+        .then_some(after)
 }
 
 impl Client {
@@ -479,7 +707,7 @@ mod tests {
     fn reply_text_joins_assistant_messages() {
         let reply = Reply {
             conversation_id: "c".into(),
-            job_id: "j".into(),
+            job_id: Some("j".into()),
             messages: serde_json::from_value(serde_json::json!([
                 {"role": "user", "content": "q"},
                 {"role": "assistant", "content": "a1"},

@@ -35,7 +35,7 @@ mod stream;
 pub use agents::{Agent, AgentRecord};
 pub use ensure::{DEFAULT_PROVISIONING_RUNS, EnsureAgent};
 pub use enums::*;
-pub use messages::{Ask, Reply, WaitForJob};
+pub use messages::{Ask, Delivery, Reply, WaitForJob};
 pub use stream::{ReplyEvent, ReplyStream, ToolArgs};
 
 pub use generated::*;

@@ -16,7 +16,10 @@ use serde_json::Value;
 
 use super::{AgentRecord, Client, types};
 use crate::{
-    AgentRef, Error, ErrorKind, call::OperationCall, error::snippet, sse::SseParser,
+    AgentRef, Error, ErrorKind,
+    call::{OperationCall, StreamOrJson},
+    error::snippet,
+    sse::SseParser,
     transport::Inner,
 };
 
@@ -338,6 +341,13 @@ fn typed(event: String, data: String) -> Result<ReplyEvent, Error> {
     })
 }
 
+/// What a message sent asking for a stream started: the stream, or, from a server that
+/// answered the message as a job instead, the job.
+pub(crate) enum Started {
+    Stream(ReplyStream),
+    Job(types::MessageJobAccepted),
+}
+
 /// Sends a message asking for the reply as an event stream.
 pub(crate) async fn stream_reply<S: AgentRecord>(
     client: Client,
@@ -345,6 +355,26 @@ pub(crate) async fn stream_reply<S: AgentRecord>(
     conversation_id: String,
     message: String,
 ) -> Result<ReplyStream, Error> {
+    match start_reply::<S>(client, id, conversation_id, message).await? {
+        Started::Stream(stream) => Ok(stream),
+        Started::Job(job) => Err(Error::new(ErrorKind::InvalidResponse {
+            reason: format!(
+                "asked for an event stream, got job {} instead",
+                snippet(&job.job_id)
+            ),
+        })
+        .with_api(API)
+        .with_status(202)),
+    }
+}
+
+/// Sends a message asking for the reply as an event stream, and takes a job in its place.
+pub(crate) async fn start_reply<S: AgentRecord>(
+    client: Client,
+    id: String,
+    conversation_id: String,
+    message: String,
+) -> Result<Started, Error> {
     let refuse = |reason: String| Error::new(ErrorKind::InvalidRequest { reason }).with_api(API);
     // The same checks the generated call makes.
     S::check_id(&id).map_err(refuse)?;
@@ -352,20 +382,33 @@ pub(crate) async fn stream_reply<S: AgentRecord>(
         .map_err(|e| refuse(format!("cid: {e}")))?;
     let message = types::SendMessageRequestMessage::try_from(message)
         .map_err(|e| refuse(format!("message: {e}")))?;
-    let response = OperationCall::new(super::operation(S::SEND_MESSAGE))
+    let answer = OperationCall::new(super::operation(S::SEND_MESSAGE))
         .path(S::ID_PARAMETER, id.as_str())
         .path("cid", conversation_id.as_str())
         .body(serde_json::json!({ "message": message, "stream": true }))
-        .event_stream::<super::ErrorBody, _>(&client)
+        .stream_or_json::<super::ErrorBody, _>(&client)
         .await?;
-    // The call's deadline covered the request and the answer's head; the events that follow
-    // are bounded by the read timeout between them (and `total_timeout`, when set).
-    Ok(ReplyStream::new(
-        response,
-        Arc::clone(client.inner()),
-        S::agent_ref(&id),
-        conversation_id,
-    ))
+    match answer {
+        // The call's deadline covered the request and the answer's head; the events that
+        // follow are bounded by the read timeout between them (and `total_timeout`, when set).
+        StreamOrJson::Events(response) => Ok(Started::Stream(ReplyStream::new(
+            response,
+            Arc::clone(client.inner()),
+            S::agent_ref(&id),
+            conversation_id,
+        ))),
+        StreamOrJson::Json { status, value } => serde_json::from_value(value)
+            .map(Started::Job)
+            .map_err(|e| {
+                Error::new(ErrorKind::InvalidResponse {
+                    reason: format!(
+                        "asked for an event stream, got {status} with JSON that is not a job: {e}"
+                    ),
+                })
+                .with_api(API)
+                .with_status(status)
+            }),
+    }
 }
 
 impl Client {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::describe::agent_ids;
-use crate::{AgentRef, Error, PollPolicy, ProgressStream};
+use crate::{AgentRef, Error, PollPolicy, ProgressStream, hockeystack::Delivery};
 
 /// How long a composite job waits at most, in seconds, when the call does not say.
 pub(crate) const DEFAULT_WAIT_SECONDS: u64 = 300;
@@ -15,11 +15,13 @@ pub(crate) const DEFAULT_WAIT_SECONDS: u64 = 300;
 /// The longest wait a call may ask for, in seconds.
 pub(crate) const MAX_WAIT_SECONDS: u64 = 3600;
 
-/// How the composite jobs pace their waits; a call's `wait_seconds` sets the deadline.
+/// How the composite jobs pace their waits (a call's `wait_seconds` sets the deadline) and
+/// how the ask gets its reply.
 #[derive(Debug, Clone)]
 pub(crate) struct Waits {
     pub(crate) agent: PollPolicy,
     pub(crate) job: PollPolicy,
+    pub(crate) delivery: Delivery,
 }
 
 impl Default for Waits {
@@ -27,6 +29,7 @@ impl Default for Waits {
         Self {
             agent: PollPolicy::agent_provisioning(),
             job: PollPolicy::message_jobs(),
+            delivery: Delivery::default(),
         }
     }
 }
@@ -72,6 +75,7 @@ macro_rules! with_agent {
         }
     };
 }
+#[cfg(feature = "cli")]
 pub(crate) use with_agent;
 
 /// Asks the agent and waits for the answer. `watch` receives the wait's progress.
@@ -93,7 +97,8 @@ pub(crate) async fn ask(
         let mut ask = handle
             .ask(question)
             .agent_policy(waits.agent.clone().deadline(wait))
-            .job_policy(waits.job.clone().deadline(wait));
+            .job_policy(waits.job.clone().deadline(wait))
+            .delivery(waits.delivery);
         if let Some(cid) = cid {
             ask = ask.conversation(cid);
         }
@@ -103,7 +108,10 @@ pub(crate) async fn ask(
     let mut answer = agent_ids(&agent);
     answer.insert("answer".into(), json!(reply.text()));
     answer.insert("cid".into(), json!(reply.conversation_id));
-    answer.insert("jobId".into(), json!(reply.job_id));
+    // A streamed reply has no job.
+    if let Some(job) = &reply.job_id {
+        answer.insert("jobId".into(), json!(job));
+    }
     answer.insert(
         "messages".into(),
         serde_json::to_value(&reply.messages).unwrap_or(Value::Null),

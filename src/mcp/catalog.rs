@@ -210,9 +210,10 @@ fn hockeystack_composites() -> Result<Vec<ToolDef>, String> {
             "Ask a deal's or company's agent",
             "Ask the agent of one deal (dealId) or one company (companyId) a question and get \
              its answer. Makes sure the agent is active (provisioning it if needed), opens a \
-             conversation unless cid names one, sends the question and waits for the reply with \
-             growing intervals. Returns the answer and the ids to follow up: pass cid again to \
-             continue the conversation. Sends progress notifications while it waits.",
+             conversation unless cid names one, sends the question and reads the reply as it is \
+             streamed (or, where the service answers with a job, waits for the job). Returns \
+             the answer and the ids to follow up: pass cid again to continue the conversation. \
+             Sends progress notifications while it waits.",
             ask_schema,
             Action::AskAgent,
         ),

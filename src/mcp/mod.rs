@@ -163,7 +163,11 @@ impl ServerBuilder {
     /// while a reply is written. Default [`PollPolicy::agent_provisioning`] and
     /// [`PollPolicy::message_jobs`]; a call's `wait_seconds` replaces the deadline.
     pub fn waits(mut self, agent: PollPolicy, job: PollPolicy) -> Self {
-        self.waits = Some(Waits { agent, job });
+        self.waits = Some(Waits {
+            agent,
+            job,
+            ..Waits::default()
+        });
         self
     }
 
