@@ -142,6 +142,27 @@ macro_rules! open_enum {
 #[cfg_attr(not(feature = "hockeystack"), allow(unused_imports))]
 pub(crate) use open_enum;
 
+/// Holds an API's open enums to its spec: each enum the spec's `x-extensible-enum` lists, with
+/// exactly the values listed. A value added to the spec without a variant would decode as
+/// `Unknown`, and a variant the spec no longer lists would be a promise the API dropped.
+#[cfg(test)]
+pub(crate) fn assert_known_values_match(ours: &[(&str, Vec<String>)], spec: &[(&str, &[&str])]) {
+    assert_eq!(ours.len(), spec.len(), "open enums in the spec: {spec:?}");
+    for (name, listed) in spec {
+        let (_, known) = ours
+            .iter()
+            .find(|(ours, _)| ours == name)
+            .unwrap_or_else(|| panic!("{name} has no open enum here"));
+        assert_eq!(known, listed, "{name}");
+    }
+}
+
+/// The known values of an open enum, as text.
+#[cfg(test)]
+pub(crate) fn known_texts<T: std::fmt::Display>(known: &[T]) -> Vec<String> {
+    known.iter().map(ToString::to_string).collect()
+}
+
 #[cfg(test)]
 mod tests {
     open_enum! {

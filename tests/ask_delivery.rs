@@ -41,6 +41,22 @@ async fn conversation(sandbox: &Sandbox) -> (revenue_agents::hockeystack::Client
     (client, cid)
 }
 
+/// One question into the conversation, with the quick pacing.
+async fn ask(
+    client: &revenue_agents::hockeystack::Client,
+    cid: &str,
+    question: &str,
+    delivery: Delivery,
+) -> Result<revenue_agents::hockeystack::Reply, revenue_agents::Error> {
+    client
+        .deal_agent(DEAL)
+        .ask(question)
+        .conversation(cid)
+        .delivery(delivery)
+        .job_policy(quick())
+        .await
+}
+
 /// The requests that sent a message (the question), and those that polled a job.
 fn sent(requests: &[ReceivedRequest]) -> (Vec<&ReceivedRequest>, usize) {
     let messages = requests
@@ -58,11 +74,7 @@ fn sent(requests: &[ReceivedRequest]) -> (Vec<&ReceivedRequest>, usize) {
 async fn by_default_the_reply_is_streamed_in_one_request() {
     let sandbox = sandbox().await;
     let (client, cid) = conversation(&sandbox).await;
-    let reply = client
-        .deal_agent(DEAL)
-        .ask("What is the biggest risk?")
-        .conversation(cid.as_str())
-        .job_policy(quick())
+    let reply = ask(&client, &cid, "What is the biggest risk?", Delivery::Stream)
         .await
         .unwrap();
     assert!(
@@ -87,12 +99,7 @@ async fn by_default_the_reply_is_streamed_in_one_request() {
 async fn as_a_job_the_reply_is_polled() {
     let sandbox = sandbox().await;
     let (client, cid) = conversation(&sandbox).await;
-    let reply = client
-        .deal_agent(DEAL)
-        .ask("What is the biggest risk?")
-        .conversation(cid.as_str())
-        .delivery(Delivery::Job)
-        .job_policy(quick())
+    let reply = ask(&client, &cid, "What is the biggest risk?", Delivery::Job)
         .await
         .unwrap();
     assert!(reply.text().contains("What is the biggest risk"));
@@ -114,11 +121,7 @@ async fn a_stream_cut_after_the_question_is_read_back_from_the_conversation() {
             .path_prefix(format!("{PREFIX}/deals/{DEAL}/conversations/"))
             .times(1),
     );
-    let reply = client
-        .deal_agent(DEAL)
-        .ask("Who should I call first?")
-        .conversation(cid.as_str())
-        .job_policy(quick())
+    let reply = ask(&client, &cid, "Who should I call first?", Delivery::Stream)
         .await
         .unwrap();
     assert!(
@@ -150,11 +153,7 @@ async fn a_refused_stream_is_sent_again_as_a_job() {
         .path_prefix(format!("{PREFIX}/deals/{DEAL}/conversations/"))
         .times(1),
     );
-    let reply = client
-        .deal_agent(DEAL)
-        .ask("Any news?")
-        .conversation(cid.as_str())
-        .job_policy(quick())
+    let reply = ask(&client, &cid, "Any news?", Delivery::Stream)
         .await
         .unwrap();
     assert!(reply.text().contains("Any news"));
@@ -185,14 +184,7 @@ async fn a_job_in_place_of_the_stream_is_waited_for() {
     let (client, cid) = conversation(&sandbox).await;
     // A first ask as a job leaves a job the sandbox knows; the stream request is then answered
     // with that job, as a server that does not stream would answer.
-    let first = client
-        .deal_agent(DEAL)
-        .ask("First?")
-        .conversation(cid.as_str())
-        .delivery(Delivery::Job)
-        .job_policy(quick())
-        .await
-        .unwrap();
+    let first = ask(&client, &cid, "First?", Delivery::Job).await.unwrap();
     let job = first.job_id.clone().unwrap();
     sandbox.inject(
         FaultRule::new(Fault::Respond {
@@ -206,11 +198,7 @@ async fn a_job_in_place_of_the_stream_is_waited_for() {
         .path_prefix(format!("{PREFIX}/deals/{DEAL}/conversations/"))
         .times(1),
     );
-    let reply = client
-        .deal_agent(DEAL)
-        .ask("Second?")
-        .conversation(cid.as_str())
-        .job_policy(quick())
+    let reply = ask(&client, &cid, "Second?", Delivery::Stream)
         .await
         .unwrap();
     assert_eq!(reply.job_id.as_deref(), Some(job.as_str()));
@@ -227,11 +215,7 @@ async fn a_refusal_that_a_job_would_get_too_is_returned_as_it_is() {
             .path_prefix(format!("{PREFIX}/deals/{DEAL}/conversations/"))
             .times(1),
     );
-    let error = client
-        .deal_agent(DEAL)
-        .ask("Anything?")
-        .conversation(cid.as_str())
-        .job_policy(quick())
+    let error = ask(&client, &cid, "Anything?", Delivery::Stream)
         .await
         .unwrap_err();
     assert_eq!(*error.kind(), revenue_agents::ErrorKind::CreditsExhausted);

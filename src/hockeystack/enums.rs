@@ -132,32 +132,21 @@ impl crate::Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::open_enum::{assert_known_values_match, known_texts};
 
-    fn values<T: std::fmt::Display>(known: &[T]) -> Vec<String> {
-        known.iter().map(ToString::to_string).collect()
-    }
-
-    /// A value added to the spec's `x-extensible-enum` without a variant here would decode as
-    /// `Unknown`, and a variant the spec no longer lists would be a promise the API dropped.
     #[test]
     fn every_open_enum_knows_exactly_the_values_the_spec_lists() {
-        let ours: Vec<(&str, Vec<String>)> = vec![
-            ("AgentStatus", values(AgentStatus::KNOWN)),
-            ("MessageJobStatus", values(MessageJobStatus::KNOWN)),
-            ("MessageRole", values(MessageRole::KNOWN)),
-            ("TaskStatus", values(TaskStatus::KNOWN)),
-            ("TaskPriority", values(TaskPriority::KNOWN)),
-            ("CreditGroupBy", values(CreditGroupBy::KNOWN)),
-            ("RateLimitPool", values(RateLimitPool::KNOWN)),
-        ];
-        let spec = super::super::operations::KNOWN_VALUES;
-        assert_eq!(ours.len(), spec.len(), "open enums in the spec: {spec:?}");
-        for (name, listed) in spec {
-            let (_, known) = ours
-                .iter()
-                .find(|(ours, _)| ours == name)
-                .unwrap_or_else(|| panic!("{name} has no open enum here"));
-            assert_eq!(known, listed, "{name}");
-        }
+        assert_known_values_match(
+            &[
+                ("AgentStatus", known_texts(AgentStatus::KNOWN)),
+                ("MessageJobStatus", known_texts(MessageJobStatus::KNOWN)),
+                ("MessageRole", known_texts(MessageRole::KNOWN)),
+                ("TaskStatus", known_texts(TaskStatus::KNOWN)),
+                ("TaskPriority", known_texts(TaskPriority::KNOWN)),
+                ("CreditGroupBy", known_texts(CreditGroupBy::KNOWN)),
+                ("RateLimitPool", known_texts(RateLimitPool::KNOWN)),
+            ],
+            super::super::operations::KNOWN_VALUES,
+        );
     }
 }
