@@ -257,8 +257,9 @@ pub(crate) async fn ask(
     // Streamed: the agent made ready, a conversation opened unless given, the reply read as
     // it is written.
     let ready = Waits::default().agent.deadline(deadline(&arguments));
-    let question = arguments["question"]
-        .as_str()
+    let question = arguments
+        .get("question")
+        .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
     let given = arguments
