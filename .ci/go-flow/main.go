@@ -1,0 +1,143 @@
+// Drives the Go clients that openapi-generator makes from our specs against the sandbox: the
+// quickstart flow of HockeyStack (agent, conversation, message job, task) and a HyperRep tour
+// (organizations, every sale paged through once). Built and run by .ci/conformance in GOPATH
+// mode with the generated packages: go run main.go http://127.0.0.1:PORT
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"hockeystack"
+	"hyperrep"
+)
+
+var checks = 0
+
+func check(ok bool, what string) {
+	if !ok {
+		fmt.Fprintf(os.Stderr, "go client check failed: %s\n", what)
+		os.Exit(1)
+	}
+	checks++
+}
+
+func must(err error, what string) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go client check failed: %s: %v\n", what, err)
+		os.Exit(1)
+	}
+}
+
+func hockeystackFlow(base string) {
+	cfg := hockeystack.NewConfiguration()
+	cfg.Servers = hockeystack.ServerConfigurations{{URL: base + "/api/revenue-agents/v1"}}
+	client := hockeystack.NewAPIClient(cfg)
+	ctx := context.WithValue(context.Background(), hockeystack.ContextAccessToken, "hsr_live_sandbox")
+	dealID := "go-deal"
+
+	me, _, err := client.ServiceAPI.Me(ctx).Execute()
+	must(err, "me")
+	check(me.Workspace.Name == "Sandbox workspace", "me names the workspace")
+
+	_, _, err = client.AgentsAPI.InitDealAgent(ctx, dealID).Execute()
+	must(err, "init the deal agent")
+	agent, _, err := client.AgentsAPI.GetDealAgent(ctx, dealID).Execute()
+	must(err, "get the deal agent")
+	for i := 0; i < 100 && agent.Status != "active"; i++ {
+		time.Sleep(100 * time.Millisecond)
+		agent, _, err = client.AgentsAPI.GetDealAgent(ctx, dealID).Execute()
+		must(err, "get the deal agent")
+	}
+	check(agent.Status == "active", "the agent becomes active")
+
+	conversation, _, err := client.ConversationsAPI.CreateDealConversation(ctx, dealID).
+		CreateConversationRequest(hockeystack.CreateConversationRequest{}).Execute()
+	must(err, "open a conversation")
+	cid := conversation.ConversationId
+
+	message := hockeystack.NewSendMessageRequest()
+	message.SetMessage("Biggest risk?")
+	job, _, err := client.ConversationsAPI.SendDealMessage(ctx, dealID, cid).SendMessageRequest(*message).Execute()
+	must(err, "send a message")
+	check(job.Status == "pending", "the message job is accepted")
+	polled, _, err := client.ConversationsAPI.GetDealMessageJob(ctx, dealID, cid, job.JobId).Execute()
+	must(err, "poll the job")
+	for i := 0; i < 100 && polled.Status == "pending"; i++ {
+		time.Sleep(100 * time.Millisecond)
+		polled, _, err = client.ConversationsAPI.GetDealMessageJob(ctx, dealID, cid, job.JobId).Execute()
+		must(err, "poll the job")
+	}
+	result, ok := polled.GetResultOk()
+	check(polled.Status == "completed" && ok && len(result.Messages) > 0, "the job completes with the reply")
+
+	targets := hockeystack.NewTaskTargetsInput()
+	targets.SetDealId(dealID)
+	created, _, err := client.TasksAPI.CreateTask(ctx).
+		TaskCreate(*hockeystack.NewTaskCreate(hockeystack.CALL, "Call the champion", "user-7", *targets)).Execute()
+	must(err, "create a task")
+	check(created.Status == "pending", "a task is created")
+	found := false
+	cursor := ""
+	for pages := 0; pages < 100; pages++ {
+		request := client.TasksAPI.ListTasks(ctx).Limit(50)
+		if cursor != "" {
+			request = request.Cursor(cursor)
+		}
+		page, _, err := request.Execute()
+		must(err, "list tasks")
+		for _, task := range page.Tasks {
+			found = found || task.TaskId == created.TaskId
+		}
+		next := page.NextCursor.Get()
+		if next == nil || *next == "" {
+			break
+		}
+		cursor = *next
+	}
+	check(found, "the new task is listed")
+}
+
+func hyperrepFlow(base string) {
+	cfg := hyperrep.NewConfiguration()
+	cfg.Servers = hyperrep.ServerConfigurations{{URL: base}}
+	client := hyperrep.NewAPIClient(cfg)
+	ctx := context.WithValue(context.Background(), hyperrep.ContextAPIKeys,
+		map[string]hyperrep.APIKey{"ApiKeyAuth": {Key: "hr_sandbox_key"}})
+
+	organizations, _, err := client.OrganizationsAPI.ListOrganizations(ctx).Execute()
+	must(err, "list organizations")
+	check(len(organizations.Data) > 0, "an organization is listed")
+	organizationID := organizations.Data[0].OrganizationId
+
+	seen := map[string]bool{}
+	total := 0
+	cursor := ""
+	for pages := 0; pages < 1000; pages++ {
+		request := client.SalesAPI.ListSales(ctx, organizationID).Limit(100)
+		if cursor != "" {
+			request = request.Cursor(cursor)
+		}
+		page, _, err := request.Execute()
+		must(err, "list sales")
+		for _, sale := range page.Data {
+			seen[sale.SaleId] = true
+			total++
+		}
+		next := page.Pagination.NextCursor.Get()
+		if !page.Pagination.HasMore || next == nil {
+			break
+		}
+		cursor = *next
+	}
+	check(total > 100 && len(seen) == total, fmt.Sprintf("every sale paged through once (%d)", total))
+}
+
+func main() {
+	base := os.Args[1]
+	hockeystackFlow(base)
+	hyperrepFlow(base)
+	fmt.Printf("go clients: %d passed, 0 failed\n", checks)
+}
