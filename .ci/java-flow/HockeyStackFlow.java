@@ -15,25 +15,15 @@ import org.openapitools.client.model.SendMessageRequest;
 import org.openapitools.client.model.TaskList;
 
 public class HockeyStackFlow {
-    static int checks = 0;
-
-    static void check(boolean ok, String what) {
-        if (!ok) {
-            System.err.println("java client check failed: " + what);
-            System.exit(1);
-        }
-        checks++;
-    }
-
     public static void main(String[] args) throws Exception {
-        URI base = URI.create(args[0]);
+        URI base = Checks.base(args);
         ApiClient client = new ApiClient();
         client.setScheme(base.getScheme()).setHost(base.getHost()).setPort(base.getPort())
             .setBasePath("/api/revenue-agents/v1");
         client.setRequestInterceptor(request -> request.header("Authorization", "Bearer hsr_live_sandbox"));
         String dealId = "java-deal";
 
-        check("Sandbox workspace".equals(new ServiceApi(client).me().getWorkspace().getName()), "me");
+        Checks.check("Sandbox workspace".equals(new ServiceApi(client).me().getWorkspace().getName()), "me");
         AgentsApi agents = new AgentsApi(client);
         agents.initDealAgent(dealId, null);
         AgentState agent = agents.getDealAgent(dealId);
@@ -41,22 +31,22 @@ public class HockeyStackFlow {
             Thread.sleep(100);
             agent = agents.getDealAgent(dealId);
         }
-        check("active".equals(agent.getStatus()), "the agent becomes active");
+        Checks.check("active".equals(agent.getStatus()), "the agent becomes active");
 
         ConversationsApi conversations = new ConversationsApi(client);
         String cid = conversations.createDealConversation(dealId, new CreateConversationRequest()).getConversationId();
         MessageJobAccepted job = conversations.sendDealMessage(dealId, cid, new SendMessageRequest().message("Biggest risk?"));
-        check("pending".equals(job.getStatus()), "the message job is accepted");
+        Checks.check("pending".equals(job.getStatus()), "the message job is accepted");
         MessageJob polled = conversations.getDealMessageJob(dealId, cid, job.getJobId());
         for (int i = 0; i < 100 && "pending".equals(polled.getStatus()); i++) {
             Thread.sleep(100);
             polled = conversations.getDealMessageJob(dealId, cid, job.getJobId());
         }
-        check("completed".equals(polled.getStatus()) && polled.getResult() != null
+        Checks.check("completed".equals(polled.getStatus()) && polled.getResult() != null
             && !polled.getResult().getMessages().isEmpty(), "the job completes with the reply");
 
         TaskList tasks = new TasksApi(client).listTasks(null, 50);
-        check(!tasks.getTasks().isEmpty(), "tasks are listed");
-        System.out.println("java client (hockeystack): " + checks + " passed, 0 failed");
+        Checks.check(!tasks.getTasks().isEmpty(), "tasks are listed");
+        System.out.println("java client (hockeystack): " + Checks.passed() + " passed, 0 failed");
     }
 }

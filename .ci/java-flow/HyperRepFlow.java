@@ -11,24 +11,14 @@ import org.openapitools.client.model.Sale;
 import org.openapitools.client.model.SalePage;
 
 public class HyperRepFlow {
-    static int checks = 0;
-
-    static void check(boolean ok, String what) {
-        if (!ok) {
-            System.err.println("java client check failed: " + what);
-            System.exit(1);
-        }
-        checks++;
-    }
-
     public static void main(String[] args) throws Exception {
-        URI base = URI.create(args[0]);
+        URI base = Checks.base(args);
         ApiClient client = new ApiClient();
         client.setScheme(base.getScheme()).setHost(base.getHost()).setPort(base.getPort()).setBasePath("");
         client.setRequestInterceptor(request -> request.header("X-API-KEY", "hr_sandbox_key"));
 
         String organizationId = new OrganizationsApi(client).listOrganizations().getData().get(0).getOrganizationId();
-        check(organizationId != null && !organizationId.isEmpty(), "an organization is listed");
+        Checks.check(organizationId != null && !organizationId.isEmpty(), "an organization is listed");
         SalesApi sales = new SalesApi(client);
         Set<String> seen = new HashSet<>();
         int total = 0;
@@ -44,7 +34,7 @@ public class HyperRepFlow {
                 break;
             }
         }
-        check(total > 100 && seen.size() == total, "every sale paged through once (" + total + ")");
-        System.out.println("java client (hyperrep): " + checks + " passed, 0 failed");
+        Checks.check(total > 100 && seen.size() == total, "every sale paged through once (" + total + ")");
+        System.out.println("java client (hyperrep): " + Checks.passed() + " passed, 0 failed");
     }
 }
