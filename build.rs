@@ -20,9 +20,9 @@ struct Api {
     feature: &'static str,
     /// Request-body properties the generated builders must not offer, as (schema, property).
     hidden_request_properties: &'static [(&'static str, &'static str)],
-    /// Request-body properties the generated builders insist on although the contract lets
-    /// another property stand in for them, as (schema, property).
-    required_request_properties: &'static [(&'static str, &'static str)],
+    /// `oneOf` schemas progenitor sees as one of their alternatives, as (schema, variant): the
+    /// schema takes the variant's shape and the variants leave the components.
+    one_of_as_variant: &'static [(&'static str, &'static str)],
     /// Error bodies to fold into the API's `ErrorEnvelope`, whose properties then take either
     /// form: progenitor allows one error type per operation, and the crate reads every error
     /// answer through one type.
@@ -37,15 +37,13 @@ const APIS: &[Api] = &[
     Api {
         name: "hockeystack",
         feature: "HOCKEYSTACK",
-        hidden_request_properties: &[
-            // `stream: true` switches the answer to `text/event-stream`, which the generated
-            // method cannot decode; streaming has its own hand-written call.
-            ("SendMessageRequest", "stream"),
-            // The quickstart's name for `message`; one spelling is enough in Rust, and the
-            // builder then refuses a message without text before anything is sent.
-            ("SendMessageRequest", "content"),
-        ],
-        required_request_properties: &[("SendMessageRequest", "message")],
+        // `stream: true` switches the answer to `text/event-stream`, which the generated
+        // method cannot decode; streaming has its own hand-written call.
+        hidden_request_properties: &[("SendMessageRequest", "stream")],
+        // The text under the API reference's name (`MessageText`) or the quickstart's
+        // (`ContentText`): one spelling is enough in Rust, and the builder then refuses a
+        // message without text before anything is sent.
+        one_of_as_variant: &[("SendMessageRequest", "MessageText")],
         folded_error_bodies: &[],
         inlined_schemas: &[],
     },
@@ -53,7 +51,7 @@ const APIS: &[Api] = &[
         name: "hyperrep",
         feature: "HYPERREP",
         hidden_request_properties: &[],
-        required_request_properties: &[],
+        one_of_as_variant: &[],
         folded_error_bodies: &["ValidationErrorEnvelope"],
         // openapi-python-client cannot model this map inline in a nullable schema.
         inlined_schemas: &["QuoteAgentOverrides"],
@@ -105,8 +103,15 @@ fn main() {
             .unwrap_or_else(|e| panic!("{spec_path} is not YAML: {e}"));
         let operations = format!(
             "{}{}",
-            model::write(&written, api.name)
-                .unwrap_or_else(|e| panic!("the operation model of {spec_path}: {e}")),
+            model::write(
+                &written,
+                api.name,
+                &model::BodyShaping {
+                    hidden: api.hidden_request_properties,
+                    one_of_as_variant: api.one_of_as_variant,
+                },
+            )
+            .unwrap_or_else(|e| panic!("the operation model of {spec_path}: {e}")),
             known_values(&open_enums)
         );
         adapt_for_progenitor(&mut spec, api);
@@ -252,9 +257,11 @@ fn known_values(open_enums: &[(String, Vec<String>)]) -> String {
 
 /// Adjusts the parsed document where progenitor cannot take the contract as written:
 ///
-/// - Request properties that would make the generated method's answer undecodable, or that
-///   only repeat another property under a second name, are hidden; a property the contract
-///   lets another stand in for is required again.
+/// - Request properties that would make the generated method's answer undecodable are
+///   hidden, and a `oneOf` listed in `one_of_as_variant` (the same text under two names)
+///   takes the shape of the one alternative Rust offers.
+/// - A success answer that is only an event stream is left out; the crate reads it with a
+///   call of its own.
 /// - Nullable components become progenitor's form of an optional field: the component loses
 ///   `nullable`, and each property that refers to it (or to an `x-nullable-of` twin, which is
 ///   dropped) becomes `nullable` + `allOf: [the component]`, an `Option` in Rust.
@@ -292,6 +299,8 @@ fn adapt_for_progenitor(spec: &mut OpenAPI, api: &Api) {
             }
         }
     }
+    drop_event_streams(spec);
+    one_of_as_variant(spec, api.one_of_as_variant);
     fold_error_bodies(spec, api.folded_error_bodies);
     inline_schemas(spec, api.inlined_schemas);
     nullable_components_as_optional_fields(spec);
@@ -304,14 +313,6 @@ fn adapt_for_progenitor(spec: &mut OpenAPI, api: &Api) {
             object.properties.shift_remove(*property).is_some(),
             "{schema_name} has no property {property}"
         );
-    }
-    for (schema_name, property) in api.required_request_properties {
-        let object = object_schema(components, schema_name);
-        assert!(
-            object.properties.contains_key(*property),
-            "{schema_name} has no property {property}"
-        );
-        object.required.push((*property).to_owned());
     }
     for property in component_properties(components) {
         if let ReferenceOr::Item(property) = property
@@ -352,6 +353,78 @@ fn object_schema<'a>(
         panic!("{name} is not an object schema");
     };
     object
+}
+
+/// See [`adapt_for_progenitor`]: a success answer that is only an event stream leaves the
+/// operation, since the generated method would have to decode it; the crate reads the stream
+/// with its own call (`OperationCall::stream_or_json`), which the operation model marks.
+fn drop_event_streams(spec: &mut OpenAPI) {
+    let components = spec.components.clone();
+    let is_event_stream = |response: &ReferenceOr<openapiv3::Response>| {
+        let response = match response {
+            ReferenceOr::Item(response) => Some(response),
+            ReferenceOr::Reference { reference } => components.as_ref().and_then(|c| {
+                c.responses
+                    .get(reference.rsplit('/').next().unwrap_or_default())
+                    .and_then(ReferenceOr::as_item)
+            }),
+        };
+        response.is_some_and(|r| {
+            !r.content.is_empty() && r.content.keys().all(|media| media == "text/event-stream")
+        })
+    };
+    for (_, item) in spec.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for op in operations_mut(item) {
+            op.responses.responses.retain(|status, response| {
+                let success = match status {
+                    openapiv3::StatusCode::Code(code) => (200..300).contains(code),
+                    openapiv3::StatusCode::Range(range) => *range == 2,
+                };
+                !(success && is_event_stream(response))
+            });
+        }
+    }
+}
+
+/// See [`Api::one_of_as_variant`].
+fn one_of_as_variant(spec: &mut OpenAPI, chosen: &[(&str, &str)]) {
+    let Some(components) = spec.components.as_mut() else {
+        return;
+    };
+    for (name, variant) in chosen {
+        let Some(ReferenceOr::Item(schema)) = components.schemas.get(*name) else {
+            panic!("{name} is not a component schema");
+        };
+        let openapiv3::SchemaKind::OneOf { one_of } = &schema.schema_kind else {
+            panic!("{name} is not a oneOf schema");
+        };
+        let variants: Vec<String> = one_of
+            .iter()
+            .map(|v| match v {
+                ReferenceOr::Reference { reference } => {
+                    reference.rsplit('/').next().unwrap_or_default().to_owned()
+                }
+                ReferenceOr::Item(_) => panic!("{name} has an inline alternative"),
+            })
+            .collect();
+        assert!(
+            variants.iter().any(|v| v == variant),
+            "{name} has no alternative {variant}"
+        );
+        let shape = match components.schemas.get(*variant) {
+            Some(ReferenceOr::Item(shape)) => shape.clone(),
+            _ => panic!("{variant} is not a component schema"),
+        };
+        components
+            .schemas
+            .insert((*name).to_owned(), ReferenceOr::Item(shape));
+        for v in &variants {
+            components.schemas.shift_remove(v);
+        }
+    }
 }
 
 /// See [`adapt_for_progenitor`]: each folded schema's properties join `ErrorEnvelope`'s as

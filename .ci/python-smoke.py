@@ -25,8 +25,9 @@ from hockeystack_client.api.credits_ import credits_balance  # noqa: E402
 from hockeystack_client.api.service import health, me  # noqa: E402
 from hockeystack_client.api.tasks import create_task, list_tasks  # noqa: E402
 from hockeystack_client.models import (  # noqa: E402
+    ContentText,
     CreateConversationRequest,
-    SendMessageRequest,
+    MessageText,
     Task,
     TaskCreate,
     TaskTargetsInput,
@@ -71,9 +72,25 @@ check(agent.status == "active", "agent becomes active")
 conversation = create_deal_conversation.sync(client=hs, deal_id="py-deal", body=CreateConversationRequest())
 check(bool(conversation.conversation_id), "conversation")
 job = send_deal_message.sync(
-    client=hs, deal_id="py-deal", cid=conversation.conversation_id, body=SendMessageRequest(message="Biggest risk?")
+    client=hs, deal_id="py-deal", cid=conversation.conversation_id, body=MessageText(message="Biggest risk?")
 )
 check(job.status == "pending", "message job accepted")
+# The quickstart's spelling, and the streamed reply the spec declares under 2XX (typed as text).
+again = send_deal_message.sync(
+    client=hs, deal_id="py-deal", cid=conversation.conversation_id, body=ContentText(content="And next?")
+)
+check(again.status == "pending", "message sent as `content` accepted")
+try:
+    MessageText()  # type: ignore[call-arg]
+    check(False, "a message without its text is refused")
+except TypeError:
+    check(True, "a message without its text is refused")
+streamed = send_deal_message.sync_detailed(
+    client=hs, deal_id="py-deal", cid=conversation.conversation_id,
+    body=MessageText(message="Stream it", stream=True),
+)
+check(streamed.status_code == 200 and isinstance(streamed.parsed, str)
+      and "event: done" in streamed.parsed, "streamed reply arrives as the declared event-stream text")
 for _ in range(100):
     polled = get_deal_message_job.sync(client=hs, deal_id="py-deal", cid=conversation.conversation_id, job_id=job.job_id)
     if polled.status != "pending":
@@ -108,6 +125,12 @@ answer_next("GET", f"{hs_base}/tasks", {"tasks": [
 odd = list_tasks.sync(client=hs).tasks
 check(odd[0].status == "snoozed" and odd[0].priority == "critical", "new task status and priority decode")
 check(odd[1].priority is None and odd[1].due_date is None, "documented nulls decode")
+# The create-task page's field list requires only `task_id` and `status`; `created_at` may be null.
+answer_next("GET", f"{hs_base}/tasks", {"tasks": [
+    {"task_id": "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e03", "status": "pending"},
+    {"task_id": "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e04", "status": "pending", "created_at": None}], "next_cursor": None})
+bare = list_tasks.sync(client=hs).tasks
+check(len(bare) == 2 and all(not t.created_at for t in bare), "tasks with only their required fields decode")
 answer_next("GET", f"{hs_base}/deals/py-deal/conversations/c/messages/jobs/j",
             {"job_id": "j", "conversation_id": "c", "status": "queued"})
 check(get_deal_message_job.sync(client=hs, deal_id="py-deal", cid="c", job_id="j").status == "queued",

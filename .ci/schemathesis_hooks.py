@@ -1,10 +1,9 @@
 """Schemathesis hooks for .ci/conformance.
 
-The message POSTs answer a Server-Sent-Events stream (status 200) when the body asks for it
-with `"stream": true`. The specs document that form beside `responses`, in
-`x-streaming-response`, so that generated clients type the call's result as the job; the
-fuzzer, which only knows `responses`, is kept on the job form. .ci/vendor-examples.py checks
-the streamed form against its own description.
+The message POSTs answer a Server-Sent-Events stream (status 200, declared under `2XX`) when
+the body asks for it with `"stream": true`. The fuzzer is kept on the job form, whose body it
+can check; .ci/vendor-examples.py and the Prism proxy in .ci/conformance check the streamed
+form.
 """
 import schemathesis
 

@@ -68,6 +68,10 @@ async function hockeystack(): Promise<void> {
     sendMessageRequest: { content: "And the next step?" },
   });
   check(quickstart.status === "pending", "a message sent as `content` is accepted too");
+  // A body without text must not type-check: tsc fails this file if the line below compiles.
+  // @ts-expect-error neither `message` nor `content`
+  const empty: hs.SendMessageRequest = { stream: false };
+  void empty;
 
   const created = await tasks.createTask({
     taskCreate: {
@@ -102,6 +106,16 @@ async function hockeystack(): Promise<void> {
   const odd = (await tasks.listTasks()).tasks;
   check(odd[0].status === "snoozed" && odd[0].priority === "critical", "new task values decode");
   check(odd[1].priority === null && odd[1].dueDate === null, "documented nulls decode");
+  // The create-task page's field list requires only `task_id` and `status`; `created_at` may be null.
+  await answerNext("GET", `${prefix}/tasks`, {
+    tasks: [
+      { task_id: "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e03", status: "pending" },
+      { task_id: "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e04", status: "pending", created_at: null },
+    ],
+    next_cursor: null,
+  });
+  const bare = (await tasks.listTasks()).tasks;
+  check(bare.length === 2 && bare.every((t) => !t.createdAt), "tasks with only their required fields decode");
 }
 
 async function hyperrep(): Promise<void> {

@@ -15,9 +15,15 @@ use crate::{camel, snake};
 /// How deep `$ref`s may nest before the schema is taken for a cycle.
 const MAX_DEPTH: usize = 32;
 
-/// Body properties no single answer can carry, as (schema, property): `stream: true` turns
-/// the answer into an event stream, which has a call of its own.
-const ONE_ANSWER_HIDDEN: &[(&str, &str)] = &[("SendMessageRequest", "stream")];
+/// How the request bodies are offered, the same for the operation model as for the generated
+/// client (build.rs's `Api` says it once for both).
+pub struct BodyShaping<'a> {
+    /// Properties no caller sets, as (schema, property): `stream: true` turns the answer into
+    /// an event stream, which has a call of its own.
+    pub hidden: &'a [(&'a str, &'a str)],
+    /// `oneOf` bodies offered as one of their alternatives, as (schema, alternative).
+    pub one_of_as_variant: &'a [(&'a str, &'a str)],
+}
 
 /// The argument that, beside an operation's own, gathers several pages in one MCP call; a
 /// body property of the same name makes the body one argument.
@@ -162,7 +168,7 @@ struct Row {
 
 /// The operation model of one API as Rust source: `TAGS`, `OPERATIONS` in the spec's order,
 /// and the typed paginators of its list operations (`module` is the API's module name).
-pub fn write(spec: &Value, module: &str) -> Result<String, String> {
+pub fn write(spec: &Value, module: &str, shaping: &BodyShaping) -> Result<String, String> {
     let mut rows = Vec::new();
     let mut lists = String::new();
     let paths = spec
@@ -174,7 +180,7 @@ pub fn write(spec: &Value, module: &str) -> Result<String, String> {
             let Some(operation) = item.get(method) else {
                 continue;
             };
-            let row = operation_row(spec, path, item, method, operation, &mut lists)
+            let row = operation_row(spec, path, item, method, operation, shaping, &mut lists)
                 .map_err(|e| format!("{} {path}: {e}", method.to_uppercase()))?;
             rows.push(row);
         }
@@ -225,6 +231,7 @@ fn operation_row(
     item: &Value,
     method: &str,
     operation: &Value,
+    shaping: &BodyShaping,
     lists: &mut String,
 ) -> Result<Row, String> {
     let id = operation
@@ -340,6 +347,7 @@ fn operation_row(
         Some(body) => Some(body_row(
             spec,
             dereference(spec, body)?,
+            shaping,
             &mut properties,
             &mut required,
         )?),
@@ -357,7 +365,7 @@ fn operation_row(
         option_str(success.and_then(reference_name))
     )
     .unwrap();
-    let streams = operation.get("x-streaming-response").is_some();
+    let streams = streams(spec, operation)?;
     writeln!(source, "        streams: {streams},").unwrap();
 
     match list_shape(spec, id, &parameters, success)? {
@@ -472,6 +480,7 @@ fn parameter_schema(spec: &Value, parameter: &Value) -> Result<Value, String> {
 fn body_row(
     spec: &Value,
     body: &Value,
+    shaping: &BodyShaping,
     arguments: &mut Map<String, Value>,
     required: &mut Vec<Value>,
 ) -> Result<(String, bool), String> {
@@ -480,9 +489,14 @@ fn body_row(
         .pointer("/content/application~1json/schema")
         .ok_or("a request body without a JSON schema")?;
     let name = reference_name(declared).unwrap_or("");
-    let mut schema = to_json_schema(spec, declared, 0)?;
+    let offered = shaping
+        .one_of_as_variant
+        .iter()
+        .find(|(schema, _)| *schema == name)
+        .map(|(_, variant)| json!({ "$ref": format!("#/components/schemas/{variant}") }));
+    let mut schema = to_json_schema(spec, offered.as_ref().unwrap_or(declared), 0)?;
     if let Some(Value::Object(members)) = schema.get_mut("properties") {
-        for (schema_name, property) in ONE_ANSWER_HIDDEN {
+        for (schema_name, property) in shaping.hidden {
             if *schema_name == name {
                 members.remove(*property);
             }
@@ -537,6 +551,22 @@ fn body_row(
             .join(", ")
     );
     Ok((source, whole))
+}
+
+/// Whether a success answer of the operation is an event stream (HockeyStack's replies, under
+/// `2XX` so that generators keep the `202` job as the typed result).
+fn streams(spec: &Value, operation: &Value) -> Result<bool, String> {
+    let responses = operation.get("responses").and_then(Value::as_object);
+    for (status, response) in responses.into_iter().flatten() {
+        if status.starts_with('2')
+            && dereference(spec, response)?
+                .pointer("/content/text~1event-stream")
+                .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The first success status and its JSON schema, if it has one.

@@ -7,7 +7,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"hockeystack"
@@ -58,10 +60,16 @@ func hockeystackFlow(base string) {
 	must(err, "open a conversation")
 	cid := conversation.ConversationId
 
-	message := hockeystack.NewSendMessageRequest()
-	message.SetMessage("Biggest risk?")
-	job, _, err := client.ConversationsAPI.SendDealMessage(ctx, dealID, cid).SendMessageRequest(*message).Execute()
+	// The text is the variant's required constructor argument; an empty body does not marshal.
+	message := hockeystack.MessageTextAsSendMessageRequest(hockeystack.NewMessageText("Biggest risk?"))
+	job, _, err := client.ConversationsAPI.SendDealMessage(ctx, dealID, cid).SendMessageRequest(message).Execute()
 	must(err, "send a message")
+	quickstart := hockeystack.ContentTextAsSendMessageRequest(hockeystack.NewContentText("And the next step?"))
+	again, _, err := client.ConversationsAPI.SendDealMessage(ctx, dealID, cid).SendMessageRequest(quickstart).Execute()
+	must(err, "send a message as content")
+	check(again.Status == "pending", "a message sent as `content` is accepted too")
+	_, _, err = client.ConversationsAPI.SendDealMessage(ctx, dealID, cid).SendMessageRequest(hockeystack.SendMessageRequest{}).Execute()
+	check(err != nil, "a body with neither spelling is refused before it is sent")
 	check(job.Status == "pending", "the message job is accepted")
 	polled, _, err := client.ConversationsAPI.GetDealMessageJob(ctx, dealID, cid, job.JobId).Execute()
 	must(err, "poll the job")
@@ -98,6 +106,26 @@ func hockeystackFlow(base string) {
 		cursor = *next
 	}
 	check(found, "the new task is listed")
+
+	// The create-task page's field list requires only `task_id` and `status`; `created_at` may be null.
+	answerNext(base, "GET", "/api/revenue-agents/v1/tasks", `{"tasks": [
+		{"task_id": "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e03", "status": "pending"},
+		{"task_id": "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e04", "status": "pending", "created_at": null}],
+		"next_cursor": null}`)
+	bare, _, err := client.TasksAPI.ListTasks(ctx).Execute()
+	must(err, "list tasks with only their required fields")
+	check(len(bare.Tasks) == 2 && bare.Tasks[0].CreatedAt.Get() == nil && bare.Tasks[1].CreatedAt.Get() == nil,
+		"tasks with only their required fields decode")
+}
+
+// answerNext makes the sandbox answer the next matching request with this JSON body.
+func answerNext(base, method, path, body string) {
+	rule := fmt.Sprintf(`{"fault": {"kind": "respond", "status": 200, "body": %s}, "method": %q, "path_prefix": %q, "times": 1}`,
+		body, method, path)
+	response, err := http.Post(base+"/__sandbox/faults", "application/json", strings.NewReader(rule))
+	must(err, "set a sandbox answer")
+	response.Body.Close()
+	check(response.StatusCode < 300, "the sandbox takes the answer")
 }
 
 func hyperrepFlow(base string) {

@@ -1,5 +1,9 @@
-// The checks both Java flows count, and the base URI they point a generated client at.
+// The checks both Java flows count, the base URI they point a generated client at, and the
+// sandbox's next answer set by hand.
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 
 final class Checks {
     private static int passed = 0;
@@ -20,5 +24,17 @@ final class Checks {
 
     static URI base(String[] args) {
         return URI.create(args[0]);
+    }
+
+    /** Makes the sandbox answer the next matching request with this JSON body. */
+    static void answerNext(URI base, String method, String path, String body) throws Exception {
+        String rule = "{\"fault\": {\"kind\": \"respond\", \"status\": 200, \"body\": " + body
+            + "}, \"method\": \"" + method + "\", \"path_prefix\": \"" + path + "\", \"times\": 1}";
+        HttpResponse<Void> response = HttpClient.newHttpClient().send(
+            HttpRequest.newBuilder(base.resolve("/__sandbox/faults"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(rule)).build(),
+            HttpResponse.BodyHandlers.discarding());
+        check(response.statusCode() < 300, "the sandbox takes the answer");
     }
 }

@@ -11,6 +11,8 @@ import org.openapitools.client.model.AgentState;
 import org.openapitools.client.model.CreateConversationRequest;
 import org.openapitools.client.model.MessageJob;
 import org.openapitools.client.model.MessageJobAccepted;
+import org.openapitools.client.model.ContentText;
+import org.openapitools.client.model.MessageText;
 import org.openapitools.client.model.SendMessageRequest;
 import org.openapitools.client.model.TaskList;
 
@@ -35,8 +37,13 @@ public class HockeyStackFlow {
 
         ConversationsApi conversations = new ConversationsApi(client);
         String cid = conversations.createDealConversation(dealId, new CreateConversationRequest()).getConversationId();
-        MessageJobAccepted job = conversations.sendDealMessage(dealId, cid, new SendMessageRequest().message("Biggest risk?"));
+        // The generated call accepts JSON and the event stream equally; the job is its answer.
+        MessageJobAccepted job = conversations.sendDealMessage(dealId, cid,
+            new SendMessageRequest(new MessageText().message("Biggest risk?")));
         Checks.check("pending".equals(job.getStatus()), "the message job is accepted");
+        MessageJobAccepted quickstart = conversations.sendDealMessage(dealId, cid,
+            new SendMessageRequest(new ContentText().content("And the next step?")));
+        Checks.check("pending".equals(quickstart.getStatus()), "a message sent as `content` is accepted too");
         MessageJob polled = conversations.getDealMessageJob(dealId, cid, job.getJobId());
         for (int i = 0; i < 100 && "pending".equals(polled.getStatus()); i++) {
             Thread.sleep(100);
@@ -47,6 +54,14 @@ public class HockeyStackFlow {
 
         TaskList tasks = new TasksApi(client).listTasks(null, 50);
         Checks.check(!tasks.getTasks().isEmpty(), "tasks are listed");
+        // The create-task page's field list requires only `task_id` and `status`; `created_at` may be null.
+        Checks.answerNext(base, "GET", "/api/revenue-agents/v1/tasks", "{\"tasks\": ["
+            + "{\"task_id\": \"0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e03\", \"status\": \"pending\"},"
+            + "{\"task_id\": \"0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e04\", \"status\": \"pending\", \"created_at\": null}],"
+            + "\"next_cursor\": null}");
+        TaskList bare = new TasksApi(client).listTasks(null, null);
+        Checks.check(bare.getTasks().size() == 2 && bare.getTasks().get(0).getCreatedAt() == null
+            && bare.getTasks().get(1).getCreatedAt() == null, "tasks with only their required fields decode");
         System.out.println("java client (hockeystack): " + Checks.passed() + " passed, 0 failed");
     }
 }

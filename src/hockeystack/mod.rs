@@ -20,8 +20,8 @@
 //! value HockeyStack adds later decodes as `Unknown` instead of failing the response.
 //!
 //! A message's text is sent as `message`, the name HockeyStack's API reference uses; its
-//! quickstart spells the same field `content`. The spec lists both and the sandbox accepts
-//! both; the crate offers the reference's spelling only
+//! quickstart spells the same field `content`. The spec's body is a `oneOf` of the two
+//! spellings and the sandbox accepts both; the crate offers the reference's spelling only
 //! ([`types::builder::SendMessageRequest::message`]), and refuses a message without text
 //! before it is sent.
 

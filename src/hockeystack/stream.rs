@@ -459,6 +459,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_model_marks_exactly_the_message_posts_as_streaming() {
+        // Read from the spec's `2XX` event-stream answers; the streamed reply is sent through
+        // these operations only.
+        let streaming: Vec<&str> = super::super::operations::OPERATIONS
+            .iter()
+            .filter(|op| op.streams)
+            .map(|op| op.id)
+            .collect();
+        assert_eq!(streaming, ["send_company_message", "send_deal_message"]);
+        for send in [
+            <types::AgentState as AgentRecord>::SEND_MESSAGE,
+            <types::CompanyAgentState as AgentRecord>::SEND_MESSAGE,
+        ] {
+            assert!(super::super::operation(send).streams, "{send}");
+        }
+    }
+
+    #[test]
     fn events_are_typed_from_their_names() {
         assert_eq!(
             typed("text_delta".into(), r#"{"delta":"Hi"}"#.into()).unwrap(),

@@ -180,12 +180,20 @@ fn check(schema: &Value, value: &Value, at: &str, found: &mut Vec<String>) {
         }
     }
     for combinator in ["anyOf", "oneOf"] {
-        if let Some(Value::Array(branches)) = schema.get(combinator)
-            && !branches
-                .iter()
-                .any(|branch| problems(branch, value).is_empty())
-        {
+        let Some(Value::Array(branches)) = schema.get(combinator) else {
+            continue;
+        };
+        let matching = branches
+            .iter()
+            .filter(|branch| problems(branch, value).is_empty())
+            .count();
+        if matching == 0 {
             found.push(format!("{}: matches none of the allowed forms", place(at)));
+        } else if matching > 1 && combinator == "oneOf" {
+            found.push(format!(
+                "{}: matches more than one of the forms, of which it must be exactly one",
+                place(at)
+            ));
         }
     }
 }
@@ -289,6 +297,24 @@ mod tests {
         assert_eq!(found, ["title: is required"]);
         let found = problems(&schema, &json!([]));
         assert_eq!(found, ["arguments: must be object, not an array"]);
+    }
+
+    #[test]
+    fn a_body_of_one_of_two_forms_must_be_exactly_one() {
+        let text = |name: &str| json!({"type": "object", "required": [name], "properties": {name: {"type": "string"}}});
+        let schema = json!({"oneOf": [text("message"), text("content")]});
+        assert!(problems(&schema, &json!({"message": "hi"})).is_empty());
+        assert!(problems(&schema, &json!({"content": "hi"})).is_empty());
+        assert_eq!(
+            problems(&schema, &json!({})),
+            ["arguments: matches none of the allowed forms"]
+        );
+        assert_eq!(
+            problems(&schema, &json!({"message": "hi", "content": "hi"})),
+            ["arguments: matches more than one of the forms, of which it must be exactly one"]
+        );
+        let either = json!({"anyOf": [text("message"), text("content")]});
+        assert!(problems(&either, &json!({"message": "hi", "content": "hi"})).is_empty());
     }
 
     #[test]

@@ -912,7 +912,34 @@ fn reply_to(question: &str) -> String {
 
 fn wants_stream(headers: &HeaderMap, body: &serde_json::Map<String, Value>) -> bool {
     body.get("stream").and_then(Value::as_bool).unwrap_or(false)
-        || super::header(headers, "accept").is_some_and(|a| a.contains("text/event-stream"))
+        || super::header(headers, "accept").is_some_and(prefers_event_stream)
+}
+
+/// Whether an `Accept` header ranks `text/event-stream` above JSON. Generated clients send
+/// `application/json, text/event-stream` (every type the spec lists, equally); they get the
+/// job their method is typed for, and only a caller that prefers the stream gets one.
+fn prefers_event_stream(accept: &str) -> bool {
+    let (mut stream, mut json) = (0.0_f32, 0.0_f32);
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        // A weight that is not a number in 0..=1 ranks the type last.
+        let quality = match parts.find_map(|p| p.trim().strip_prefix("q=")) {
+            None => 1.0,
+            Some(q) => q
+                .trim()
+                .parse::<f32>()
+                .ok()
+                .filter(|q| (0.0..=1.0).contains(q))
+                .unwrap_or(0.0),
+        };
+        match media.as_str() {
+            "text/event-stream" => stream = stream.max(quality),
+            "application/json" | "application/*" | "*/*" => json = json.max(quality),
+            _ => {}
+        }
+    }
+    stream > 0.0 && stream > json
 }
 
 async fn send_message(
@@ -1497,4 +1524,33 @@ fn operations(hs: &Hs, query: &[(String, String)]) -> Response {
         StatusCode::OK,
         &page_of("credit-operations", "operations", items, limit, offset),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefers_event_stream;
+
+    #[test]
+    fn the_stream_goes_only_to_a_caller_that_prefers_it() {
+        for accept in [
+            "text/event-stream",
+            "TEXT/EVENT-STREAM",
+            "text/event-stream, application/json;q=0.5",
+            "application/json;q=0.1, text/event-stream",
+        ] {
+            assert!(prefers_event_stream(accept), "{accept}");
+        }
+        for accept in [
+            "application/json",
+            "application/json, text/event-stream",
+            "text/event-stream, application/json",
+            "text/event-stream, */*",
+            "text/event-stream;q=0",
+            "text/event-stream;q=NaN, application/json;q=0.2",
+            "*/*",
+            "",
+        ] {
+            assert!(!prefers_event_stream(accept), "{accept}");
+        }
+    }
 }
