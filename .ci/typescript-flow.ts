@@ -1,7 +1,8 @@
 // Drives the TypeScript clients that openapi-generator's typescript-fetch makes from our specs
 // against the sandbox: a short flow per API, then bodies carrying what the specs say may appear
 // (values added to open sets, documented nulls), sent by the sandbox on request.
-// Built and run by .ci/conformance: node flow.js http://127.0.0.1:PORT
+// Built and run by .ci/conformance: node flow.js http://127.0.0.1:PORT PAGE_DOCUMENTS.json
+import { readFileSync } from "fs";
 import * as hs from "./hockeystack";
 import * as hr from "./hyperrep";
 
@@ -153,9 +154,26 @@ async function hyperrep(): Promise<void> {
     "a sale's documented nulls decode");
 }
 
+// Every answer of the pages' documents file (.ci/vendor-examples.py writes it), decoded by the
+// model of its schema's name; the generated `instanceOf…` then says whether every property the
+// model requires came through.
+function decodePageDocuments(file: string): void {
+  const modules: Record<string, Record<string, unknown>> = { hockeystack: hs, hyperrep: hr };
+  const documents = JSON.parse(readFileSync(file, "utf8")) as
+    { api: string; schema: string; why: string; document: unknown }[];
+  for (const { api, schema, why, document } of documents) {
+    const fromJson = modules[api][`${schema}FromJSON`] as ((json: unknown) => object) | undefined;
+    const isOne = modules[api][`instanceOf${schema}`] as ((value: object) => boolean) | undefined;
+    check(fromJson !== undefined && isOne !== undefined, `${api} has a model ${schema}`);
+    check(isOne!(fromJson!(document)), `${schema} (${why}) decodes with every required property`);
+  }
+  check(documents.length > 0, "the pages give answers to decode");
+}
+
 (async () => {
   await hockeystack();
   await hyperrep();
+  decodePageDocuments(process.argv[3]);
   console.log(`typescript clients: ${checks} passed, 0 failed`);
 })().catch((error) => {
   console.error(error);

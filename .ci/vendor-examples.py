@@ -48,6 +48,7 @@ HOSTS = {
     "https://api.hyperrep.ai": base,
 }
 CREDENTIALS = {"<token>": "hsr_live_sandbox", "your-api-key": "hr_sandbox_key"}
+HIDDEN_EMAIL = "[email protected]"
 # Where a page tells the reader to save a value from the answer before: `export CID=...`.
 SAVED_FROM = {"CID": "conversation_id", "JOB_ID": "job_id"}
 # States a page says to poll through.
@@ -66,6 +67,11 @@ EXPECTED = {
 }
 
 failures, requests_run, examples_checked, events_checked, fields_checked = [], 0, 0, 0, 0
+# What the generated clients must decode (.ci/decode-documents.py and the flows read it): every
+# example answer checked here, and for every Response field list an answer with only the
+# fields the spec requires and one with every field the page marks `| null` set to null.
+documents = []
+DOCUMENTS_OUT = os.environ.get("PAGE_DOCUMENTS", ".ci/work/page-documents.json")
 
 
 def operation_for(api, method, path):
@@ -271,6 +277,53 @@ def flattened(spec, schema):
     return schema, nullable or schema.get("nullable", False)
 
 
+def component_name(schema):
+    """The component a schema refers to, or None for an inline schema."""
+    return schema["$ref"].rsplit("/", 1)[-1] if "$ref" in schema else None
+
+
+SAMPLE_FORMATS = {"date-time": "2026-05-22T10:00:00Z", "date": "2026-05-22", "email": "sam@example.com",
+                  "uuid": "0b7e4d7c-2a7e-4c55-9d3e-6a1f0c2b9e05", "uri": "https://example.com/x", "decimal": "1.00"}
+
+
+def sample(spec, schema, depth=0):
+    """The smallest value a schema allows: an object with its required properties only."""
+    schema, _ = flattened(spec, schema)
+    if depth > 12:
+        return None
+    if "oneOf" in schema or "anyOf" in schema:
+        return sample(spec, (schema.get("oneOf") or schema.get("anyOf"))[0], depth + 1)
+    values = schema.get("enum") or schema.get("x-extensible-enum")
+    if values:
+        return values[0]
+    kind = schema.get("type", "object")
+    if kind == "object":
+        return {name: sample(spec, schema["properties"][name], depth + 1)
+                for name in schema.get("required", []) if name in schema.get("properties", {})}
+    if kind == "array":
+        return [sample(spec, schema["items"], depth + 1) for _ in range(schema.get("minItems", 0))]
+    if kind == "string":
+        text = SAMPLE_FORMATS.get(schema.get("format"), "x" * max(1, schema.get("minLength", 1)))
+        return text
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 1)
+    return True
+
+
+def field_list_documents(page, api, schema, listed):
+    """An answer with only the required fields, and one with the page's `| null` fields null."""
+    name = component_name(schema)
+    if name is None:
+        return
+    spec = SPECS[api][0]
+    minimal = sample(spec, schema)
+    documents.append({"api": api, "schema": name, "why": f"{page}: only the required fields", "document": minimal})
+    nulls = {field["name"]: None for field in listed if field["nullable"]}
+    if nulls:
+        documents.append({"api": api, "schema": name, "why": f"{page}: the `| null` fields null",
+                          "document": {**minimal, **nulls}})
+
+
 def check_field_lists(page, text, api, method, url, operation):
     """Each field of the page's lists against the spec: present, required or not, nullable or
     not, type and format."""
@@ -284,6 +337,8 @@ def check_field_lists(page, text, api, method, url, operation):
         if schema is None:
             failures.append(f"{page}: the page lists {section} fields; the spec has no JSON schema there")
             continue
+        if section == "Response":
+            field_list_documents(page, api, schema, lists[section])
         object_schema, _ = flattened(spec, schema)
         required = set(object_schema.get("required", []))
         for field in lists[section]:
@@ -310,6 +365,12 @@ def run_page(path):
     global examples_checked
     text = open(path, encoding="utf-8").read()
     name = os.path.basename(path)
+    # The pages' host hides e-mail addresses from scrapers; the copy holds the placeholder,
+    # which no `format: email` field admits. A reader would see an address there.
+    hidden = text.count(HIDDEN_EMAIL)
+    if hidden:
+        text = text.replace(HIDDEN_EMAIL, "agent@example.com")
+        print(f"  e-mail addresses hidden by the page's host ({hidden}), read as agent@example.com")
     # A command continues over lines that end in a backslash, and a quoted body over lines.
     commands = []
     for match in re.finditer(r"(?m)^curl\b", text):
@@ -380,6 +441,9 @@ def run_page(path):
             if note:
                 print(f"  example read despite {note}")
             check_schema(f"{name}: example answer of {method} {template}", spec, schema, example)
+            if component_name(schema):
+                documents.append({"api": api, "schema": component_name(schema),
+                                  "why": f"{name}: example answer of {method} {template}", "document": example})
 
 
 pages = sorted(glob.glob(os.path.join(pages_dir, "*.txt")))
@@ -440,9 +504,17 @@ status, _, _ = send(where, "hyperrep", "GET", f"{agent_url}/analytics?" + q(
 if status != 200:
     failures.append(f"{where}: other date-time spellings answered {status}")
 
+for document in documents:
+    api_spec = SPECS[document["api"]][0]
+    check_schema(f"built from {document['why']}", api_spec,
+                 {"$ref": f"#/components/schemas/{document['schema']}"}, document["document"])
+os.makedirs(os.path.dirname(DOCUMENTS_OUT), exist_ok=True)
+with open(DOCUMENTS_OUT, "w") as out:
+    json.dump(documents, out, indent=1)
+
 for failure in failures:
     print(failure)
 print(f"vendor examples: {len(pages)} pages, {requests_run} requests, {fields_checked} listed fields, "
       f"{examples_checked} printed answers and {events_checked} streamed events checked, "
-      f"{len(failures)} problems")
+      f"{len(documents)} answers for the generated clients to decode, {len(failures)} problems")
 sys.exit(1 if failures else 0)

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -118,6 +119,28 @@ func hockeystackFlow(base string) {
 		"tasks with only their required fields decode")
 }
 
+// decodePageDocuments decodes every answer of the pages' documents file (.ci/vendor-examples.py
+// writes it) into the generated model of its schema's name; the models' UnmarshalJSON refuses
+// a missing required property. pageModels (documents.go) is written by .ci/decode-documents.py
+// from the same file, since Go cannot find a type by its name.
+func decodePageDocuments(file string) {
+	data, err := os.ReadFile(file)
+	must(err, "read the page documents")
+	var documents []struct {
+		API      string          `json:"api"`
+		Schema   string          `json:"schema"`
+		Why      string          `json:"why"`
+		Document json.RawMessage `json:"document"`
+	}
+	must(json.Unmarshal(data, &documents), "parse the page documents")
+	for _, d := range documents {
+		decode, ok := pageModels[d.API+"."+d.Schema]
+		check(ok, "a model for "+d.API+"."+d.Schema)
+		must(decode(d.Document), d.Schema+" ("+d.Why+") decodes")
+	}
+	check(len(documents) > 0, "the pages give answers to decode")
+}
+
 // answerNext makes the sandbox answer the next matching request with this JSON body.
 func answerNext(base, method, path, body string) {
 	rule := fmt.Sprintf(`{"fault": {"kind": "respond", "status": 200, "body": %s}, "method": %q, "path_prefix": %q, "times": 1}`,
@@ -167,5 +190,6 @@ func main() {
 	base := os.Args[1]
 	hockeystackFlow(base)
 	hyperrepFlow(base)
+	decodePageDocuments(os.Args[2])
 	fmt.Printf("go clients: %d passed, 0 failed\n", checks)
 }

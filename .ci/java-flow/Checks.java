@@ -26,6 +26,32 @@ final class Checks {
         return URI.create(args[0]);
     }
 
+    /**
+     * Decodes every answer of the pages' documents file (.ci/vendor-examples.py writes it) that
+     * belongs to this API with the generated model of its schema's name, through the mapper
+     * the generated client uses.
+     */
+    static void decodePageDocuments(String api, String file) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper mapper =
+            org.openapitools.client.ApiClient.createDefaultObjectMapper();
+        int decoded = 0;
+        for (com.fasterxml.jackson.databind.JsonNode document : mapper.readTree(new java.io.File(file))) {
+            if (!api.equals(document.get("api").asText())) {
+                continue;
+            }
+            String schema = document.get("schema").asText();
+            try {
+                Object value = mapper.treeToValue(document.get("document"),
+                    Class.forName("org.openapitools.client.model." + schema));
+                check(value != null, schema + " decodes");
+                decoded++;
+            } catch (Exception error) {
+                check(false, schema + " (" + document.get("why").asText() + ") decodes: " + error.getMessage());
+            }
+        }
+        check(decoded > 0, "the pages give " + api + " answers to decode");
+    }
+
     /** Makes the sandbox answer the next matching request with this JSON body. */
     static void answerNext(URI base, String method, String path, String body) throws Exception {
         String rule = "{\"fault\": {\"kind\": \"respond\", \"status\": 200, \"body\": " + body

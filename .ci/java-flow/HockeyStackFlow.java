@@ -62,6 +62,7 @@ public class HockeyStackFlow {
         TaskList bare = new TasksApi(client).listTasks(null, null);
         Checks.check(bare.getTasks().size() == 2 && bare.getTasks().get(0).getCreatedAt() == null
             && bare.getTasks().get(1).getCreatedAt() == null, "tasks with only their required fields decode");
+        Checks.decodePageDocuments("hockeystack", args[1]);
         System.out.println("java client (hockeystack): " + Checks.passed() + " passed, 0 failed");
     }
 }

@@ -35,6 +35,7 @@ public class HyperRepFlow {
             }
         }
         Checks.check(total > 100 && seen.size() == total, "every sale paged through once (" + total + ")");
+        Checks.decodePageDocuments("hyperrep", args[1]);
         System.out.println("java client (hyperrep): " + Checks.passed() + " passed, 0 failed");
     }
 }
