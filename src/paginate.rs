@@ -14,7 +14,7 @@
 //! ends the stream with an error instead of looping; any error names the cursor to resume from.
 
 use std::{
-    collections::{HashSet, VecDeque},
+    collections::VecDeque,
     pin::Pin,
     task::{Context, Poll},
 };
@@ -160,8 +160,11 @@ struct Walker<R: Paginated> {
 /// (Brent's method), so that a longer loop is still caught after at most twice its length.
 struct SeenCursors {
     hasher: std::collections::hash_map::RandomState,
-    recent: HashSet<u64>,
-    order: VecDeque<u64>,
+    /// The last hashes met, the oldest overwritten first: allocated whole at the start, so that
+    /// a stream's memory is the same on its first page and its millionth.
+    recent: Box<[u64]>,
+    filled: usize,
+    next_slot: usize,
     checkpoint: Option<u64>,
     since_checkpoint: usize,
     interval: usize,
@@ -173,28 +176,26 @@ impl SeenCursors {
     fn new() -> Self {
         Self {
             hasher: Default::default(),
-            recent: HashSet::new(),
-            order: VecDeque::new(),
+            recent: vec![0; Self::RECENT].into_boxed_slice(),
+            filled: 0,
+            next_slot: 0,
             checkpoint: None,
             since_checkpoint: 0,
             interval: 1,
         }
     }
 
-    /// Records a cursor; `false` if it was met before (a loop).
+    /// Records a cursor; `false` if it was met before (a loop). A scan of 1024 hashes costs
+    /// well under a microsecond, nothing beside a page's fetch.
     fn insert(&mut self, cursor: &str) -> bool {
         use std::hash::BuildHasher;
         let hash = self.hasher.hash_one(cursor);
-        if self.recent.contains(&hash) || self.checkpoint == Some(hash) {
+        if self.recent[..self.filled].contains(&hash) || self.checkpoint == Some(hash) {
             return false;
         }
-        if self.order.len() == Self::RECENT
-            && let Some(oldest) = self.order.pop_front()
-        {
-            self.recent.remove(&oldest);
-        }
-        self.order.push_back(hash);
-        self.recent.insert(hash);
+        self.recent[self.next_slot] = hash;
+        self.next_slot = (self.next_slot + 1) % Self::RECENT;
+        self.filled = (self.filled + 1).min(Self::RECENT);
         self.since_checkpoint += 1;
         if self.since_checkpoint >= self.interval {
             self.checkpoint = Some(hash);
@@ -851,7 +852,7 @@ mod tests {
                 .take_while(|cursor| seen.insert(cursor))
                 .count();
             assert!(steps >= length && steps <= 3 * length, "{length}: {steps}");
-            assert!(seen.recent.len() <= SeenCursors::RECENT);
+            assert!(seen.filled <= SeenCursors::RECENT);
         }
         // No false alarm over a long walk.
         let mut seen = SeenCursors::new();

@@ -184,3 +184,110 @@ async fn tasks_with_only_their_required_fields_or_nulls_decode() {
             .all(|t| t.created_at.is_none() && t.task_title.is_none())
     );
 }
+
+/// A workspace of 1 500 tasks and 600 conversations over three deals: pages walk every live
+/// record once, in order, while records are deleted between them, and a task is found by its
+/// id in any letter case.
+#[tokio::test]
+async fn lists_stay_whole_and_ordered_around_deletions() {
+    let deals = ["D-1", "D-2", "D-3"];
+    let task_id = |i: usize| format!("0b7e4d7c-2a7e-4c55-9d3e-{i:012x}");
+    let seed = HockeyStackSeed {
+        deal_agents: deals.iter().map(|d| d.to_string()).collect(),
+        company_agents: vec![],
+        conversations: (0..600)
+            .map(|i| json!({"conversation_id": format!("conv_{i:04}"), "deal_id": deals[i % 3], "messages": []}))
+            .collect(),
+        tasks: (0..1500)
+            .map(|i| json!({"task_id": task_id(i), "status": "pending"}))
+            .collect(),
+    };
+    // 150 deletions are more than a minute's writes at HockeyStack's real limit, which both
+    // the sandbox and the client's own rate budget keep by default.
+    let sandbox = Sandbox::start(SandboxConfig {
+        hockeystack_seed: Some(seed),
+        write_limit: 10_000,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = hockeystack::Client::builder()
+        .credential(sandbox.hockeystack_token())
+        .base_url(sandbox.hockeystack_url())
+        .no_rate_budget()
+        .build()
+        .unwrap();
+
+    // Every tenth task goes, the first by its id in capitals.
+    for i in (0..1500).step_by(10) {
+        let id = if i == 0 {
+            task_id(i).to_uppercase()
+        } else {
+            task_id(i)
+        };
+        client.delete_task().task_id(id).send().await.unwrap();
+    }
+    let listed: Vec<String> = client
+        .list_tasks()
+        .limit(200)
+        .items()
+        .map_ok(|t| t.task_id.to_string())
+        .try_collect()
+        .await
+        .unwrap();
+    let expected: Vec<String> = (0..1500).filter(|i| i % 10 != 0).map(task_id).collect();
+    assert_eq!(listed, expected);
+    let found = client
+        .get_task()
+        .task_id(task_id(7).to_uppercase())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.task_id.to_string(), task_id(7));
+    let gone = client
+        .get_task()
+        .task_id(task_id(10))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(gone.status(), Some(404));
+
+    // D-2's conversations, with one deleted and one opened since the seed.
+    client
+        .delete_deal_conversation()
+        .deal_id("D-2")
+        .cid("conv_0004")
+        .send()
+        .await
+        .unwrap();
+    let opened = client
+        .create_deal_conversation()
+        .deal_id("D-2")
+        .send()
+        .await
+        .unwrap();
+    let listed: Vec<String> = client
+        .list_deal_conversations()
+        .deal_id("D-2")
+        .limit(37)
+        .items()
+        .map_ok(|c| c.conversation_id)
+        .try_collect()
+        .await
+        .unwrap();
+    let mut expected: Vec<String> = (0..600)
+        .filter(|i| i % 3 == 1 && *i != 4)
+        .map(|i| format!("conv_{i:04}"))
+        .collect();
+    expected.push(opened.conversation_id.clone());
+    assert_eq!(listed, expected);
+    // Another deal's conversation is not D-2's to read.
+    let foreign = client
+        .list_deal_conversation_messages()
+        .deal_id("D-2")
+        .cid("conv_0000")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(foreign.status(), Some(404));
+}

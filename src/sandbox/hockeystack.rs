@@ -1,7 +1,7 @@
 //! The HockeyStack half of the sandbox: `/api/revenue-agents/v1/…`.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     sync::{Arc, RwLock},
     time::Duration,
 };
@@ -28,8 +28,8 @@ pub(super) fn router(
     rates: Arc<super::rate::RateLimits>,
 ) -> Result<Router, String> {
     let world = match &config.hockeystack_seed {
-        Some(seed) => World::from_seed(seed, clock.instant())?,
-        None => World::seeded(),
+        Some(seed) => World::from_seed(seed, clock.instant(), clock.utc())?,
+        None => World::seeded(clock.utc()),
     };
     let state = Arc::new(Hs {
         config,
@@ -70,7 +70,7 @@ impl Hs {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 enum Kind {
     Deal,
     Company,
@@ -126,11 +126,6 @@ struct Job {
     recorded: bool,
 }
 
-struct Task {
-    value: Value,
-    deleted: bool,
-}
-
 struct CreditOp {
     uuid: String,
     feature: &'static str,
@@ -139,15 +134,23 @@ struct CreditOp {
     metadata: Value,
 }
 
+/// Everything the sandbox knows, indexed so that every list answers in time proportional to
+/// its page (agents: to the offset, a walk without copies) whatever the seed's size.
 #[derive(Default)]
 struct World {
     counter: u64,
-    agents: HashMap<(Kind, String), Agent>,
-    conversations: Vec<Conversation>,
+    /// Ordered, so that a kind's agents list in id order without a sort.
+    agents: BTreeMap<(Kind, String), Agent>,
+    conversations: HashMap<String, Conversation>,
+    /// Each record's conversation ids, oldest first.
+    conversations_of: HashMap<(Kind, String), Vec<String>>,
     messages: HashMap<String, Vec<Message>>,
     jobs: HashMap<String, Job>,
-    tasks: Vec<Task>,
+    /// Live tasks, oldest first; `task_index` maps a lowercased task id to its position.
+    tasks: Vec<Value>,
+    task_index: HashMap<String, usize>,
     ledger: Vec<CreditOp>,
+    credits_used: f64,
 }
 
 fn timestamp(t: DateTime<Utc>) -> String {
@@ -159,9 +162,8 @@ fn uuid_for(n: u64) -> String {
 }
 
 impl World {
-    fn seeded() -> Self {
+    fn seeded(now: DateTime<Utc>) -> Self {
         let mut world = World::default();
-        let now = Utc::now();
         for (i, (kind, title, deal)) in [
             (
                 "email",
@@ -183,8 +185,7 @@ impl World {
         .enumerate()
         {
             world.counter += 1;
-            world.tasks.push(Task {
-                value: json!({
+            world.add_task(json!({
                     "task_id": uuid_for(world.counter),
                     "status": "pending",
                     "task_type": kind,
@@ -201,15 +202,17 @@ impl World {
                     "completed_at": null,
                     "dismissed_at": null,
                     "dismiss_reason": null
-                }),
-                deleted: false,
-            });
+            }));
         }
         world
     }
 
     /// A workspace of the user's own; see `HockeyStackSeed`.
-    fn from_seed(seed: &super::HockeyStackSeed, now: Instant) -> Result<Self, String> {
+    fn from_seed(
+        seed: &super::HockeyStackSeed,
+        now: Instant,
+        now_utc: DateTime<Utc>,
+    ) -> Result<Self, String> {
         let mut world = World::default();
         for (kind, ids) in [
             (Kind::Deal, &seed.deal_agents),
@@ -245,7 +248,7 @@ impl World {
         };
         let when = |record: &Value, what: &str| -> Result<DateTime<Utc>, String> {
             match &record["created_at"] {
-                Value::Null => Ok(Utc::now()),
+                Value::Null => Ok(now_utc),
                 Value::String(s) => super::timestamp(s)
                     .ok_or_else(|| format!("{what}: `created_at` {s:?} is not a date-time")),
                 other => Err(format!("{what}: `created_at` {other} is not a date-time")),
@@ -296,12 +299,14 @@ impl World {
                     created_at,
                 });
             }
-            world.conversations.push(Conversation {
-                id: id.clone(),
-                owner,
-                created_at,
-            });
-            world.messages.insert(id, messages);
+            world.add_conversation(
+                Conversation {
+                    id,
+                    owner,
+                    created_at,
+                },
+                messages,
+            );
         }
         let mut task_ids = std::collections::HashSet::new();
         for (i, task) in seed.tasks.iter().enumerate() {
@@ -318,13 +323,10 @@ impl World {
             {
                 return Err(format!("{what}: `created_at` must be a date-time or null"));
             }
-            if !task_ids.insert(id) {
+            if !task_ids.insert(id.to_ascii_lowercase()) {
                 return Err(format!("{what} is seeded twice"));
             }
-            world.tasks.push(Task {
-                value: task.clone(),
-                deleted: false,
-            });
+            world.add_task(task.clone());
         }
         Ok(world)
     }
@@ -335,7 +337,54 @@ impl World {
     }
 
     fn credits_used(&self) -> f64 {
-        self.ledger.iter().map(|op| op.credits).sum()
+        self.credits_used
+    }
+
+    fn add_task(&mut self, task: Value) {
+        let id = task["task_id"].as_str().unwrap_or("").to_ascii_lowercase();
+        self.task_index.insert(id, self.tasks.len());
+        self.tasks.push(task);
+    }
+
+    /// The position of a live task, by its id in any letter case.
+    fn task_position(&self, id: &str) -> Option<usize> {
+        self.task_index.get(&id.to_ascii_lowercase()).copied()
+    }
+
+    fn remove_task(&mut self, position: usize) {
+        let task = self.tasks.remove(position);
+        if let Some(id) = task["task_id"].as_str() {
+            self.task_index.remove(&id.to_ascii_lowercase());
+        }
+        for moved in self.task_index.values_mut() {
+            if *moved > position {
+                *moved -= 1;
+            }
+        }
+    }
+
+    fn add_conversation(&mut self, conversation: Conversation, messages: Vec<Message>) {
+        self.conversations_of
+            .entry(conversation.owner.clone())
+            .or_default()
+            .push(conversation.id.clone());
+        self.messages.insert(conversation.id.clone(), messages);
+        self.conversations
+            .insert(conversation.id.clone(), conversation);
+    }
+
+    fn remove_conversation(&mut self, cid: &str) {
+        if let Some(conversation) = self.conversations.remove(cid)
+            && let Some(ids) = self.conversations_of.get_mut(&conversation.owner)
+        {
+            ids.retain(|id| id != cid);
+        }
+        self.messages.remove(cid);
+    }
+
+    fn record(&mut self, op: CreditOp) {
+        self.credits_used += op.credits;
+        self.ledger.push(op);
     }
 }
 
@@ -571,11 +620,22 @@ fn page_params(
     Ok((limit, offset))
 }
 
-fn page_of(collection: &str, key: &str, items: Vec<Value>, limit: usize, offset: usize) -> Value {
-    let total = items.len();
-    let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
-    let end = offset.saturating_add(limit);
-    let next = (end < total).then(|| cursor_for(collection, end));
+/// One page of a list: the items after `offset` (skipped before they are rendered, so that
+/// only the page is built), and a cursor to the next page when one more item follows.
+fn page_of<T>(
+    collection: &str,
+    key: &str,
+    items: impl Iterator<Item = T>,
+    render: impl Fn(T) -> Value,
+    limit: usize,
+    offset: usize,
+) -> Value {
+    let mut rest = items.skip(offset);
+    let page: Vec<Value> = rest.by_ref().take(limit).map(render).collect();
+    let next = rest
+        .next()
+        .is_some()
+        .then(|| cursor_for(collection, offset.saturating_add(limit)));
     json!({ key: page, "next_cursor": next })
 }
 
@@ -641,20 +701,14 @@ fn list_agents(hs: &Hs, kind: Kind, query: &[(String, String)]) -> Response {
     };
     let world = hs.world();
     let now = hs.clock.instant();
-    let mut agents: Vec<(&String, &Agent)> = world
+    let agents = world
         .agents
-        .iter()
-        .filter(|((k, _), _)| *k == kind)
-        .map(|((_, id), a)| (id, a))
-        .collect();
-    agents.sort_by(|a, b| a.0.cmp(b.0));
-    let items = agents
-        .into_iter()
-        .map(|(id, a)| agent_json(hs, kind, id, a, now))
-        .collect();
+        .range((kind, String::new())..)
+        .take_while(|((k, _), _)| *k == kind);
+    let render = |((_, id), agent): (&(Kind, String), &Agent)| agent_json(hs, kind, id, agent, now);
     json(
         StatusCode::OK,
-        &page_of(&collection, "agents", items, limit, offset),
+        &page_of(&collection, "agents", agents, render, limit, offset),
     )
 }
 
@@ -679,7 +733,7 @@ fn charge(
         world.counter += 1;
         world.counter
     };
-    world.ledger.push(CreditOp {
+    world.record(CreditOp {
         uuid: uuid_for(n),
         feature,
         credits,
@@ -754,15 +808,12 @@ fn delete_agent(hs: &Hs, kind: Kind, id: &str) -> Response {
     let mut world = hs.world_mut();
     world.agents.remove(&(kind, id.to_owned()));
     if kind == Kind::Deal {
-        let gone: Vec<String> = world
-            .conversations
-            .iter()
-            .filter(|c| c.owner == (kind, id.to_owned()))
-            .map(|c| c.id.clone())
-            .collect();
-        world.conversations.retain(|c| !gone.contains(&c.id));
+        let gone = world
+            .conversations_of
+            .remove(&(kind, id.to_owned()))
+            .unwrap_or_default();
         for cid in gone {
-            world.messages.remove(&cid);
+            world.remove_conversation(&cid);
         }
     }
     empty(StatusCode::NO_CONTENT)
@@ -806,12 +857,14 @@ fn create_conversation(hs: &Hs, kind: Kind, id: &str, body: &Bytes) -> Response 
     }
     let cid = world.next("conv");
     let created_at = hs.clock.utc();
-    world.conversations.push(Conversation {
-        id: cid.clone(),
-        owner: (kind, id.to_owned()),
-        created_at,
-    });
-    world.messages.insert(cid.clone(), Vec::new());
+    world.add_conversation(
+        Conversation {
+            id: cid.clone(),
+            owner: (kind, id.to_owned()),
+            created_at,
+        },
+        Vec::new(),
+    );
     json(
         StatusCode::CREATED,
         &conversation_json(&cid, kind, id, created_at),
@@ -833,23 +886,35 @@ fn list_conversations(hs: &Hs, kind: Kind, id: &str, query: &[(String, String)])
         Err(r) => return r,
     };
     let world = hs.world();
-    let items = world
-        .conversations
-        .iter()
-        .filter(|c| c.owner == (kind, id.to_owned()))
-        .map(|c| conversation_json(&c.id, kind, id, c.created_at))
-        .collect();
+    let ids = world
+        .conversations_of
+        .get(&(kind, id.to_owned()))
+        .map_or(&[][..], Vec::as_slice);
+    let render = |cid: &String| {
+        let created_at = world
+            .conversations
+            .get(cid)
+            .map_or_else(Utc::now, |c| c.created_at);
+        conversation_json(cid, kind, id, created_at)
+    };
     json(
         StatusCode::OK,
-        &page_of(&collection, "conversations", items, limit, offset),
+        &page_of(
+            &collection,
+            "conversations",
+            ids.iter(),
+            render,
+            limit,
+            offset,
+        ),
     )
 }
 
 fn owns(world: &World, kind: Kind, id: &str, cid: &str) -> bool {
     world
         .conversations
-        .iter()
-        .any(|c| c.id == cid && c.owner == (kind, id.to_owned()))
+        .get(cid)
+        .is_some_and(|c| c.owner.0 == kind && c.owner.1 == id)
 }
 
 fn delete_conversation(hs: &Hs, kind: Kind, id: &str, cid: &str) -> Response {
@@ -857,8 +922,7 @@ fn delete_conversation(hs: &Hs, kind: Kind, id: &str, cid: &str) -> Response {
     if !owns(&world, kind, id, cid) {
         return not_found("No such conversation.");
     }
-    world.conversations.retain(|c| c.id != cid);
-    world.messages.remove(cid);
+    world.remove_conversation(cid);
     empty(StatusCode::NO_CONTENT)
 }
 
@@ -882,15 +946,26 @@ fn list_messages(hs: &Hs, kind: Kind, id: &str, cid: &str, query: &[(String, Str
         return not_found("No such conversation.");
     }
     settle_jobs(hs, &mut world);
-    let mut items: Vec<Value> = world
-        .messages
-        .get(cid)
-        .map(|m| m.iter().map(message_json).collect())
-        .unwrap_or_default();
-    if descending {
-        items.reverse();
-    }
-    let mut page = page_of(&collection, "messages", items, limit, offset);
+    let messages = world.messages.get(cid).map_or(&[][..], Vec::as_slice);
+    let mut page = if descending {
+        page_of(
+            &collection,
+            "messages",
+            messages.iter().rev(),
+            message_json,
+            limit,
+            offset,
+        )
+    } else {
+        page_of(
+            &collection,
+            "messages",
+            messages.iter(),
+            message_json,
+            limit,
+            offset,
+        )
+    };
     page["conversation_id"] = json!(cid);
     json(StatusCode::OK, &page)
 }
@@ -1136,15 +1211,16 @@ fn list_tasks(hs: &Hs, query: &[(String, String)]) -> Response {
         Err(r) => return r,
     };
     let world = hs.world();
-    let items = world
-        .tasks
-        .iter()
-        .filter(|t| !t.deleted)
-        .map(|t| t.value.clone())
-        .collect();
     json(
         StatusCode::OK,
-        &page_of("tasks", "tasks", items, limit, offset),
+        &page_of(
+            "tasks",
+            "tasks",
+            world.tasks.iter(),
+            Value::clone,
+            limit,
+            offset,
+        ),
     )
 }
 
@@ -1248,10 +1324,7 @@ fn create_task(hs: &Hs, body: &Bytes) -> Response {
         "dismissed_at": null,
         "dismiss_reason": null
     });
-    world.tasks.push(Task {
-        value: task.clone(),
-        deleted: false,
-    });
+    world.add_task(task.clone());
     json(StatusCode::CREATED, &task)
 }
 
@@ -1304,26 +1377,19 @@ fn clean_draft(d: &serde_json::Map<String, Value>) -> Result<Value, Response> {
     Ok(Value::Object(out))
 }
 
-fn find_task<'w>(world: &'w mut World, id: &str) -> Result<&'w mut Task, Response> {
+fn find_task(world: &World, id: &str) -> Result<usize, Response> {
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(not_found("No such task."));
     }
     world
-        .tasks
-        .iter_mut()
-        .find(|t| {
-            !t.deleted
-                && t.value["task_id"]
-                    .as_str()
-                    .is_some_and(|v| v.eq_ignore_ascii_case(id))
-        })
+        .task_position(id)
         .ok_or_else(|| not_found("No such task."))
 }
 
 fn get_task(hs: &Hs, id: &str) -> Response {
-    let mut world = hs.world_mut();
-    match find_task(&mut world, id) {
-        Ok(task) => json(StatusCode::OK, &task.value),
+    let world = hs.world();
+    match find_task(&world, id) {
+        Ok(position) => json(StatusCode::OK, &world.tasks[position]),
         Err(r) => r,
     }
 }
@@ -1345,11 +1411,11 @@ fn update_task(hs: &Hs, id: &str, body: &Bytes) -> Response {
         return bad_request("`dismiss_reason` is required to dismiss a task.");
     }
     let mut world = hs.world_mut();
-    let task = match find_task(&mut world, id) {
-        Ok(t) => t,
+    let task = match find_task(&world, id) {
+        Ok(position) => &mut world.tasks[position],
         Err(r) => return r,
     };
-    if task.value["status"] != "pending" {
+    if task["status"] != "pending" {
         return error(
             StatusCode::CONFLICT,
             "task.terminal",
@@ -1358,24 +1424,24 @@ fn update_task(hs: &Hs, id: &str, body: &Bytes) -> Response {
         );
     }
     let now = timestamp(hs.clock.utc());
-    task.value["status"] = json!(status);
-    task.value["updated_at"] = json!(now);
+    task["status"] = json!(status);
+    task["updated_at"] = json!(now);
     match status {
-        "completed" => task.value["completed_at"] = json!(now),
+        "completed" => task["completed_at"] = json!(now),
         "dismissed" => {
-            task.value["dismissed_at"] = json!(now);
-            task.value["dismiss_reason"] = json!(reason);
+            task["dismissed_at"] = json!(now);
+            task["dismiss_reason"] = json!(reason);
         }
         _ => {}
     }
-    json(StatusCode::OK, &task.value)
+    json(StatusCode::OK, &*task)
 }
 
 fn delete_task(hs: &Hs, id: &str) -> Response {
     let mut world = hs.world_mut();
-    match find_task(&mut world, id) {
-        Ok(task) => {
-            task.deleted = true;
+    match find_task(&world, id) {
+        Ok(position) => {
+            world.remove_task(position);
             empty(StatusCode::NO_CONTENT)
         }
         Err(r) => r,
@@ -1505,24 +1571,30 @@ fn operations(hs: &Hs, query: &[(String, String)]) -> Response {
         Err(r) => return r,
     };
     let world = hs.world();
-    let items = world
+    let operations = world
         .ledger
         .iter()
-        .filter(|op| op.at >= from && op.at < to && feature.is_none_or(|f| f == op.feature))
-        .map(|op| {
-            json!({
-                "operation_uuid": op.uuid,
-                "operation_type": "debit",
-                "feature": op.feature,
-                "credits": op.credits,
-                "metadata": op.metadata,
-                "timestamp": timestamp(op.at)
-            })
+        .filter(|op| op.at >= from && op.at < to && feature.is_none_or(|f| f == op.feature));
+    let render = |op: &CreditOp| {
+        json!({
+            "operation_uuid": op.uuid,
+            "operation_type": "debit",
+            "feature": op.feature,
+            "credits": op.credits,
+            "metadata": op.metadata,
+            "timestamp": timestamp(op.at)
         })
-        .collect();
+    };
     json(
         StatusCode::OK,
-        &page_of("credit-operations", "operations", items, limit, offset),
+        &page_of(
+            "credit-operations",
+            "operations",
+            operations,
+            render,
+            limit,
+            offset,
+        ),
     )
 }
 
