@@ -167,6 +167,7 @@ fn main() {
             sketches.sites,
             Sites::AtLeast(1),
         );
+        require_regress_if_used(&file);
         let code = prettyplease::unparse(&file);
         write_if_changed(&Path::new(&out_dir).join(format!("{}.rs", api.name)), &code);
         write_if_changed(
@@ -190,6 +191,32 @@ fn main() {
         );
         write_if_changed(&stamp_path, &stamp);
     }
+}
+
+/// regress is optional (the argument checks of the MCP server and the tool use it): the
+/// generated client checks no pattern today. A spec that adds one makes typify's code call
+/// regress, which a default build would then lack; this says so in words.
+fn require_regress_if_used(file: &syn::File) {
+    struct Uses(usize);
+    impl<'ast> syn::visit::Visit<'ast> for Uses {
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            if path.segments.first().is_some_and(|s| s.ident == "regress") {
+                self.0 += 1;
+            }
+            syn::visit::visit_path(self, path);
+        }
+    }
+    let mut uses = Uses(0);
+    syn::visit::Visit::visit_file(&mut uses, file);
+    let enabled = ["CARGO_FEATURE_MCP", "CARGO_FEATURE_CLI"]
+        .iter()
+        .any(|feature| env::var_os(feature).is_some());
+    assert!(
+        uses.0 == 0 || enabled,
+        "the generated client checks a `pattern` with regress ({} uses): make regress a plain \
+         dependency in Cargo.toml (it is optional, for the features mcp and cli)",
+        uses.0
+    );
 }
 
 /// What the generated files of one API depend on: its spec, the features that change the
