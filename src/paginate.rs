@@ -14,7 +14,6 @@
 //! ends the stream with an error instead of looping; any error names the cursor to resume from.
 
 use std::{
-    collections::VecDeque,
     pin::Pin,
     task::{Context, Poll},
 };
@@ -418,14 +417,15 @@ impl<R: Paginated> Unpin for Pages<R> {}
 #[must_use = "streams do nothing unless polled"]
 pub struct Items<R: Paginated> {
     pages: Pages<R>,
-    buffer: VecDeque<R::Item>,
+    /// The page being handed out, as the server's own vector: no second buffer.
+    current: std::vec::IntoIter<R::Item>,
 }
 
 impl<R: Paginated> Items<R> {
     fn new(pages: Pages<R>) -> Self {
         Self {
             pages,
-            buffer: VecDeque::new(),
+            current: Vec::new().into_iter(),
         }
     }
 
@@ -442,11 +442,13 @@ impl<R: Paginated> Stream for Items<R> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            if let Some(item) = this.buffer.pop_front() {
+            if let Some(item) = this.current.next() {
                 return Poll::Ready(Some(Ok(item)));
             }
+            // The spent page's memory goes before the next page is waited for.
+            this.current = Vec::new().into_iter();
             match this.pages.poll_page(cx) {
-                Poll::Ready(Some(Ok(page))) => this.buffer.extend(page.items),
+                Poll::Ready(Some(Ok(page))) => this.current = page.items.into_iter(),
                 Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Pending => return Poll::Pending,
