@@ -192,7 +192,11 @@ pub(crate) async fn execute(
 ) -> reqwest::Result<reqwest::Response> {
     let method = request.method().clone();
     let pool = Pool::of(&method);
+    // Only a span reads the path template; without tracing the lookup is skipped.
+    #[cfg(feature = "tracing")]
     let template = inner.operation(operation).map_or("", |op| op.path);
+    #[cfg(not(feature = "tracing"))]
+    let template = "";
     let span = RequestSpan::new(inner.api, operation, &method, template);
     let deadline = inner.deadline();
     let observe = |response: &reqwest::Response| {
@@ -373,7 +377,7 @@ where
 /// stands for. A body that breaks off is a transport error, never a shorter body.
 pub(crate) async fn success_body<B: ApiError + DeserializeOwned>(
     inner: &Inner,
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<
     (
         reqwest::StatusCode,
@@ -386,8 +390,9 @@ pub(crate) async fn success_body<B: ApiError + DeserializeOwned>(
     if !status.is_success() {
         return Err(error_from_response::<B>(inner, response).await);
     }
-    let headers = response.headers().clone();
-    let bytes = read_bounded(inner, status, response).await?;
+    // Taken, not copied: the answer keeps them, and the body is all the response has left.
+    let headers = std::mem::take(response.headers_mut());
+    let bytes = read_bounded(inner, status, &headers, response).await?;
     Ok((status, headers, bytes))
 }
 
@@ -397,20 +402,21 @@ pub(crate) async fn success_body<B: ApiError + DeserializeOwned>(
 async fn read_bounded(
     inner: &Inner,
     status: reqwest::StatusCode,
+    headers: &reqwest::header::HeaderMap,
     mut response: reqwest::Response,
 ) -> Result<bytes::Bytes, Error> {
     let limit = inner.limits.max_response_bytes;
-    let too_large = |response: &reqwest::Response| {
+    let too_large = || {
         Error::new(ErrorKind::ResponseTooLarge { limit })
             .with_api(inner.api)
             .with_status(status.as_u16())
-            .with_request_id(response.headers())
+            .with_request_id(headers)
     };
     if response
         .content_length()
         .is_some_and(|length| length > limit)
     {
-        return Err(too_large(&response));
+        return Err(too_large());
     }
     let broken = |e| Error::transport(inner.api, e).with_status(status.as_u16());
     // One chunk is the usual case: keep it as it is, without a copy.
@@ -418,7 +424,7 @@ async fn read_bounded(
         return Ok(bytes::Bytes::new());
     };
     if first.len() as u64 > limit {
-        return Err(too_large(&response));
+        return Err(too_large());
     }
     let Some(second) = response.chunk().await.map_err(broken)? else {
         return Ok(first);
@@ -433,7 +439,7 @@ async fn read_bounded(
     let mut chunk = Some(second);
     while let Some(piece) = chunk {
         if (body.len() + piece.len()) as u64 > limit {
-            return Err(too_large(&response));
+            return Err(too_large());
         }
         body.extend_from_slice(&piece);
         chunk = response.chunk().await.map_err(broken)?;
