@@ -510,6 +510,29 @@ async fn answered(request: reqwest::RequestBuilder, what: &str) -> Value {
     response.json().await.unwrap_or(Value::Null)
 }
 
+#[tokio::test]
+async fn credit_amounts_that_are_not_amounts_are_refused_at_start() {
+    for (included, on_demand, named) in [
+        (f64::NAN, None, "included_credits"),
+        (-1.0, None, "included_credits"),
+        (f64::INFINITY, None, "included_credits"),
+        (10.0, Some(f64::NAN), "on_demand_credit_limit"),
+        (10.0, Some(-0.5), "on_demand_credit_limit"),
+        (10.0, Some(f64::NEG_INFINITY), "on_demand_credit_limit"),
+    ] {
+        let refused = Sandbox::start(SandboxConfig {
+            included_credits: included,
+            on_demand_credit_limit: on_demand,
+            ..common::fast_sandbox()
+        })
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("{included} / {on_demand:?} was accepted"));
+        assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(refused.to_string().contains(named), "{refused}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn extreme_settings_and_a_clock_moved_to_its_end_do_not_crash_it() {
     use std::time::Duration;
@@ -526,8 +549,8 @@ async fn extreme_settings_and_a_clock_moved_to_its_end_do_not_crash_it() {
             finished_retention: duration,
             read_limit: [u32::MAX, 1, 0][i],
             write_limit: [0, u32::MAX, 1][i],
-            included_credits: [f64::MAX, 0.0, f64::NAN][i],
-            on_demand_credit_limit: [None, Some(f64::INFINITY), Some(-1.0)][i],
+            included_credits: [f64::MAX, 0.0, f64::MIN_POSITIVE][i],
+            on_demand_credit_limit: [None, Some(f64::MAX), Some(0.0)][i],
             ..common::fast_sandbox()
         })
         .await

@@ -253,10 +253,34 @@ pub struct Sandbox {
     task: Option<JoinHandle<()>>,
 }
 
+impl SandboxConfig {
+    /// Credit amounts are counts of credits: a negative one, NaN or infinity would make every
+    /// balance and every spending check meaningless, so the sandbox refuses to start on one.
+    fn check_amounts(&self) -> Result<(), String> {
+        let amounts = [
+            ("included_credits", Some(self.included_credits)),
+            ("on_demand_credit_limit", self.on_demand_credit_limit),
+        ];
+        for (name, amount) in amounts {
+            if let Some(amount) = amount
+                && !(amount.is_finite() && amount >= 0.0)
+            {
+                return Err(format!(
+                    "{name} must be a finite number of credits, 0 or more, not {amount}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Sandbox {
-    /// Starts the sandbox on loopback. A seed that contradicts itself is refused with an
-    /// `InvalidInput` error naming the record.
+    /// Starts the sandbox on loopback. A seed that contradicts itself, or a negative or
+    /// non-finite credit amount, is refused with an `InvalidInput` error naming it.
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        config
+            .check_amounts()
+            .map_err(|problem| std::io::Error::new(std::io::ErrorKind::InvalidInput, problem))?;
         let clock = Arc::new(clock::Clock::default());
         let hyperrep = hyperrep::router(config.clone(), clock.clone()).map_err(|problem| {
             std::io::Error::new(
