@@ -131,14 +131,7 @@ async fn hockeystack_collections(http: &reqwest::Client) {
         ("conversations", format!("{base}/deals/D-1/conversations")),
     ] {
         let deep = last_page_cursor(http, &key, &url, N, 200).await;
-        let first_page = timed(http, &key, &url, &[("limit", "200".to_owned())]).await;
-        let last_page = timed(
-            http,
-            &key,
-            &url,
-            &[("limit", "200".to_owned()), ("cursor", deep)],
-        )
-        .await;
+        let (first_page, last_page) = first_and_last(http, &key, &url, 200, deep).await;
         println!(
             "  {collection:>13}: page of 200 first {:>6.2} ms, last {:>6.2} ms",
             first_page.as_secs_f64() * 1e3,
@@ -211,9 +204,7 @@ async fn throughput() {
                     let http = reqwest::Client::new();
                     let mut done = 0u64;
                     while Instant::now() < until {
-                        let answer = http.get(&url).header(key.0, &key.1).send().await.unwrap();
-                        assert!(answer.status().is_success(), "{url}: {}", answer.status());
-                        answer.bytes().await.unwrap();
+                        fetch_ok(&http, &key, &url, &[]).await;
                         done += 1;
                     }
                     done
@@ -267,6 +258,34 @@ async fn last_page_cursor(
     format!("{tag}-{:x}", n.saturating_sub(page))
 }
 
+/// The median times of the first page and of the page at cursor `deep`.
+async fn first_and_last(
+    http: &reqwest::Client,
+    key: &Auth,
+    url: &str,
+    page: usize,
+    deep: String,
+) -> (Duration, Duration) {
+    let limit = ("limit", page.to_string());
+    (
+        timed(http, key, url, std::slice::from_ref(&limit)).await,
+        timed(http, key, url, &[limit, ("cursor", deep)]).await,
+    )
+}
+
+/// One successful GET, its body read to the end.
+async fn fetch_ok(http: &reqwest::Client, key: &Auth, url: &str, query: &[(&str, String)]) {
+    let answer = http
+        .get(url)
+        .header(key.0, &key.1)
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{url}: {}", answer.status());
+    answer.bytes().await.unwrap();
+}
+
 /// The median time of 20 GETs of `url` with `query`.
 async fn timed(
     http: &reqwest::Client,
@@ -277,15 +296,7 @@ async fn timed(
     let mut runs = Vec::new();
     for _ in 0..20 {
         let t = Instant::now();
-        let answer = http
-            .get(url)
-            .header(key.0, &key.1)
-            .query(query)
-            .send()
-            .await
-            .unwrap();
-        assert!(answer.status().is_success(), "{url}: {}", answer.status());
-        answer.bytes().await.unwrap();
+        fetch_ok(http, key, url, query).await;
         runs.push(t.elapsed());
     }
     median(runs)
@@ -330,14 +341,7 @@ async fn collections(http: &reqwest::Client) {
         )
         .await;
         let last_id = last["data"][499][id_field].as_str().unwrap().to_owned();
-        let first_page = timed(http, &key, &url, &[("limit", "500".to_owned())]).await;
-        let last_page = timed(
-            http,
-            &key,
-            &url,
-            &[("limit", "500".to_owned()), ("cursor", deep)],
-        )
-        .await;
+        let (first_page, last_page) = first_and_last(http, &key, &url, 500, deep).await;
         let by_id = timed(http, &key, &format!("{url}/{last_id}"), &[]).await;
         println!(
             "  {collection:>13}: page of 500 first {:>6.2} ms, last {:>6.2} ms; the last one by id {:>6.3} ms",
