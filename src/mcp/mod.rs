@@ -55,7 +55,10 @@ pub struct Server {
     waits: Waits,
     shaping: Shaping,
     /// Long calls run as tasks for clients that offer the tasks extension; shared by the
-    /// clones rmcp makes, so every session's `tasks/get` finds them.
+    /// clones rmcp makes. Over HTTP, the protocol revision that has tasks (2026-07-28) has no
+    /// sessions: rmcp makes a server for each request, so the `tasks/get` that follows a call
+    /// must find the task another clone started. A task is reached only by its id, a random
+    /// v4 UUID that only the caller who started it was given, and no request lists them.
     tasks: rmcp::task_manager::TaskManager,
 }
 
