@@ -386,20 +386,16 @@ fn object_schema<'a>(
 /// operation, since the generated method would have to decode it; the crate reads the stream
 /// with its own call (`OperationCall::stream_or_json`), which the operation model marks.
 fn drop_event_streams(spec: &mut OpenAPI) {
-    let components = spec.components.clone();
-    let is_event_stream = |response: &ReferenceOr<openapiv3::Response>| {
-        let response = match response {
-            ReferenceOr::Item(response) => Some(response),
-            ReferenceOr::Reference { reference } => components.as_ref().and_then(|c| {
-                c.responses
-                    .get(reference.rsplit('/').next().unwrap_or_default())
-                    .and_then(ReferenceOr::as_item)
-            }),
-        };
-        response.is_some_and(|r| {
-            !r.content.is_empty() && r.content.keys().all(|media| media == "text/event-stream")
-        })
+    let only_events = |r: &openapiv3::Response| {
+        !r.content.is_empty() && r.content.keys().all(|media| media == "text/event-stream")
     };
+    let streamed: Vec<String> = spec
+        .components
+        .iter()
+        .flat_map(|c| c.responses.iter())
+        .filter(|(_, r)| r.as_item().is_some_and(only_events))
+        .map(|(name, _)| format!("#/components/responses/{name}"))
+        .collect();
     for (_, item) in spec.paths.paths.iter_mut() {
         let ReferenceOr::Item(item) = item else {
             continue;
@@ -410,7 +406,11 @@ fn drop_event_streams(spec: &mut OpenAPI) {
                     openapiv3::StatusCode::Code(code) => (200..300).contains(code),
                     openapiv3::StatusCode::Range(range) => *range == 2,
                 };
-                !(success && is_event_stream(response))
+                let events = match response {
+                    ReferenceOr::Item(response) => only_events(response),
+                    ReferenceOr::Reference { reference } => streamed.contains(reference),
+                };
+                !(success && events)
             });
         }
     }

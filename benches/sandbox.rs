@@ -222,13 +222,13 @@ async fn throughput() {
     sandbox.shutdown().await;
 }
 
-/// One GET's JSON answer.
-async fn get_json(
+/// One GET, which must succeed.
+async fn get_ok(
     http: &reqwest::Client,
     key: &Auth,
     url: &str,
     query: &[(&str, String)],
-) -> serde_json::Value {
+) -> reqwest::Response {
     let answer = http
         .get(url)
         .header(key.0, &key.1)
@@ -237,10 +237,20 @@ async fn get_json(
         .await
         .unwrap();
     assert!(answer.status().is_success(), "{url}: {}", answer.status());
-    answer.json().await.unwrap()
+    answer
 }
 
-/// The cursor of the last page of 500 of a list of `n`: a cursor is an offset in the ordered
+/// One GET's JSON answer.
+async fn get_json(
+    http: &reqwest::Client,
+    key: &Auth,
+    url: &str,
+    query: &[(&str, String)],
+) -> serde_json::Value {
+    get_ok(http, key, url, query).await.json().await.unwrap()
+}
+
+/// The cursor of the last page of `page` items of a list of `n`: a cursor is an offset in the ordered
 /// list, so it is built from the first page's.
 async fn last_page_cursor(
     http: &reqwest::Client,
@@ -275,15 +285,7 @@ async fn first_and_last(
 
 /// One successful GET, its body read to the end.
 async fn fetch_ok(http: &reqwest::Client, key: &Auth, url: &str, query: &[(&str, String)]) {
-    let answer = http
-        .get(url)
-        .header(key.0, &key.1)
-        .query(query)
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success(), "{url}: {}", answer.status());
-    answer.bytes().await.unwrap();
+    get_ok(http, key, url, query).await.bytes().await.unwrap();
 }
 
 /// The median time of 20 GETs of `url` with `query`.

@@ -304,11 +304,7 @@ async fn ask<S: AgentRecord>(ask: Ask<S>) -> Result<Reply, Error> {
         progress: &ask.progress,
     };
     match ask.delivery {
-        Delivery::Job => {
-            let accepted =
-                S::send_message(client, id, &turn.conversation_id, turn.question.clone()).await?;
-            turn.job_reply::<S>(accepted).await
-        }
+        Delivery::Job => turn.sent_as_job::<S>().await,
         Delivery::Stream => turn.streamed::<S>().await,
     }
 }
@@ -328,6 +324,18 @@ struct Turn<'a> {
 const STREAM_REFUSED: [u16; 5] = [400, 405, 406, 415, 501];
 
 impl Turn<'_> {
+    /// Sends the question as a job and waits for it.
+    async fn sent_as_job<S: AgentRecord>(self) -> Result<Reply, Error> {
+        let accepted = S::send_message(
+            self.client,
+            self.id,
+            &self.conversation_id,
+            self.question.clone(),
+        )
+        .await?;
+        self.job_reply::<S>(accepted).await
+    }
+
     /// Waits for the job a message started.
     async fn job_reply<S: AgentRecord>(
         self,
@@ -378,14 +386,7 @@ impl Turn<'_> {
             Ok(Started::Stream(stream)) => stream,
             Ok(Started::Job(accepted)) => return self.job_reply::<S>(accepted).await,
             Err(e) if e.status().is_some_and(|s| STREAM_REFUSED.contains(&s)) => {
-                let accepted = S::send_message(
-                    self.client,
-                    self.id,
-                    &self.conversation_id,
-                    self.question.clone(),
-                )
-                .await?;
-                return self.job_reply::<S>(accepted).await;
+                return self.sent_as_job::<S>().await;
             }
             // The question may have been taken: never send it again.
             Err(e) if taken_maybe(&e) => return self.read_back::<S>(e).await,
