@@ -26,6 +26,7 @@
 //! before it is sent.
 
 mod agents;
+mod ask;
 mod ensure;
 mod enums;
 mod messages;
@@ -33,9 +34,10 @@ mod ready;
 mod stream;
 
 pub use agents::{Agent, AgentRecord};
+pub use ask::{Ask, AskEvent, AskStream, Delivery};
 pub use ensure::{DEFAULT_PROVISIONING_RUNS, EnsureAgent};
 pub use enums::*;
-pub use messages::{Ask, Delivery, Reply, WaitForJob};
+pub use messages::{Reply, WaitForJob};
 pub use stream::{ReplyEvent, ReplyStream, ToolArgs};
 
 pub use generated::*;
