@@ -116,7 +116,7 @@ async def tool_lists():
         tools = (await session.list_tools()).tools
         names = {t.name for t in tools}
         print(f"all tools: {len(tools)}")
-        check(len(tools) == 59, f"59 tools by default, got {len(tools)}")
+        check(len(tools) == 60, f"60 tools by default, got {len(tools)}")
         for name in ("hockeystack_create_task", "hyperrep_list_organizations", "hockeystack_ask_agent",
                      "hockeystack_ensure_agent", "hockeystack_health", "hyperrep_get_response_rate_analytics"):
             check(name in names, f"tool {name} is offered")
@@ -142,7 +142,7 @@ async def tool_lists():
     async with server("--read-only") as session:
         tools = (await session.list_tools()).tools
         print(f"read-only tools: {len(tools)}")
-        check(len(tools) == 39, f"39 read-only tools, got {len(tools)}")
+        check(len(tools) == 40, f"40 read-only tools, got {len(tools)}")
         check(all(t.annotations.read_only_hint for t in tools), "read-only offers only read-only tools")
         names = {t.name for t in tools}
         check("hockeystack_create_task" not in names and "hockeystack_ask_agent" not in names,

@@ -73,7 +73,7 @@ async fn the_binary_serves_both_apis_over_stdio() {
     );
 
     let tools = client.list_all_tools().await.expect("tools are listed");
-    assert_eq!(tools.len(), 59);
+    assert_eq!(tools.len(), 60);
     let create = tools
         .iter()
         .find(|t| t.name == "hockeystack_create_task")
@@ -151,7 +151,7 @@ async fn the_ask_tool_reports_progress_before_its_answer() {
     assert!(!answer["answer"].as_str().unwrap().is_empty());
     assert_eq!(answer["dealId"], "5550001");
 
-    let updates = recorder.0.lock().unwrap().clone();
+    let mut updates = recorder.0.lock().unwrap().clone();
     assert!(!updates.is_empty(), "progress arrived before the answer");
     // rmcp's client puts its own token on the request; every update carries that one.
     assert!(
@@ -159,9 +159,31 @@ async fn the_ask_tool_reports_progress_before_its_answer() {
             .iter()
             .all(|u| u.progress_token == updates[0].progress_token)
     );
-    assert!(updates.windows(2).all(|w| w[1].progress > w[0].progress));
-    let last = updates.last().unwrap().message.clone().unwrap_or_default();
-    assert!(last.contains("completed"), "{last}");
+    // rmcp's client hands each notification to its own task, so they may be recorded out of
+    // the order they came in; their progress numbers say that order, and never repeat.
+    updates.sort_by(|a, b| a.progress.total_cmp(&b.progress));
+    assert!(
+        updates.windows(2).all(|w| w[1].progress > w[0].progress),
+        "{:?}",
+        updates
+            .iter()
+            .map(|u| (u.progress, u.message.clone()))
+            .collect::<Vec<_>>()
+    );
+    let messages: Vec<&str> = updates
+        .iter()
+        .map(|u| u.message.as_deref().unwrap_or_default())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("completed")),
+        "{messages:?}"
+    );
+    // The reply's text arrives as progress too, in order, before the answer.
+    let streamed: String = messages
+        .iter()
+        .filter_map(|m| m.strip_prefix("reply: "))
+        .collect();
+    assert_eq!(streamed, answer["answer"].as_str().unwrap(), "{messages:?}");
     for update in &updates {
         let message = update.message.as_deref().unwrap_or_default();
         assert!(!message.contains(sandbox.hockeystack_token()));

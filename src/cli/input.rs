@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{
     exit::Failure,
-    tree::{self, BODY_FILE, OperationCommand},
+    tree::{self, BODY_FILE, Flag, OperationCommand},
 };
 use crate::invoke::check;
 
@@ -36,7 +36,29 @@ pub(crate) fn arguments(
             }
         }
     }
-    for flag in &command.flags {
+    read_flags(&command.flags, matches, &mut arguments, &mut problems);
+    checked(
+        &command.flags,
+        &command.schema,
+        arguments,
+        problems,
+        &format!(
+            "{} {} {}",
+            command.operation.service.prefix(),
+            command.tag,
+            command.verb
+        ),
+    )
+}
+
+/// The values the flags were given, each as the JSON its schema asks for.
+pub(crate) fn read_flags(
+    flags: &[Flag],
+    matches: &ArgMatches,
+    arguments: &mut Map<String, Value>,
+    problems: &mut Vec<String>,
+) {
+    for flag in flags {
         let Ok(Some(texts)) = matches.try_get_many::<String>(&flag.argument) else {
             continue;
         };
@@ -57,25 +79,33 @@ pub(crate) fn arguments(
             Ok(value) => {
                 arguments.insert(flag.argument.clone(), value);
             }
-            Err(problem) => problems.push(format!("--{}: {problem}", flag.long)),
+            Err(problem) => problems.push(format!(
+                "{}: {problem}",
+                tree::flag_of(flags, &flag.argument)
+            )),
         }
     }
+}
+
+/// The arguments checked against the schema, or every problem, each named by its flag.
+pub(crate) fn checked(
+    flags: &[Flag],
+    schema: &Value,
+    arguments: Map<String, Value>,
+    mut problems: Vec<String>,
+    command: &str,
+) -> Result<Map<String, Value>, Failure> {
     if problems.is_empty() {
-        problems = check::problems(&command.schema, &Value::Object(arguments.clone()))
+        problems = check::problems(schema, &Value::Object(arguments.clone()))
             .into_iter()
-            .map(|p| name_flag(command, &p))
+            .map(|p| name_flag(flags, &p))
             .collect();
     }
     if problems.is_empty() {
         Ok(arguments)
     } else {
         Err(Failure::usage(
-            format!(
-                "the arguments do not fit {} {} {}",
-                command.operation.service.prefix(),
-                command.tag,
-                command.verb
-            ),
+            format!("the arguments do not fit {command}"),
             problems,
         ))
     }
@@ -83,11 +113,11 @@ pub(crate) fn arguments(
 
 /// A problem of the schema check, named by its flag (`task_title: is required` →
 /// `--task-title: is required`).
-fn name_flag(command: &OperationCommand, problem: &str) -> String {
+pub(crate) fn name_flag(flags: &[Flag], problem: &str) -> String {
     let end = problem.find(['.', '[', '/', ':']).unwrap_or(problem.len());
     let (argument, rest) = problem.split_at(end);
-    if command.flags.iter().any(|f| f.argument == argument) {
-        format!("{}{rest}", command.flag_of(argument))
+    if flags.iter().any(|f| f.argument == argument) {
+        format!("{}{rest}", tree::flag_of(flags, argument))
     } else {
         problem.to_owned()
     }

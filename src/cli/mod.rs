@@ -30,6 +30,7 @@ use serde_json::{Map, Value, json, value::RawValue};
 
 use self::{
     exit::{EXIT_CODES, Failure},
+    jobs::JobCommand,
     output::{Output, Stop},
     tree::{ALL, MAX_ITEMS, OperationCommand},
 };
@@ -102,10 +103,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The operation commands of both APIs.
+/// The operation commands of both APIs, and the composite jobs' commands.
 struct Commands {
     hockeystack: Vec<OperationCommand>,
     hyperrep: Vec<OperationCommand>,
+    jobs: Vec<JobCommand>,
 }
 
 impl Commands {
@@ -113,7 +115,13 @@ impl Commands {
         Ok(Self {
             hockeystack: tree::operation_commands(Service::HockeyStack)?,
             hyperrep: tree::operation_commands(Service::HyperRep)?,
+            jobs: jobs::job_commands()?,
         })
+    }
+
+    /// The jobs' commands of one API.
+    fn jobs_of(&self, service: Service) -> impl Iterator<Item = &JobCommand> {
+        self.jobs.iter().filter(move |c| c.job.service() == service)
     }
 
     fn of(&self, service: Service) -> &[OperationCommand] {
@@ -177,6 +185,7 @@ impl Commands {
             Service::HyperRep => ("hyperrep", "HyperRep's API"),
         };
         let mut command = Command::new(name).about(about).subcommand_required(true);
+        let mut groups: Vec<(String, Command)> = Vec::new();
         for tag in service.tags() {
             let tag_name = tree::kebab(tag);
             let mut group = Command::new(tag_name.clone())
@@ -185,15 +194,25 @@ impl Commands {
             for op in self.of(service).iter().filter(|c| c.tag == tag_name) {
                 group = group.subcommand(tree::command(op));
             }
-            if service == Service::HockeyStack && tag_name == "agents" {
-                group = group.subcommand(jobs::ensure_command());
-            }
-            command = command.subcommand(group);
+            groups.push((tag_name, group));
         }
-        if service == Service::HockeyStack {
-            command = command
-                .subcommand(jobs::ask_command())
-                .subcommand(jobs::jobs_command());
+        for job in self.jobs_of(service) {
+            match job.group() {
+                None => command = command.subcommand(job.command()),
+                Some(name) => {
+                    if !groups.iter().any(|(g, _)| g == name) {
+                        let about = jobs::group_about(name).unwrap_or(name);
+                        let group = Command::new(name).about(about).subcommand_required(true);
+                        groups.push((name.to_owned(), group));
+                    }
+                    if let Some((_, group)) = groups.iter_mut().find(|(g, _)| g == name) {
+                        *group = std::mem::take(group).subcommand(job.command());
+                    }
+                }
+            }
+        }
+        for (_, group) in groups {
+            command = command.subcommand(group);
         }
         command
     }
@@ -254,22 +273,23 @@ impl Commands {
         let Some((group, sub)) = matches.subcommand() else {
             return Ok(());
         };
-        let composite = match (group, sub.subcommand()) {
-            ("ask", _) => Some(("ask", sub)),
-            ("jobs", Some(("wait", leaf))) => Some(("wait", leaf)),
-            ("agents", Some(("ensure", leaf))) => Some(("ensure", leaf)),
-            _ => None,
-        };
-        if let Some((job, leaf)) = composite {
-            let session = setup::connect(Service::HockeyStack, sandbox, false).await?;
+        let job = self
+            .jobs_of(service)
+            .find(|job| match (job.group(), sub.subcommand()) {
+                (None, _) => job.verb() == group,
+                (Some(name), Some((verb, _))) => name == group && job.verb() == verb,
+                (Some(_), None) => false,
+            });
+        if let Some(job) = job {
+            let leaf = match job.group() {
+                None => sub,
+                Some(_) => sub.subcommand().map_or(sub, |(_, leaf)| leaf),
+            };
+            let session = setup::connect(service, sandbox, false).await?;
             let Some(client) = session.clients.hockeystack.as_ref() else {
                 return Ok(());
             };
-            return match job {
-                "ask" => jobs::ask(client, leaf, out).await,
-                "wait" => jobs::wait(client, leaf, out).await,
-                _ => jobs::ensure(client, leaf, out).await,
-            };
+            return job.run(client, leaf, out).await;
         }
         let Some((verb, leaf)) = sub.subcommand() else {
             return Ok(());

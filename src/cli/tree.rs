@@ -31,6 +31,8 @@ pub(crate) struct Flag {
     pub(crate) long: String,
     /// The argument's schema.
     pub(crate) schema: Value,
+    /// Given as a word of its own rather than a flag.
+    pub(crate) positional: bool,
 }
 
 /// One operation's command, with what turns its flags into arguments.
@@ -44,14 +46,13 @@ pub(crate) struct OperationCommand {
     pub(crate) flags: Vec<Flag>,
 }
 
-impl OperationCommand {
-    /// The flag of an argument, for messages (`--task-title`), or the argument's name when it
-    /// has none.
-    pub(crate) fn flag_of(&self, argument: &str) -> String {
-        self.flags
-            .iter()
-            .find(|f| f.argument == argument)
-            .map_or_else(|| argument.to_owned(), |f| format!("--{}", f.long))
+/// An argument as the command line names it: `--task-title`, or `QUESTION` for a word of its
+/// own; the argument's name when no flag has it.
+pub(crate) fn flag_of(flags: &[Flag], argument: &str) -> String {
+    match flags.iter().find(|f| f.argument == argument) {
+        Some(flag) if flag.positional => flag.long.to_ascii_uppercase(),
+        Some(flag) => format!("--{}", flag.long),
+        None => argument.to_owned(),
     }
 }
 
@@ -155,6 +156,7 @@ fn flags(operation: &model::Operation, schema: &Value) -> Result<Vec<Flag>, Stri
             argument: name.to_owned(),
             long,
             schema,
+            positional: false,
         });
     }
     Ok(flags)
@@ -296,34 +298,14 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
     let has_body = model.body.is_some();
     for flag in &op.flags {
         let is_required = required.contains(&flag.argument.as_str());
-        let (help, long_help) = flag_help(&flag.schema, is_required);
-        let mut arg = Arg::new(flag.argument.clone())
-            .long(flag.long.clone())
-            .help(help)
-            .long_help(long_help)
-            .value_name(value_name(&flag.schema));
         // A body property may come from --body-file instead; the check after parsing
         // reports it missing from both.
         let is_body = model.params.iter().all(|p| p.name != flag.argument);
-        if is_required && !(is_body && has_body) {
-            arg = arg.required(true);
-        }
-        let item = flag.schema.get("items").unwrap_or(&flag.schema);
-        arg = match kind(&flag.schema) {
-            "array" => arg.action(ArgAction::Append),
-            "boolean" => arg
-                .num_args(0..=1)
-                .default_missing_value("true")
-                .require_equals(false),
-            _ => arg,
-        };
-        let listed = values(item);
-        if !listed.is_empty() && kind(item) == "string" {
-            arg = arg.value_parser(PossibleValuesParser::new(listed));
-        } else if kind(item) == "boolean" {
-            arg = arg.value_parser(PossibleValuesParser::new(["true", "false"]));
-        }
-        command = command.arg(arg);
+        command = command.arg(arg(
+            flag,
+            is_required,
+            is_required && !(is_body && has_body),
+        ));
     }
     if has_body {
         command = command.arg(
@@ -351,6 +333,38 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
             );
     }
     command
+}
+
+/// The clap argument of one flag, described from its schema: `required` says so in its help,
+/// `enforced` has clap refuse a command line without it.
+pub(crate) fn arg(flag: &Flag, required: bool, enforced: bool) -> Arg {
+    let (help, long_help) = flag_help(&flag.schema, required);
+    let mut arg = Arg::new(flag.argument.clone())
+        .help(help)
+        .long_help(long_help)
+        .value_name(value_name(&flag.schema))
+        .required(enforced);
+    if flag.positional {
+        arg = arg.value_name(flag.long.to_ascii_uppercase());
+    } else {
+        arg = arg.long(flag.long.clone());
+    }
+    let item = flag.schema.get("items").unwrap_or(&flag.schema);
+    arg = match kind(&flag.schema) {
+        "array" => arg.action(ArgAction::Append),
+        "boolean" => arg
+            .num_args(0..=1)
+            .default_missing_value("true")
+            .require_equals(false),
+        _ => arg,
+    };
+    let listed = values(item);
+    if !listed.is_empty() && kind(item) == "string" {
+        arg = arg.value_parser(PossibleValuesParser::new(listed));
+    } else if kind(item) == "boolean" {
+        arg = arg.value_parser(PossibleValuesParser::new(["true", "false"]));
+    }
+    arg
 }
 
 pub(crate) fn method_name(method: model::Method) -> &'static str {

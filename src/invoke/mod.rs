@@ -5,8 +5,8 @@
 //! walked by the crate's paginator ([`list::JsonList`]).
 
 pub(crate) mod check;
-pub(crate) mod composite;
 pub(crate) mod describe;
+pub(crate) mod jobs;
 pub(crate) mod list;
 
 use serde::de::DeserializeOwned;
@@ -47,7 +47,6 @@ impl Service {
     }
 
     /// One operation of the API's model, by id.
-    #[cfg(feature = "mcp")]
     pub(crate) fn operation(self, id: &str) -> Result<&'static model::Operation, String> {
         model::find(self.operations(), id)
             .ok_or_else(|| format!("the {} model has no operation {id}", self.prefix()))

@@ -60,7 +60,7 @@ pub(crate) fn listing(offered: &[ToolDef]) -> Vec<ToolDef> {
     listed.extend(
         offered
             .iter()
-            .filter(|t| matches!(t.action, Action::AskAgent | Action::EnsureAgent))
+            .filter(|t| matches!(t.action, Action::Job(_)))
             .cloned(),
     );
     listed

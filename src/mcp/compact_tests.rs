@@ -39,7 +39,8 @@ async fn the_compact_list_is_a_fraction_of_the_full_one_and_reaches_every_operat
             "find_operations",
             "call_operation",
             "hockeystack_ensure_agent",
-            "hockeystack_ask_agent"
+            "hockeystack_ask_agent",
+            "hockeystack_wait_for_job"
         ]
     );
     assert!(

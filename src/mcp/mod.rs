@@ -38,7 +38,7 @@ use rmcp::ServiceExt;
 use self::{call::Shaping, catalog::ToolDef};
 use crate::{
     Error, ErrorKind, PollPolicy,
-    invoke::{Clients, Service, composite::Waits},
+    invoke::{Clients, Service, jobs::Waits},
 };
 
 /// The MCP server: the chosen tools and the clients they call. Build it with
@@ -166,11 +166,7 @@ impl ServerBuilder {
     /// while a reply is written. Default [`PollPolicy::agent_provisioning`] and
     /// [`PollPolicy::message_jobs`]; a call's `wait_seconds` replaces the deadline.
     pub fn waits(mut self, agent: PollPolicy, job: PollPolicy) -> Self {
-        self.waits = Some(Waits {
-            agent,
-            job,
-            ..Waits::default()
-        });
+        self.waits = Some(Waits { agent, job });
         self
     }
 

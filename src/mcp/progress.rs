@@ -3,10 +3,7 @@
 //! list's pages are reported. Each message is scrubbed of credentials like a result, and
 //! `progress` only grows.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU32, Ordering},
-};
+use std::sync::Arc;
 
 use futures_util::StreamExt;
 use rmcp::{
@@ -37,7 +34,9 @@ pub(crate) enum Watcher {
 pub(crate) struct Reporter {
     to: Watcher,
     scrub: Scrub,
-    sent: Arc<AtomicU32>,
+    /// Notifications sent. Held while one is sent, so that two senders (a wait's updates and
+    /// a reply's text) cannot overtake each other with a smaller `progress`.
+    sent: Arc<tokio::sync::Mutex<u32>>,
 }
 
 impl Reporter {
@@ -55,8 +54,9 @@ impl Reporter {
         match &self.to {
             Watcher::Nobody => {}
             Watcher::Client(peer, token) => {
-                let count = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
-                let notification = ProgressNotificationParam::new(token.clone(), f64::from(count))
+                let mut sent = self.sent.lock().await;
+                *sent += 1;
+                let notification = ProgressNotificationParam::new(token.clone(), f64::from(*sent))
                     .with_message((self.scrub)(message));
                 let _ = peer.notify_progress(notification).await;
             }
@@ -87,5 +87,49 @@ impl Reporter {
                     .await;
             }
         }))
+    }
+}
+
+/// The reply's text as progress, gathered into messages of a readable size rather than one a
+/// piece.
+pub(crate) struct TextProgress<'a> {
+    reporter: &'a Reporter,
+    gathered: String,
+}
+
+/// The characters of text gathered before they go out as one message.
+const TEXT_PER_MESSAGE: usize = 200;
+
+impl<'a> TextProgress<'a> {
+    pub(crate) fn new(reporter: &'a Reporter) -> Self {
+        Self {
+            reporter,
+            gathered: String::new(),
+        }
+    }
+
+    pub(crate) async fn piece(&mut self, piece: &str) {
+        if matches!(self.reporter.to, Watcher::Nobody) {
+            return;
+        }
+        self.gathered.push_str(piece);
+        if self.gathered.chars().count() >= TEXT_PER_MESSAGE {
+            self.flush().await;
+        }
+    }
+
+    /// The text so far was not the reply's start; the whole reply follows.
+    pub(crate) async fn restart(&mut self) {
+        self.flush().await;
+        self.reporter
+            .say("reply: the stream was cut; the reply as stored follows".to_owned())
+            .await;
+    }
+
+    pub(crate) async fn flush(&mut self) {
+        if !self.gathered.is_empty() {
+            let text = std::mem::take(&mut self.gathered);
+            self.reporter.say(format!("reply: {text}")).await;
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::{panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
-use futures_util::FutureExt;
+use futures_util::{FutureExt, StreamExt};
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
     model::{
@@ -22,14 +22,14 @@ use super::{
     call::{self, gather},
     catalog::{Action, ToolDef},
     clean, compact, fit, outcome,
-    progress::{Reporter, Watcher},
+    progress::{Reporter, TextProgress, Watcher},
 };
 use crate::{
-    ProgressStream,
     invoke::{
-        check, composite,
-        composite::{DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS},
+        check,
+        jobs::{JobEvent, MAX_WAIT_SECONDS},
     },
+    poll::ProgressStream,
 };
 
 const INSTRUCTIONS: &str = "Tools for HockeyStack's Revenue Agents API (hockeystack_*) and \
@@ -174,31 +174,37 @@ impl Server {
                     },
                 }
             }
-            Action::AskAgent | Action::EnsureAgent => {
-                let agent = match composite::agent_of(&arguments) {
-                    Ok(agent) => agent,
-                    Err(problems) => return outcome::invalid_arguments(&def.tool.name, problems),
-                };
+            Action::Job(job) => {
                 let Some(client) = &self.clients.hockeystack else {
                     return outcome::invalid_arguments(
                         &def.tool.name,
                         vec!["HockeyStack is not served".into()],
                     );
                 };
-                let answer = match def.action {
-                    Action::AskAgent => {
-                        composite::ask(client, agent, &arguments, &self.waits, watch).await
-                    }
-                    _ => composite::ensure(client, agent, &arguments, &self.waits, watch).await,
+                let mut running = match job.start(client, &arguments, &self.waits, watch) {
+                    Ok(running) => running,
+                    Err(problems) => return outcome::invalid_arguments(&def.tool.name, problems),
                 };
+                let mut text = TextProgress::new(reporter);
+                let mut answer = None;
+                while let Some(event) = running.next().await {
+                    match event {
+                        Ok(JobEvent::Text(piece)) => text.piece(&piece).await,
+                        Ok(JobEvent::Restart) => text.restart().await,
+                        Ok(JobEvent::Answer(value)) => answer = Some(Ok(value)),
+                        Err(error) => answer = Some(Err(error)),
+                    }
+                }
+                text.flush().await;
                 // The last update goes out before the result: a client stops listening for a
                 // call's progress once it has the result. The updates end with the wait.
                 if let Some(forwarding) = forwarding {
                     let _ = tokio::time::timeout(Duration::from_secs(1), forwarding).await;
                 }
                 match answer {
-                    Ok(value) => outcome::success(value),
-                    Err(error) => outcome::failure(&error, None),
+                    Some(Ok(value)) => outcome::success(value),
+                    Some(Err(error)) => outcome::failure(&error, None),
+                    None => outcome::internal(&def.tool.name),
                 }
             }
             Action::FindOperations => outcome::success(compact::find(&self.tools, &arguments)),
@@ -319,7 +325,7 @@ impl ServerHandler for Server {
         let arguments = request.arguments.unwrap_or_default();
         let long = self
             .find(&request.name)
-            .is_some_and(|def| matches!(def.action, Action::AskAgent | Action::EnsureAgent));
+            .is_some_and(|def| matches!(def.action, Action::Job(_)));
         let offers_tasks = context
             .client_capabilities()
             .is_some_and(|caps| caps.supports_tasks());
@@ -377,13 +383,15 @@ impl Server {
     /// the wait), may cancel it, and fetches the result once it completes. The task is kept
     /// a minute past its wait, then for as long again to be read.
     fn start_task(&self, name: String, arguments: Map<String, Value>) -> rmcp::model::Task {
-        let wait = arguments
-            .get("wait_seconds")
-            .and_then(Value::as_u64)
-            .unwrap_or(DEFAULT_WAIT_SECONDS)
-            .min(MAX_WAIT_SECONDS);
+        let wait = match self.find(&name).map(|def| &def.action) {
+            Some(Action::Job(job)) => job.longest_wait(&self.waits, &arguments),
+            _ => None,
+        }
+        .unwrap_or(Duration::from_secs(2 * MAX_WAIT_SECONDS));
+        let ttl = u64::try_from(wait.saturating_add(Duration::from_secs(60)).as_millis())
+            .unwrap_or(u64::MAX);
         let options = TaskOptions::new()
-            .with_ttl_ms((wait + 60) * 1000)
+            .with_ttl_ms(ttl)
             .with_poll_interval_ms(1000)
             .with_status_message("started");
         let server = self.clone();

@@ -79,7 +79,11 @@ fn every_operation_of_both_specs_is_one_tool_named_after_it() {
             }
         }
     }
-    let composites = ["hockeystack_ask_agent", "hockeystack_ensure_agent"];
+    let composites = [
+        "hockeystack_ask_agent",
+        "hockeystack_ensure_agent",
+        "hockeystack_wait_for_job",
+    ];
     assert_eq!(names.len(), operations + composites.len());
     for name in composites {
         assert!(names.iter().any(|n| n == name), "{name}");
