@@ -12,6 +12,11 @@ use serde_json::{Map, Value, json};
 
 use crate::{camel, snake};
 
+/// The parameter extension that names the parameter a value must not come before (an end
+/// date's start), so that a request with the two the wrong way round is refused before it is
+/// sent.
+const NOT_BEFORE: &str = "x-not-before";
+
 /// How deep `$ref`s may nest before the schema is taken for a cycle.
 const MAX_DEPTH: usize = 32;
 
@@ -195,15 +200,21 @@ pub fn write(spec: &Value, module: &str, shaping: &BodyShaping) -> Result<String
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|t| t.get("name").and_then(Value::as_str))
-        .map(|t| format!("{t:?}"))
+        .filter_map(|t| {
+            let name = t.get("name").and_then(Value::as_str)?;
+            let description = t.get("description").and_then(Value::as_str).unwrap_or("");
+            Some(format!(
+                "crate::model::Tag {{ name: {name:?}, description: {:?} }}",
+                description.trim()
+            ))
+        })
         .collect();
     let mut out = String::new();
     writeln!(
         out,
         "/// The spec's tags, in its order.\n\
-         #[allow(dead_code)] // read by the MCP server\n\
-         pub(crate) const TAGS: &[&str] = &[{}];\n",
+         #[allow(dead_code)] // read by the MCP server and the tool\n\
+         pub(crate) const TAGS: &[crate::model::Tag] = &[{}];\n",
         tags.join(", ")
     )
     .unwrap();
@@ -313,6 +324,22 @@ fn operation_row(
         }
     }
 
+    for p in &parameters {
+        if let Some(before) = p.raw.get(NOT_BEFORE) {
+            let named = before.as_str().is_some_and(|name| {
+                parameters
+                    .iter()
+                    .any(|q| q.name == name && q.location == p.location)
+            });
+            if !named {
+                return Err(format!(
+                    "parameter {}: {NOT_BEFORE} {before} names no {} parameter of the operation",
+                    p.name, p.location
+                ));
+            }
+        }
+    }
+
     let mut source = String::new();
     writeln!(source, "    crate::model::Operation {{").unwrap();
     writeln!(source, "        id: {id:?},").unwrap();
@@ -358,13 +385,7 @@ fn operation_row(
         None => writeln!(source, "        body: None,").unwrap(),
     }
 
-    let (status, success) = success(spec, operation)?;
-    writeln!(
-        source,
-        "        success: crate::model::Success {{ status: {status}, schema: {} }},",
-        option_str(success.and_then(reference_name))
-    )
-    .unwrap();
+    let success = success(spec, operation)?;
     let streams = streams(spec, operation)?;
     writeln!(source, "        streams: {streams},").unwrap();
 
@@ -372,11 +393,12 @@ fn operation_row(
         Some(list) => {
             writeln!(
                 source,
-                "        list: Some(crate::model::List {{ items: {:?}, cursor: {:?}, next_cursor: {:?}, has_more: {} }}),",
+                "        list: Some(crate::model::List {{ items: {:?}, cursor: {:?}, next_cursor: {:?}, has_more: {}, page_size: {} }}),",
                 list.items,
                 list.cursor,
                 list.next_cursor,
                 option_str(list.has_more.as_deref()),
+                list.page_size,
             )
             .unwrap();
             writeln!(
@@ -419,42 +441,17 @@ fn operation_row(
 }
 
 fn parameter_source(p: &Parameter) -> String {
-    let kind = match p.schema.get("type").and_then(Value::as_str) {
-        Some("integer") => "Integer",
-        Some("number") => "Number",
-        Some("boolean") => "Boolean",
-        Some("array") => "Array",
-        _ => "String",
-    };
     let bound = |name: &str| match p.schema.get(name).and_then(Value::as_i64) {
         Some(n) => format!("Some({n})"),
         None => "None".to_owned(),
     };
-    let values: Vec<String> = p
-        .schema
-        .get("enum")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(|v| format!("{v:?}"))
-        .collect();
-    let description = p
-        .raw
-        .get("description")
-        .or_else(|| p.schema.get("description"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim();
     format!(
-        "            crate::model::Param {{ name: {:?}, location: crate::model::Location::{}, required: {}, kind: crate::model::Kind::{kind}, format: {}, minimum: {}, maximum: {}, values: &[{}], description: {description:?} }},\n",
+        "            crate::model::Param {{ name: {:?}, location: crate::model::Location::{}, minimum: {}, maximum: {}, not_before: {} }},\n",
         p.name,
         capitalised(p.location),
-        p.required,
-        option_str(p.schema.get("format").and_then(Value::as_str)),
         bound("minimum"),
         bound("maximum"),
-        values.join(", "),
+        option_str(p.raw.get(NOT_BEFORE).and_then(Value::as_str)),
     )
 }
 
@@ -542,8 +539,7 @@ fn body_row(
         }
     };
     let source = format!(
-        "crate::model::Body {{ schema: {}, required: {body_required}, properties: &[{}] }}",
-        option_str(Some(name).filter(|n| !n.is_empty())),
+        "crate::model::Body {{ properties: &[{}] }}",
         names
             .iter()
             .map(|n| format!("{n:?}"))
@@ -569,25 +565,26 @@ fn streams(spec: &Value, operation: &Value) -> Result<bool, String> {
     Ok(false)
 }
 
-/// The first success status and its JSON schema, if it has one.
-fn success<'a>(spec: &'a Value, operation: &'a Value) -> Result<(u16, Option<&'a Value>), String> {
+/// The JSON schema of the first success answer, if it has one.
+fn success<'a>(spec: &'a Value, operation: &'a Value) -> Result<Option<&'a Value>, String> {
     let responses = operation
         .get("responses")
         .and_then(Value::as_object)
         .ok_or("no responses")?;
-    let (status, response) = responses
+    let (_, response) = responses
         .iter()
         .filter_map(|(status, r)| Some((status.parse::<u16>().ok()?, r)))
         .filter(|(status, _)| (200..300).contains(status))
         .min_by_key(|(status, _)| *status)
         .ok_or("no success answer")?;
-    let schema = dereference(spec, response)?.pointer("/content/application~1json/schema");
-    Ok((status, schema))
+    Ok(dereference(spec, response)?.pointer("/content/application~1json/schema"))
 }
 
 struct ListShape<'a> {
     items: String,
     cursor: &'a str,
+    /// The page-size parameter as a `crate::model::PageSize` literal, or `None`.
+    page_size: String,
     next_cursor: String,
     has_more: Option<String>,
     page: String,
@@ -641,9 +638,30 @@ fn list_shape<'a>(
     } else {
         return Err("a list page without next_cursor".into());
     };
+    // The page size is the query's `limit`, where a list takes one.
+    let page_size = match parameters
+        .iter()
+        .find(|p| p.location == "query" && p.name == "limit")
+    {
+        Some(limit) => {
+            let bound = |name: &str| match limit.schema.get(name).and_then(Value::as_i64) {
+                Some(n) => format!("Some({n})"),
+                None => "None".to_owned(),
+            };
+            format!(
+                "Some(crate::model::PageSize {{ name: {:?}, minimum: {}, maximum: {}, default: {} }})",
+                limit.name,
+                bound("minimum"),
+                bound("maximum"),
+                bound("default")
+            )
+        }
+        None => "None".to_owned(),
+    };
     Ok(Some(ListShape {
         items,
         cursor: cursor.name,
+        page_size,
         next_cursor,
         has_more,
         page,

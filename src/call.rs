@@ -103,6 +103,14 @@ impl OperationCall {
         C: ClientInfo<Arc<Inner>>,
     {
         let inner = client.inner();
+        if !self.operation.streams {
+            // The model says this operation never answers with events: asking would only
+            // make the server refuse or ignore the Accept header.
+            return Err(Error::new(ErrorKind::InvalidRequest {
+                reason: format!("{} does not answer as an event stream", self.operation.id),
+            })
+            .with_api(inner.api));
+        }
         let request = self.request(client, Some("text/event-stream"))?;
         let id = self.operation.id;
         transport::bounded(inner, async {

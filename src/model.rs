@@ -39,51 +39,33 @@ pub enum Location {
     Header,
 }
 
-/// A parameter's JSON type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // which kinds appear depends on the APIs built
-pub enum Kind {
-    String,
-    Integer,
-    Number,
-    Boolean,
-    Array,
+/// A spec's tag: a group of operations (a command group of the tool, a toolset of the MCP
+/// server).
+#[derive(Debug)]
+pub struct Tag {
+    pub(crate) name: &'static str,
+    pub(crate) description: &'static str,
 }
 
-/// One parameter of an operation.
+/// One parameter of an operation, as the transport checks it before a request leaves. How a
+/// parameter is described to a person or an assistant (its type, format, values and help) is
+/// in the argument schema ([`Arguments`]), which every surface reads.
 #[derive(Debug)]
-#[allow(dead_code)] // read by the surfaces that describe parameters (MCP, the coming CLI)
 pub struct Param {
     pub(crate) name: &'static str,
     pub(crate) location: Location,
-    pub(crate) required: bool,
-    pub(crate) kind: Kind,
-    pub(crate) format: Option<&'static str>,
     pub(crate) minimum: Option<i64>,
     pub(crate) maximum: Option<i64>,
-    /// The values of an enumerated parameter; empty when any value of its kind goes.
-    pub(crate) values: &'static [&'static str],
-    pub(crate) description: &'static str,
+    /// The parameter whose value this one's must not come before (an end date's start): the
+    /// spec's `x-not-before`.
+    pub(crate) not_before: Option<&'static str>,
 }
 
 /// An operation's JSON request body.
 #[derive(Debug)]
-#[allow(dead_code)]
 pub struct Body {
-    /// The component schema it is, when it is one.
-    pub(crate) schema: Option<&'static str>,
-    pub(crate) required: bool,
     /// Its top-level properties, without those a single answer cannot carry (`stream`).
     pub(crate) properties: &'static [&'static str],
-}
-
-/// An operation's first success answer.
-#[derive(Debug)]
-#[allow(dead_code)]
-pub struct Success {
-    pub(crate) status: u16,
-    /// The component schema of its JSON body; `None` for an answer without one.
-    pub(crate) schema: Option<&'static str>,
 }
 
 /// How a list operation's pages are read.
@@ -97,6 +79,20 @@ pub struct List {
     pub(crate) next_cursor: &'static str,
     /// Where the page says whether more exist, when it does, as a JSON pointer.
     pub(crate) has_more: Option<&'static str>,
+    /// The query parameter that sets the page's size, when the list takes one.
+    #[cfg_attr(not(any(feature = "mcp", feature = "cli")), allow(dead_code))]
+    pub(crate) page_size: Option<PageSize>,
+}
+
+/// A list's page-size parameter and its documented bounds.
+#[derive(Debug)]
+#[cfg_attr(not(any(feature = "mcp", feature = "cli")), allow(dead_code))]
+pub struct PageSize {
+    pub(crate) name: &'static str,
+    pub(crate) minimum: Option<i64>,
+    pub(crate) maximum: Option<i64>,
+    /// The server's default, when the spec gives it.
+    pub(crate) default: Option<i64>,
 }
 
 /// An operation's arguments when it is called by name with a JSON object of them (an MCP
@@ -113,7 +109,6 @@ pub struct Arguments {
 
 /// One operation of one API.
 #[derive(Debug)]
-#[allow(dead_code)]
 pub struct Operation {
     pub(crate) id: &'static str,
     pub(crate) method: Method,
@@ -127,7 +122,6 @@ pub struct Operation {
     pub(crate) public: bool,
     pub(crate) params: &'static [Param],
     pub(crate) body: Option<Body>,
-    pub(crate) success: Success,
     /// Whether the operation can also answer as an event stream.
     pub(crate) streams: bool,
     pub(crate) list: Option<List>,

@@ -22,7 +22,7 @@ use crate::{
     error::ApiError,
     headers::RateLimit,
     limits::{Limits, saturated},
-    model::{self, Location, Operation, Param},
+    model::{self, Location, Operation},
     retry::{self, ApiRules, RetryPolicy},
     trace::RequestSpan,
 };
@@ -258,29 +258,31 @@ pub(crate) fn prepare(
     check_query(operation, request.url()).map_err(|problem| format!("{operation_id}: {problem}"))
 }
 
-/// Checks the query against the spec's bounds, and a date range's order where both ends are
-/// given (HyperRep refuses `start_date` after `end_date`).
+/// Checks the query against the spec's bounds, and the order of two values where the spec
+/// says one must not come before the other (HyperRep refuses an `end_date` before its
+/// `start_date`).
 fn check_query(operation: &Operation, url: &reqwest::Url) -> Result<(), String> {
     if url.query().is_none() {
         return Ok(());
     }
-    let mut start = None;
-    let mut end = None;
     for (name, value) in url.query_pairs() {
-        match &*name {
-            "start_date" => start = Some(value.clone()),
-            "end_date" => end = Some(value.clone()),
-            _ => {}
-        }
-        let Some(Param {
-            minimum: min,
-            maximum: max,
-            ..
-        }) = operation.param(&name, Location::Query)
-        else {
+        let Some(param) = operation.param(&name, Location::Query) else {
             continue;
         };
-        let (min, max) = (*min, *max);
+        if let Some(earlier) = param.not_before {
+            let given = url.query_pairs().find(|(n, _)| n == earlier);
+            if let Some((_, start)) = given {
+                let parse = |v: &str| chrono::DateTime::parse_from_rfc3339(v).ok();
+                if let (Some(s), Some(e)) = (parse(&start), parse(&value))
+                    && e < s
+                {
+                    return Err(format!(
+                        "{name} ({value}) is before {earlier} ({start}); the API requires {earlier} <= {name}"
+                    ));
+                }
+            }
+        }
+        let (min, max) = (param.minimum, param.maximum);
         if min.is_none() && max.is_none() {
             continue;
         }
@@ -292,16 +294,6 @@ fn check_query(operation: &Operation, url: &reqwest::Url) -> Result<(), String> 
                 "query parameter {name} is {number}, outside its documented range {}..={}",
                 min.map(|m| m.to_string()).unwrap_or_default(),
                 max.map(|m| m.to_string()).unwrap_or_default()
-            ));
-        }
-    }
-    if let (Some(start), Some(end)) = (start, end) {
-        let parse = |v: &str| chrono::DateTime::parse_from_rfc3339(v).ok();
-        if let (Some(s), Some(e)) = (parse(&start), parse(&end))
-            && s > e
-        {
-            return Err(format!(
-                "start_date ({start}) is after end_date ({end}); the API requires start_date <= end_date"
             ));
         }
     }

@@ -156,7 +156,11 @@ fn parse_args() -> Result<Options, String> {
                 options.http = Some(addr);
             }
             "-h" | "--help" => {
-                println!("{USAGE}");
+                println!("{USAGE}\n\nToolsets (the specs' tags):");
+                for toolset in Server::toolsets() {
+                    let about = Server::toolset_description(&toolset).unwrap_or_default();
+                    println!("  {toolset:<26} {about}");
+                }
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?}")),

@@ -187,9 +187,9 @@ impl Commands {
         let mut command = Command::new(name).about(about).subcommand_required(true);
         let mut groups: Vec<(String, Command)> = Vec::new();
         for tag in service.tags() {
-            let tag_name = tree::kebab(tag);
+            let tag_name = tree::kebab(tag.name);
             let mut group = Command::new(tag_name.clone())
-                .about(format!("{tag} operations"))
+                .about(tag.description.trim_end_matches('.'))
                 .subcommand_required(true);
             for op in self.of(service).iter().filter(|c| c.tag == tag_name) {
                 group = group.subcommand(tree::command(op));
@@ -344,10 +344,10 @@ async fn run_operation(
     };
     // The largest pages the API allows (fewer requests), unless the call chose a size; never
     // more than the items wanted.
-    if let Some(largest) = operation.max_limit()
-        && !arguments.contains_key("limit")
+    if let Some(page) = &shape.page_size
+        && !arguments.contains_key(page.name)
     {
-        arguments.insert("limit".into(), json!(largest.min(max)));
+        arguments.insert(page.name.into(), json!(page.for_items(max)));
     }
     let start = arguments
         .remove(shape.cursor)

@@ -283,11 +283,25 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
             format!("\n\n{}", model.description.trim())
         }
     );
-    if model.list.is_some() {
-        long_about.push_str(
-            "\n\nWithout --all or --max-items: one page as the API answers it. With either: \
-             the items, one JSON object a line, while the pages arrive.",
-        );
+    if let Some(list) = &model.list {
+        let size = match &list.page_size {
+            Some(page) => match page.default {
+                Some(default) => format!(
+                    " ({default} items unless --{} says otherwise)",
+                    kebab(page.name)
+                ),
+                None => format!(
+                    " (as many items as the API chooses unless --{} says)",
+                    kebab(page.name)
+                ),
+            },
+            None => String::new(),
+        };
+        long_about.push_str(&format!(
+            "\n\nWithout --all or --max-items: one page as the API answers it{size}. With either: \
+             the items, one JSON object a line, while the pages arrive, in pages as large as \
+             the API allows."
+        ));
     }
     let mut command = Command::new(op.verb.clone())
         .about(about)

@@ -39,7 +39,7 @@ impl Service {
     }
 
     /// The spec's tags, in its order.
-    pub(crate) fn tags(self) -> &'static [&'static str] {
+    pub(crate) fn tags(self) -> &'static [model::Tag] {
         match self {
             Service::HockeyStack => crate::hockeystack::TAGS,
             Service::HyperRep => crate::hyperrep::TAGS,
@@ -60,13 +60,18 @@ pub(crate) struct Operation {
     pub(crate) model: &'static model::Operation,
 }
 
-impl Operation {
-    /// The page size's documented maximum, when the operation takes `limit`.
-    pub(crate) fn max_limit(&self) -> Option<u64> {
-        self.model
-            .param("limit", model::Location::Query)
-            .and_then(|p| p.maximum)
+impl model::PageSize {
+    /// The size of a page that holds `wanted` items, or as many as the list allows.
+    pub(crate) fn for_items(&self, wanted: u64) -> u64 {
+        let most = self
+            .maximum
             .and_then(|m| u64::try_from(m).ok())
+            .unwrap_or(u64::MAX);
+        let least = self
+            .minimum
+            .and_then(|m| u64::try_from(m).ok())
+            .unwrap_or(1);
+        wanted.min(most).max(least)
     }
 }
 
@@ -189,5 +194,46 @@ fn scalar(value: &Value) -> String {
                 .map_or_else(|| n.to_string(), |i| i.to_string())
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_list_carries_its_page_size_with_the_spec_s_bounds() {
+        for service in [Service::HockeyStack, Service::HyperRep] {
+            for operation in service.operations() {
+                let Some(list) = &operation.list else {
+                    continue;
+                };
+                let page = list
+                    .page_size
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{}", operation.id));
+                assert_eq!(page.minimum, Some(1), "{}", operation.id);
+                assert!(page.maximum.is_some(), "{}", operation.id);
+            }
+        }
+        let tasks = model::find(Service::HockeyStack.operations(), "list_tasks").unwrap();
+        let page = tasks.list.as_ref().unwrap().page_size.as_ref().unwrap();
+        assert_eq!((page.maximum, page.default), (Some(200), Some(50)));
+        assert_eq!(page.for_items(1000), 200);
+        assert_eq!(page.for_items(7), 7);
+        assert_eq!(page.for_items(0), 1);
+        let sales = model::find(Service::HyperRep.operations(), "list_sales").unwrap();
+        let page = sales.list.as_ref().unwrap().page_size.as_ref().unwrap();
+        assert_eq!((page.maximum, page.default), (Some(500), None));
+    }
+
+    #[test]
+    fn an_end_date_names_the_start_it_must_not_precede_and_tags_say_what_they_hold() {
+        let sales = model::find(Service::HyperRep.operations(), "list_sales").unwrap();
+        let end = sales.param("end_date", model::Location::Query).unwrap();
+        assert_eq!(end.not_before, Some("start_date"));
+        for service in [Service::HockeyStack, Service::HyperRep] {
+            assert!(service.tags().iter().all(|t| !t.description.is_empty()));
+        }
     }
 }

@@ -59,11 +59,17 @@ pub(crate) async fn gather(
     let start = arguments
         .remove(shape.cursor)
         .and_then(|c| c.as_str().map(str::to_owned));
-    let asked_limit = arguments.get("limit").and_then(Value::as_u64);
+    let page = shape.page_size.as_ref();
+    let asked = page
+        .and_then(|p| arguments.get(p.name))
+        .and_then(Value::as_u64);
     let page_size = |remaining: u64| {
-        operation
-            .max_limit()
-            .map(|max| asked_limit.unwrap_or(max).min(max).min(remaining))
+        page.map(|p| {
+            (
+                p.name,
+                p.for_items(asked.unwrap_or(u64::MAX).min(remaining)),
+            )
+        })
     };
     let mut items = Vec::new();
     let mut used = 0;
@@ -78,8 +84,8 @@ pub(crate) async fn gather(
         // One walk runs while full pages fit; a smaller last page needs a walk of its own.
         let size = page_size(remaining);
         let mut walk_arguments = arguments.clone();
-        if let Some(size) = size {
-            walk_arguments.insert("limit".into(), json!(size));
+        if let Some((name, size)) = size {
+            walk_arguments.insert(name.into(), json!(size));
         }
         let list = JsonList::<Value>::new(clients.clone(), operation, walk_arguments.clone());
         let mut walk = match cursor.clone() {
@@ -158,7 +164,7 @@ pub(crate) async fn gather(
             if remaining == 0 || u64::from(pages) >= max_items {
                 break;
             }
-            if size.is_some_and(|size| remaining < size) {
+            if size.is_some_and(|(_, size)| remaining < size) {
                 finished = false;
                 break;
             }
@@ -185,8 +191,21 @@ async fn refetch(
     cursor: Option<String>,
     limit: usize,
 ) -> Result<JsonPage, Error> {
+    let Some(page_size) = operation
+        .model
+        .list
+        .as_ref()
+        .and_then(|l| l.page_size.as_ref())
+    else {
+        return Err(Error::new(ErrorKind::InvalidRequest {
+            reason: format!(
+                "{} takes no page size, so its page cannot be cut to fit the result budget",
+                operation.model.id
+            ),
+        }));
+    };
     let mut arguments = arguments.clone();
-    arguments.insert("limit".into(), json!(limit));
+    arguments.insert(page_size.name.into(), json!(limit));
     let list = JsonList::<Value>::new(clients.clone(), operation, arguments);
     let list = match cursor {
         Some(cursor) => list.with_cursor(cursor),

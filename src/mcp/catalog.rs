@@ -59,12 +59,17 @@ pub(crate) fn tools(service: Service) -> Result<Vec<ToolDef>, String> {
         Action::Job(job) => job.service() == service,
         _ => false,
     }));
-    let tags: Vec<String> = service.tags().iter().map(|t| toolset(service, t)).collect();
+    let tags: Vec<String> = service
+        .tags()
+        .iter()
+        .map(|t| toolset(service, t.name))
+        .collect();
     tools.sort_by_key(|def| tags.iter().position(|t| *t == def.toolset));
     Ok(tools)
 }
 
-fn toolset(service: Service, tag: &str) -> String {
+/// The toolset of a tag: `hockeystack_tasks`.
+pub(crate) fn toolset(service: Service, tag: &str) -> String {
     format!("{}_{}", service.prefix(), tag.to_lowercase())
 }
 
@@ -73,15 +78,20 @@ fn operation_tool(
     operation: &'static model::Operation,
 ) -> Result<ToolDef, String> {
     let mut schema = argument_schema(operation)?;
-    if operation.list.is_some()
+    if let Some(list) = &operation.list
         && let Some(Value::Object(properties)) = schema.get_mut("properties")
     {
+        let pages = match list.page_size.as_ref().and_then(|p| p.maximum) {
+            Some(most) => format!(" in pages of up to {most}"),
+            None => String::new(),
+        };
         properties.insert(
             "max_items".into(),
             json!({
                 "type": "integer", "minimum": 1, "maximum": MAX_ITEMS,
-                "description": "Follow the pages for up to this many items; the answer is \
-                    {items, next_cursor, pages}, and next_cursor as cursor goes on from there.",
+                "description": format!("Follow the pages{pages} for up to this many items; the \
+                    answer is {{items, next_cursor, pages}}, and next_cursor as cursor goes on \
+                    from there."),
             }),
         );
     }

@@ -331,6 +331,16 @@ impl Server {
         names
     }
 
+    /// What a toolset holds, from its tag's description in the spec; `None` for a name that is
+    /// no toolset.
+    pub fn toolset_description(toolset: &str) -> Option<&'static str> {
+        [Service::HockeyStack, Service::HyperRep]
+            .into_iter()
+            .flat_map(|service| service.tags().iter().map(move |tag| (service, tag)))
+            .find(|(service, tag)| catalog::toolset(*service, tag.name) == toolset)
+            .map(|(_, tag)| tag.description)
+    }
+
     /// The tools offered, grouped by toolset (in the compact mode, the tools listed).
     pub fn tools(&self) -> Vec<OfferedTool<'_>> {
         self.listed
