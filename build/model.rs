@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
-use crate::{camel, snake};
+use crate::names::{camel, snake};
 
 /// The parameter extension that names the parameter a value must not come before (an end
 /// date's start), so that a request with the two the wrong way round is refused before it is

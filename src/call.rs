@@ -9,8 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::{
-    Error, ErrorKind,
-    error::{ApiError, snippet},
+    error::{ApiError, Error, ErrorKind, snippet},
     model::{Location, Operation},
     transport::{self, Inner},
 };

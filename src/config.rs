@@ -6,8 +6,10 @@ use std::{fmt, marker::PhantomData, net::IpAddr, time::Duration};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::{
-    Error, ErrorKind, RateBudget, RetryPolicy,
+    budget::RateBudget,
+    error::{Error, ErrorKind},
     limits::{Limits, saturated},
+    retry::RetryPolicy,
     transport::{ApiInfo, Inner, Secret},
 };
 
@@ -609,7 +611,7 @@ macro_rules! api_client {
             }
             const OPERATIONS: &'static [$crate::model::Operation] = $operations;
             const CREDITS_ON_503: bool = $credits;
-            fn default_budget() -> Option<$crate::RateBudget> {
+            fn default_budget() -> Option<$crate::budget::RateBudget> {
                 $budget
             }
             type Client = $client;
@@ -653,14 +655,14 @@ macro_rules! api_client {
 
         impl $client {
             #[doc = concat!("A builder for a ", $name, " client: credential, base URL, timeouts.")]
-            pub fn builder() -> $crate::ClientBuilder<$marker> {
-                $crate::ClientBuilder::default()
+            pub fn builder() -> $crate::config::ClientBuilder<$marker> {
+                $crate::config::ClientBuilder::default()
             }
 
             #[doc = concat!("A ", $name, " client for the production service with this credential.")]
             pub fn from_credential(
                 credential: impl Into<String>,
-            ) -> ::std::result::Result<Self, $crate::Error> {
+            ) -> ::std::result::Result<Self, $crate::error::Error> {
                 Self::builder().credential(credential).build()
             }
 
@@ -669,7 +671,7 @@ macro_rules! api_client {
                 $base_var, "` (optional).\n\nFails before any request, naming the variable, ",
                 "when the credential is missing or empty."
             )]
-            pub fn from_env() -> ::std::result::Result<Self, $crate::Error> {
+            pub fn from_env() -> ::std::result::Result<Self, $crate::error::Error> {
                 Self::builder().from_env().build()
             }
 
@@ -679,7 +681,7 @@ macro_rules! api_client {
             }
 
             /// The rate-limit headers of the latest response that carried them, if any.
-            pub fn rate_limit(&self) -> Option<$crate::RateLimit> {
+            pub fn rate_limit(&self) -> Option<$crate::headers::RateLimit> {
                 progenitor_client::ClientInfo::inner(self).rate_limit()
             }
 

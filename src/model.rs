@@ -91,7 +91,8 @@ pub struct PageSize {
     pub(crate) name: &'static str,
     pub(crate) minimum: Option<i64>,
     pub(crate) maximum: Option<i64>,
-    /// The server's default, when the spec gives it.
+    /// The server's default, when the spec gives it (the tool's help says it).
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) default: Option<i64>,
 }
 

@@ -20,7 +20,7 @@ use std::{
 
 use futures_core::{Stream, future::BoxFuture};
 
-use crate::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 
 /// What a page says about the rest of its list.
 #[doc(hidden)]
@@ -466,10 +466,10 @@ macro_rules! paginated {
         $(
             impl $crate::paginate::sealed::Sealed for builder::$builder {}
 
-            impl $crate::Paginated for builder::$builder {
+            impl $crate::paginate::Paginated for builder::$builder {
                 type Page = types::$page;
                 type Item = types::$item;
-                type Fetch = futures_core::future::BoxFuture<'static, Result<types::$page, $crate::Error>>;
+                type Fetch = futures_core::future::BoxFuture<'static, Result<types::$page, $crate::error::Error>>;
 
                 fn with_cursor(self, cursor: String) -> Self {
                     self.$cursor(cursor)
@@ -483,7 +483,7 @@ macro_rules! paginated {
                     $split
                 }
 
-                fn guard(&self, error: $crate::Error) -> $crate::Error {
+                fn guard(&self, error: $crate::error::Error) -> $crate::error::Error {
                     progenitor_client::ClientInfo::inner(&self.client).guard(error)
                 }
             }

@@ -15,7 +15,7 @@ use std::{
 use futures_core::Stream;
 use tokio::{sync::watch, time::Instant};
 
-use crate::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 
 /// How a wait paces its checks.
 ///

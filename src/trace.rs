@@ -100,7 +100,7 @@ impl RequestSpan {
 #[cfg(feature = "hockeystack")]
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 pub(crate) fn wait_step(
-    phase: crate::Phase,
+    phase: impl std::fmt::Display,
     state: &str,
     attempts: u32,
     next_delay: Option<Duration>,

@@ -17,9 +17,9 @@ use progenitor_client::ResponseValue;
 use serde::de::DeserializeOwned;
 
 use crate::{
-    Error, ErrorKind,
     budget::{BoundBudget, Pool, Refusal},
     error::ApiError,
+    error::{Error, ErrorKind},
     headers::RateLimit,
     limits::{Limits, saturated},
     model::{self, Location, Operation},
@@ -98,7 +98,7 @@ impl Inner {
         credential: Option<String>,
         retry: RetryPolicy,
         limits: Limits,
-        budget: Option<&crate::RateBudget>,
+        budget: Option<&crate::budget::RateBudget>,
     ) -> Self {
         let budget = budget.map(|b| b.bind(api.name, credential.as_deref()));
         let base_path = reqwest::Url::parse(base_url)

@@ -23,7 +23,10 @@ use std::{
 
 use tokio::time::Instant;
 
-use crate::{Error, ErrorKind, limits::saturated};
+use crate::{
+    error::{Error, ErrorKind},
+    limits::saturated,
+};
 use local::LocalStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisUnavailable;

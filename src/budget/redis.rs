@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio::{sync::OnceCell, time::Instant};
 
 use super::{CredentialKey, Pool, PoolLimit, RateBudget, Refusal, Store, local::LocalStore};
-use crate::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 
 /// What a client does when Redis cannot be reached (the connection fails or a step takes
 /// longer than half a second).

@@ -5,7 +5,10 @@ use std::{io::Write, process::ExitCode};
 
 use serde_json::{Value, json};
 
-use crate::{Error, ErrorKind, invoke::describe::describe};
+use crate::{
+    error::{Error, ErrorKind},
+    invoke::describe::describe,
+};
 
 /// The exit codes, as `--help` and README list them.
 pub(crate) const EXIT_CODES: &str = "\

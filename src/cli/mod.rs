@@ -35,11 +35,11 @@ use self::{
     tree::{ALL, MAX_ITEMS, OperationCommand},
 };
 use crate::{
-    Paginated,
     invoke::{
         Clients, Operation, Service,
         list::{JsonList, RawPage},
     },
+    paginate::Paginated,
 };
 
 const BIN: &str = "revenue-agents";

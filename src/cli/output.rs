@@ -35,8 +35,8 @@ impl From<Failure> for Stop {
     }
 }
 
-impl From<crate::Error> for Stop {
-    fn from(error: crate::Error) -> Self {
+impl From<crate::error::Error> for Stop {
+    fn from(error: crate::error::Error) -> Self {
         Stop::Failed(Failure::Api(error))
     }
 }

@@ -4,7 +4,8 @@
 //! command.
 
 use crate::{
-    Error, ErrorKind, hockeystack, hyperrep,
+    error::{Error, ErrorKind},
+    hockeystack, hyperrep,
     invoke::{Clients, Service},
     sandbox::{Sandbox, SandboxConfig},
 };

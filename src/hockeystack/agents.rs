@@ -7,7 +7,7 @@ use futures_core::future::BoxFuture;
 use super::{
     AgentStatus, Ask, Client, EnsureAgent, ReplyStream, WaitForJob, stream::stream_reply, types,
 };
-use crate::{AgentRef, Error, JobRef};
+use crate::error::{AgentRef, Error, JobRef};
 
 /// An agent's state answer, deal or company: [`types::AgentState`] or
 /// [`types::CompanyAgentState`], and nothing else.
@@ -127,7 +127,7 @@ macro_rules! agent_record {
                 id: &str,
                 conversation_id: &str,
             ) -> BoxFuture<'static, Result<Vec<types::Message>, Error>> {
-                use crate::Paginated;
+                use crate::paginate::Paginated;
                 use futures_util::TryStreamExt;
                 let list = client.$messages().$id(id).cid(conversation_id);
                 Box::pin(async move { list.items().try_collect().await })

@@ -15,8 +15,8 @@ use tokio::sync::watch;
 
 use super::{AgentRecord, AgentStatus, Client};
 use crate::{
-    AgentRef, Error, ErrorKind, PollPolicy, Progress, ProgressStream, WaitSubject,
-    poll::{Phase, Scrub, Status, Step, Stopped, poll},
+    error::{AgentRef, Error, ErrorKind, WaitSubject},
+    poll::{Phase, PollPolicy, Progress, ProgressStream, Scrub, Status, Step, Stopped, poll},
 };
 
 /// The provisioning runs [`EnsureAgent`] starts at most, the first included.

@@ -103,12 +103,13 @@ impl Default for CreditGroupBy {
 /// The states a wait reports about itself rather than from the server.
 const WAIT_STATES: &[&str] = &["rate_limited", "not_found", "timed_out", "error", "expired"];
 
-impl crate::Progress {
+impl crate::poll::Progress {
     /// The agent's status, typed, when the wait is a provisioning one and the server reported
     /// a status (not for the wait's own `rate_limited`, `not_found`, `timed_out` or `error`).
     pub fn agent_status(&self) -> Option<AgentStatus> {
         match self.phase {
-            crate::Phase::Provisioning | crate::Phase::RestartingProvisioning { .. }
+            crate::poll::Phase::Provisioning
+            | crate::poll::Phase::RestartingProvisioning { .. }
                 if !WAIT_STATES.contains(&self.state.as_str()) =>
             {
                 self.state.parse().ok()
@@ -121,7 +122,7 @@ impl crate::Progress {
     /// status.
     pub fn job_status(&self) -> Option<MessageJobStatus> {
         match self.phase {
-            crate::Phase::WaitingForJob if !WAIT_STATES.contains(&self.state.as_str()) => {
+            crate::poll::Phase::WaitingForJob if !WAIT_STATES.contains(&self.state.as_str()) => {
                 self.state.parse().ok()
             }
             _ => None,

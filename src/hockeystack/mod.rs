@@ -89,15 +89,15 @@ crate::config::api_client! {
     auth_value: |token| format!("Bearer {token}"),
     operations: operations::OPERATIONS,
     credits_on_503: true,
-    default_budget: Some(crate::RateBudget::hockeystack()),
+    default_budget: Some(crate::budget::RateBudget::hockeystack()),
 }
 
 /// The body of HockeyStack's error answers.
 pub(crate) type ErrorBody = types::ErrorEnvelope;
 
 impl crate::error::ApiError for types::ErrorEnvelope {
-    fn body(&self) -> crate::ApiErrorBody {
-        crate::ApiErrorBody {
+    fn body(&self) -> crate::error::ApiErrorBody {
+        crate::error::ApiErrorBody {
             code: Some(self.error.code.clone()),
             category: Some(self.error.category.clone()),
             message: self.error.message.clone(),

@@ -7,7 +7,7 @@ use std::{collections::HashMap, sync::Mutex, time::Duration};
 use tokio::time::Instant;
 
 use super::Client;
-use crate::AgentRef;
+use crate::error::AgentRef;
 
 /// How long an agent seen active is trusted without checking again.
 const READY_FOR: Duration = Duration::from_secs(10 * 60);

@@ -16,9 +16,9 @@ use serde_json::Value;
 
 use super::{AgentRecord, Client, types};
 use crate::{
-    AgentRef, Error, ErrorKind,
     call::{OperationCall, StreamOrJson},
     error::snippet,
+    error::{AgentRef, Error, ErrorKind},
     sse::SseParser,
     transport::Inner,
 };

@@ -81,17 +81,17 @@ crate::config::api_client! {
 pub(crate) type ErrorBody = types::ErrorEnvelope;
 
 impl crate::error::ApiError for types::ErrorEnvelope {
-    fn body(&self) -> crate::ApiErrorBody {
+    fn body(&self) -> crate::error::ApiErrorBody {
         match &self.detail {
-            types::ErrorEnvelopeDetail::String(message) => crate::ApiErrorBody {
+            types::ErrorEnvelopeDetail::String(message) => crate::error::ApiErrorBody {
                 message: message.clone(),
                 ..Default::default()
             },
-            types::ErrorEnvelopeDetail::Array(problems) => crate::ApiErrorBody {
+            types::ErrorEnvelopeDetail::Array(problems) => crate::error::ApiErrorBody {
                 message: "request validation failed".into(),
                 problems: problems
                     .iter()
-                    .map(|p| crate::ValidationProblem {
+                    .map(|p| crate::error::ValidationProblem {
                         location: p
                             .loc
                             .iter()

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::{AgentRef, Error, ErrorKind, JobRef, WaitSubject};
+use crate::error::{AgentRef, Error, ErrorKind, JobRef, WaitSubject};
 
 /// An error as JSON members a program or an assistant can act on: `kind`, `message`, `retryable`, and where
 /// they apply `status`, `retry_after_seconds`, `request_id`, the API's code, validation

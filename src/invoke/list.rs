@@ -10,8 +10,8 @@ use serde_json::{Map, Value, value::RawValue};
 
 use super::{Clients, Operation};
 use crate::{
-    Error, ErrorKind, Paginated,
-    paginate::{Continuation, sealed},
+    error::{Error, ErrorKind},
+    paginate::{Continuation, Paginated, sealed},
 };
 
 /// The cursor after a page, read as the paginator reads it.

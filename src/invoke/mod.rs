@@ -12,7 +12,12 @@ pub(crate) mod list;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::{Error, ErrorKind, call::OperationCall, config::Api, model};
+use crate::{
+    call::OperationCall,
+    config::Api,
+    error::{Error, ErrorKind},
+    model,
+};
 
 /// Which API an operation belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,12 +7,13 @@ use serde_json::{Map, Value, json};
 
 use super::progress::Reporter;
 use crate::{
-    Error, ErrorKind, Paginated,
+    error::{Error, ErrorKind},
     invoke::{
         Clients, Operation,
         list::{JsonList, JsonPage, after},
     },
     model,
+    paginate::Paginated,
 };
 
 /// How results are shaped before they go out: hidden characters written out, and the

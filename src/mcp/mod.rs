@@ -37,8 +37,9 @@ use rmcp::ServiceExt;
 
 use self::{call::Shaping, catalog::ToolDef};
 use crate::{
-    Error, ErrorKind, PollPolicy,
+    error::{Error, ErrorKind},
     invoke::{Clients, Service, jobs::Waits},
+    poll::PollPolicy,
 };
 
 /// The MCP server: the chosen tools and the clients they call. Build it with

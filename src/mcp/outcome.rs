@@ -5,7 +5,7 @@
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
 
-use crate::{Error, invoke::describe::describe};
+use crate::{error::Error, invoke::describe::describe};
 
 /// A successful call: the value as text (what every client shows the model) and as structured
 /// content.

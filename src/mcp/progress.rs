@@ -13,7 +13,7 @@ use rmcp::{
     task_manager::TaskContext,
 };
 
-use crate::ProgressStream;
+use crate::poll::ProgressStream;
 
 /// How a message is cleaned before it goes out: the served clients' redaction.
 pub(crate) type Scrub = Arc<dyn Fn(String) -> String + Send + Sync>;

@@ -8,9 +8,9 @@ use serde_json::{Map, Value, json};
 
 use super::Server;
 use crate::{
-    PollPolicy,
     config::Api,
     hyperrep::HyperRep,
+    poll::PollPolicy,
     sandbox::{Fault, FaultRule, Sandbox, SandboxConfig},
 };
 

@@ -379,7 +379,7 @@ impl Sandbox {
     /// the crate sends a credential over plain http to loopback only. Also fails when the
     /// configured token cannot be sent in a header.
     #[cfg(feature = "hockeystack")]
-    pub fn hockeystack_client(&self) -> Result<crate::hockeystack::Client, crate::Error> {
+    pub fn hockeystack_client(&self) -> Result<crate::hockeystack::Client, crate::error::Error> {
         crate::hockeystack::Client::builder()
             .credential(self.hockeystack_token())
             .base_url(self.hockeystack_url())
@@ -389,7 +389,7 @@ impl Sandbox {
     /// A HyperRep client pointed at the sandbox; fails as
     /// [`hockeystack_client`](Self::hockeystack_client) does.
     #[cfg(feature = "hyperrep")]
-    pub fn hyperrep_client(&self) -> Result<crate::hyperrep::Client, crate::Error> {
+    pub fn hyperrep_client(&self) -> Result<crate::hyperrep::Client, crate::error::Error> {
         crate::hyperrep::Client::builder()
             .credential(self.hyperrep_key())
             .base_url(self.hyperrep_url())
