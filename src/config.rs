@@ -291,15 +291,16 @@ impl<A: Api> ClientBuilder<A> {
 
     /// Combines code, environment and defaults, in that order of precedence.
     fn settings(self) -> Result<Settings, Error> {
-        let env = |name: &'static str| {
+        // A variable that is set but cannot be read is an error naming it, never "unset".
+        let env = |name: &'static str| -> Result<Option<String>, Error> {
             if self.read_environment {
-                non_empty_var(name)
+                crate::setting::var(name)
             } else {
-                None
+                Ok(None)
             }
         };
         let seconds = |name: &'static str| -> Result<Option<Duration>, Error> {
-            env(name)
+            env(name)?
                 .map(|raw| {
                     raw.trim()
                         .parse::<f64>()
@@ -317,17 +318,19 @@ impl<A: Api> ClientBuilder<A> {
         };
         let credential = match self.credential {
             Some(Secret(c)) => Some(c),
-            None => env(A::CREDENTIAL_VARIABLE).map(|c| c.trim().to_owned()),
+            None => env(A::CREDENTIAL_VARIABLE)?.map(|c| c.trim().to_owned()),
         };
-        let base_url = match (self.base_url, env(A::BASE_URL_VARIABLE)) {
-            (Some(url), _) => checked_base_url(&url)?,
-            (None, Some(url)) => checked_base_url(&url).map_err(|e| match e.kind() {
-                ErrorKind::InvalidBaseUrl { reason } => {
-                    invalid_variable(A::BASE_URL_VARIABLE, reason.clone())
-                }
-                _ => e,
-            })?,
-            (None, None) => checked_base_url(A::DEFAULT_BASE_URL)?,
+        let base_url = match self.base_url {
+            Some(url) => checked_base_url(&url)?,
+            None => match env(A::BASE_URL_VARIABLE)? {
+                Some(url) => checked_base_url(&url).map_err(|e| match e.kind() {
+                    ErrorKind::InvalidBaseUrl { reason } => {
+                        invalid_variable(A::BASE_URL_VARIABLE, reason.clone())
+                    }
+                    _ => e,
+                })?,
+                None => checked_base_url(A::DEFAULT_BASE_URL)?,
+            },
         };
         let connect_timeout = match self.connect_timeout {
             Some(t) => positive("connect_timeout", t)?,
@@ -349,7 +352,7 @@ impl<A: Api> ClientBuilder<A> {
                 ));
             }
             Some(bytes) => bytes,
-            None => match env(env::MAX_RESPONSE_BYTES) {
+            None => match env(env::MAX_RESPONSE_BYTES)? {
                 Some(raw) => raw
                     .trim()
                     .parse::<u64>()
@@ -368,7 +371,7 @@ impl<A: Api> ClientBuilder<A> {
             Some(policy) => policy,
             None => {
                 let mut policy = RetryPolicy::default();
-                if let Some(raw) = env(env::MAX_RETRIES) {
+                if let Some(raw) = env(env::MAX_RETRIES)? {
                     let retries = raw.trim().parse::<u32>().map_err(|_| {
                         invalid_variable(env::MAX_RETRIES, format!("{raw:?} is not a whole number"))
                     })?;
@@ -382,7 +385,7 @@ impl<A: Api> ClientBuilder<A> {
         };
         let (suffix, suffix_source) = match self.user_agent_suffix {
             Some(s) => (Some(s), "user_agent_suffix"),
-            None => (env(env::USER_AGENT_SUFFIX), env::USER_AGENT_SUFFIX),
+            None => (env(env::USER_AGENT_SUFFIX)?, env::USER_AGENT_SUFFIX),
         };
         let user_agent = match suffix.as_deref().map(str::trim) {
             Some(s) if !s.is_empty() => {
@@ -399,7 +402,7 @@ impl<A: Api> ClientBuilder<A> {
         };
         let budget = match self.budget {
             Some(budget) => budget,
-            None => match env(env::RATE_BUDGET) {
+            None => match env(env::RATE_BUDGET)? {
                 Some(raw) => {
                     parse_budget(&raw).map_err(|e| invalid_variable(env::RATE_BUDGET, e))?
                 }
@@ -407,7 +410,7 @@ impl<A: Api> ClientBuilder<A> {
             },
         };
         #[cfg(feature = "redis")]
-        let budget = match (budget, env(env::REDIS_URL)) {
+        let budget = match (budget, env(env::REDIS_URL)?) {
             (Some(budget), Some(url)) => Some(
                 budget
                     .shared_through_redis(&url)
@@ -530,10 +533,6 @@ fn invalid_variable(variable: &'static str, reason: impl Into<String>) -> Error 
         setting: variable,
         reason: reason.into(),
     })
-}
-
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// Checks a base URL and returns it without a trailing slash. Credentials are sent only over

@@ -31,6 +31,7 @@ mod model;
 mod open_enum;
 pub mod optional;
 pub mod paginate;
+mod setting;
 // Only HockeyStack has asynchronous work to wait for.
 #[cfg(feature = "hockeystack")]
 mod poll;

@@ -263,3 +263,86 @@ fn a_tool_listing_whose_reader_has_gone_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(output.status.success(), "{:?}: {stderr}", output.status);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_is_answered_however_long_deep_or_broken() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let mut child = binary(&[]);
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap()).lines();
+    let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+    let long = format!(
+        r#"{{"jsonrpc":"2.0","id":"long","method":"tools/call","params":{{"name":"hockeystack_health","arguments":{{"x":"{}"}}}}}}"#,
+        "a".repeat(17 * 1024 * 1024)
+    );
+    let deep = format!(
+        r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{{"name":"hockeystack_health","arguments":{{"x":{}1{}}}}}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let lines = [
+        initialize.to_owned(),
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_owned(),
+        long,
+        deep,
+        r#"[{"jsonrpc":"2.0","id":4,"method":"ping"}]"#.to_owned(),
+        r#"{"jsonrpc":"2.0","id":5}"#.to_owned(),
+        "{not json".to_owned(),
+        r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"hockeystack_health"}}"#
+            .to_owned(),
+    ];
+    let writer = tokio::spawn(async move {
+        for line in lines {
+            input.write_all(line.as_bytes()).await.unwrap();
+            input.write_all(b"\n").await.unwrap();
+        }
+        input.flush().await.unwrap();
+        input
+    });
+
+    // Seven answers: the initialization, five refusals and the call after them.
+    let mut answers = std::collections::HashMap::new();
+    let mut nulls = 0;
+    for _ in 0..7 {
+        let line = tokio::time::timeout(Duration::from_secs(30), output.next_line())
+            .await
+            .expect("the server answers every request")
+            .unwrap()
+            .expect("the server is still there");
+        let message: Value = serde_json::from_str(&line).expect("the server writes JSON only");
+        nulls += usize::from(message["id"].is_null());
+        answers.insert(message["id"].to_string(), message);
+    }
+    assert_eq!(nulls, 2, "the batch and the broken line: {answers:?}");
+    let code = |id: &str| answers[id]["error"]["code"].as_i64();
+    assert_eq!(code("\"long\""), Some(-32600), "{}", answers["\"long\""]);
+    assert!(
+        answers["\"long\""]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("16 MiB")
+    );
+    assert_eq!(code("3"), Some(-32600), "{}", answers["3"]);
+    assert!(
+        answers["3"]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("64 levels")
+    );
+    assert_eq!(code("5"), Some(-32600));
+    // Neither the batch nor the broken line has an id to give: both are answered under null,
+    // the parse error last.
+    assert_eq!(code("null"), Some(-32700), "{}", answers["null"]);
+    assert_eq!(
+        answers["6"]["result"]["structuredContent"]["status"], "ok",
+        "the server still serves"
+    );
+    let input = writer.await.unwrap();
+    drop(input);
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the server exits when its input closes")
+        .expect("an exit status");
+    assert!(status.success(), "{status}");
+}

@@ -55,7 +55,12 @@ with --all or --max-items print one item a line as the pages arrive.";
 
 /// Runs the command line of this process and returns its exit code.
 pub fn main() -> ExitCode {
-    let json_errors = std::env::args().any(|a| a == "--json-errors");
+    let json_errors = std::env::args_os().any(|a| a == "--json-errors");
+    // Read here rather than by clap, so that an argument that is not UTF-8 is named.
+    let arguments = match crate::setting::arguments(std::env::args_os().skip(1)) {
+        Ok(arguments) => arguments,
+        Err(problem) => return Failure::usage(problem, Vec::new()).report(json_errors),
+    };
     let commands = match Commands::read() {
         Ok(commands) => commands,
         Err(defect) => {
@@ -66,7 +71,10 @@ pub fn main() -> ExitCode {
             .report(json_errors);
         }
     };
-    let matches = match commands.root().try_get_matches() {
+    let matches = match commands
+        .root()
+        .try_get_matches_from(std::iter::once(BIN.to_owned()).chain(arguments))
+    {
         Ok(matches) => matches,
         Err(error) => {
             // Help and --version go to standard output with 0; mistakes to standard error
@@ -305,10 +313,11 @@ impl Commands {
         let walk = if leaf.try_get_one::<bool>(ALL).ok().flatten() == Some(&true) {
             Some(Walk::All)
         } else {
-            leaf.try_get_one::<u64>(MAX_ITEMS)
+            leaf.try_get_one::<i64>(MAX_ITEMS)
                 .ok()
                 .flatten()
-                .map(|n| Walk::Max(*n))
+                .and_then(|n| u64::try_from(*n).ok())
+                .map(Walk::Max)
         };
         let session = setup::connect(service, sandbox, command.operation.model.public).await?;
         run_operation(&session.clients, command.operation, arguments, walk, out).await

@@ -342,7 +342,8 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
                 Arg::new(MAX_ITEMS)
                     .long(MAX_ITEMS)
                     .value_name("N")
-                    .value_parser(clap::value_parser!(u64).range(1..))
+                    .allow_negative_numbers(true)
+                    .value_parser(clap::value_parser!(i64).range(1..))
                     .help("Follow the pages for up to N items; print them one JSON object a line"),
             );
     }
@@ -364,6 +365,10 @@ pub(crate) fn arg(flag: &Flag, required: bool, enforced: bool) -> Arg {
         arg = arg.long(flag.long.clone());
     }
     let item = flag.schema.get("items").unwrap_or(&flag.schema);
+    if matches!(kind(item), "integer" | "number") {
+        // `-1` is a value, to be refused naming its flag, not an unknown flag.
+        arg = arg.allow_negative_numbers(true);
+    }
     arg = match kind(&flag.schema) {
         "array" => arg.action(ArgAction::Append),
         "boolean" => arg

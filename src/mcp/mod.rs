@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod binary;
 mod call;
 mod catalog;
 mod clean;
@@ -30,10 +31,9 @@ mod fit;
 mod outcome;
 mod progress;
 mod server;
+mod stdio;
 
 use std::sync::Arc;
-
-use rmcp::ServiceExt;
 
 use self::{call::Shaping, catalog::ToolDef};
 use crate::{
@@ -390,11 +390,11 @@ impl Server {
         Ok(())
     }
 
-    /// Serves MCP over standard input and output until the client closes them.
+    /// Serves MCP over standard input and output until the client closes them. Every request
+    /// is answered: a line longer than 16 MiB, nested deeper than 64 levels, not JSON or no
+    /// JSON-RPC message gets the JSON-RPC error for it, under its id when one can be read.
     pub async fn serve_stdio(self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let running = self.serve(rmcp::transport::stdio()).await?;
-        running.waiting().await?;
-        Ok(())
+        stdio::serve(self, tokio::io::stdin(), tokio::io::stdout()).await
     }
 }
 

@@ -36,6 +36,7 @@
 // response is built once per request, so its size does not matter here.
 #![allow(clippy::result_large_err)]
 
+pub mod binary;
 mod clock;
 mod faults;
 mod hockeystack;
