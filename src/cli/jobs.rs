@@ -7,7 +7,7 @@
 
 use std::{io::IsTerminal, time::Duration};
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{Arg, ArgAction, ArgGroup, ArgMatches, Command};
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
@@ -100,29 +100,30 @@ impl JobCommand {
             }
             command = command.arg(tree::arg(&flag, argument.required, argument.required));
         }
-        if let [first, rest @ ..] = job.exactly_one_of {
-            command = command.mut_arg(*first, |arg| {
-                rest.iter().fold(
-                    arg.required_unless_present_any(rest.iter().copied()),
-                    |arg, other| arg.conflicts_with(*other),
-                )
-            });
+        if !job.exactly_one_of.is_empty() {
+            // One of them, and only one: clap names them all when none is given.
+            command = command.group(
+                ArgGroup::new("one-of")
+                    .args(job.exactly_one_of.iter().copied())
+                    .required(true)
+                    .multiple(false),
+            );
         }
+        command = command.arg(Arg::new(JSON).long(JSON).action(ArgAction::SetTrue).help(
+            if job.gives_text {
+                "Print the answer as one JSON document once it is complete, instead of the text as it arrives"
+            } else {
+                "Print the answer as one JSON document (what this command always prints)"
+            },
+        ));
         if job.gives_text {
-            command = command
-                .arg(
-                    Arg::new(JSON)
-                        .long(JSON)
-                        .action(ArgAction::SetTrue)
-                        .help("Print the answer as one JSON document once it is complete, instead of the text as it arrives"),
-                )
-                .arg(
-                    Arg::new(NO_STREAM)
-                        .long(NO_STREAM)
-                        .action(ArgAction::SetTrue)
-                        .hide(true)
-                        .conflicts_with("delivery"),
-                );
+            command = command.arg(
+                Arg::new(NO_STREAM)
+                    .long(NO_STREAM)
+                    .action(ArgAction::SetTrue)
+                    .hide(true)
+                    .conflicts_with("delivery"),
+            );
         }
         command
     }
@@ -169,7 +170,7 @@ impl JobCommand {
                     .collect();
                 Failure::usage(
                     format!(
-                        "which agent or question for hockeystack {}?",
+                        "the arguments do not fit hockeystack {}",
                         self.job.command.join(" ")
                     ),
                     problems,

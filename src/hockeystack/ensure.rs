@@ -141,8 +141,21 @@ where
     let runs = Arc::new(AtomicU32::new(0));
     let first_delay = match start().await {
         Ok(state) if *state.status() == AgentStatus::Active => return Ok(state),
-        Ok(_) => {
+        Ok(state) => {
             runs.store(1, Ordering::Relaxed);
+            // Said at once: the first check is a while away (5 s by default).
+            progress.send_replace(Some(Progress {
+                phase: Phase::Provisioning,
+                state: Status::new(
+                    Phase::Provisioning,
+                    scrub(state.status().as_str().to_owned()),
+                )
+                .state,
+                elapsed: Duration::ZERO,
+                attempts: 0,
+                next_delay: Some(policy.min_delay),
+                finished: false,
+            }));
             policy.min_delay
         }
         // It exists already: look at once, it may well be active.
@@ -300,6 +313,31 @@ mod tests {
                 .map(|(m, t)| (*m, t.as_secs()))
                 .collect()
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_started_run_is_reported_at_once_not_at_the_first_check() {
+        let (tx, mut rx) = watch::channel(None);
+        let wait = tokio::spawn(async move {
+            ensure_with::<types::AgentState, _, _, _, _>(
+                steady(),
+                3,
+                &tx,
+                &|text| text,
+                AgentRef::Deal("D".into()),
+                || async { state("initializing") },
+                || async { state("active") },
+            )
+            .await
+        });
+        rx.changed().await.unwrap();
+        let first = rx.borrow_and_update().clone().unwrap();
+        assert_eq!(
+            (first.state.as_str(), first.attempts, first.elapsed),
+            ("initializing", 0, Duration::ZERO)
+        );
+        assert_eq!(first.next_delay, Some(Duration::from_secs(5)));
+        assert!(wait.await.unwrap().is_ok());
     }
 
     fn steady() -> PollPolicy {

@@ -38,6 +38,17 @@ pub(crate) fn without_unset_nulls(
     arguments
 }
 
+/// `1 character`, `5 characters`.
+fn characters(count: impl std::fmt::Display) -> String {
+    let count = count.to_string();
+    let unit = if count == "1" {
+        "character"
+    } else {
+        "characters"
+    };
+    format!("{count} {unit}")
+}
+
 /// Every way `value` breaks `schema`, each naming where (`task_title: ...`); empty when it
 /// fits.
 pub(crate) fn problems(schema: &Value, value: &Value) -> Vec<String> {
@@ -82,12 +93,18 @@ fn check(schema: &Value, value: &Value, at: &str, found: &mut Vec<String>) {
             if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
                 && length < min
             {
-                say(format!("must have at least {min} characters, has {length}"));
+                say(format!(
+                    "must have at least {}, has {length}",
+                    characters(min)
+                ));
             }
             if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
                 && length > max
             {
-                say(format!("must have at most {max} characters, has {length}"));
+                say(format!(
+                    "must have at most {}, has {length}",
+                    characters(max)
+                ));
             }
             if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
                 && let Ok(regex) = regress::Regex::new(pattern)

@@ -136,9 +136,9 @@ pub(crate) static JOBS: &[Job] = &[
             which takes minutes), opens a conversation unless cid names one, sends the question \
             once and reads the reply as it is streamed. A stream the service refuses is sent as \
             a job and waited for; a stream cut after the question was taken is never sent again: \
-            the reply is read back from the conversation. Returns {dealId or companyId, cid, \
-            jobId (null when streamed), answer, messages}; pass cid again to continue the \
-            conversation.",
+            the reply is read back from the conversation. The answer holds dealId or companyId, \
+            cid, jobId (null when the reply was streamed), answer (the reply's text) and \
+            messages; give the cid again to continue the conversation.",
         arguments: &[
             DEAL,
             COMPANY,
@@ -154,7 +154,8 @@ pub(crate) static JOBS: &[Job] = &[
                 name: "cid",
                 schema: ArgumentSchema::Of("send_deal_message", "cid"),
                 help: "A conversation to continue (the cid an earlier answer gave); a new one \
-                    is opened when left out, and none is provisioned for a given one.",
+                    is opened when left out. With a conversation given, the agent is taken to be \
+                    active and no provisioning is asked for.",
                 default: None,
                 required: false,
                 positional: false,
@@ -198,9 +199,9 @@ pub(crate) static JOBS: &[Job] = &[
         tag: "Conversations",
         command: &["jobs", "wait"],
         title: "Wait for a message job to finish",
-        description: "Waits for the job a message's 202 answer named, and returns {dealId or \
-            companyId, cid, jobId, answer, messages}. A failed job and one past its retention \
-            window are errors of their own.",
+        description: "Waits for the job a message's 202 answer named. The answer holds dealId \
+            or companyId, cid, jobId, answer (the reply's text) and messages, as the ask's does. \
+            A failed job and one past its retention window are errors of their own.",
         arguments: &[
             DEAL,
             COMPANY,
@@ -301,22 +302,25 @@ impl Job {
     /// What its `wait_seconds` says, with the library's figures.
     fn wait_help(&self) -> String {
         let waits = Waits::default();
+        let agent = format!(
+            "{}, checked 5 s after it starts and then less often",
+            seconds(&waits.agent)
+        );
+        let reply = format!(
+            "{}, checked 1 s after the question and then less often",
+            seconds(&waits.job)
+        );
         let (what, default) = match self.pacing {
-            Pacing::Agent => ("for the agent to be active", seconds(&waits.agent)),
-            Pacing::Reply => ("for the reply", seconds(&waits.job)),
+            Pacing::Agent => ("for the agent to be active", agent),
+            Pacing::Reply => ("for the reply", reply),
             Pacing::AgentThenReply => (
                 "for each wait: the agent, then the reply",
-                format!(
-                    "{} for the agent, {} for the reply",
-                    seconds(&waits.agent),
-                    seconds(&waits.job)
-                ),
+                format!("{agent} for the agent; {reply} for the reply"),
             ),
         };
         format!(
             "How long to wait at most, in seconds, {what}. By default the library's own waits: \
-             {default}. The checks start 1 s apart for replies and 5 s apart for agents and grow \
-             from there."
+             {default}."
         )
     }
 
@@ -561,10 +565,8 @@ mod tests {
     fn a_wait_says_the_library_figures_it_defaults_to() {
         let ask = Job::named("ask_agent").unwrap();
         let help = ask.help(&WAIT);
-        assert!(
-            help.contains("900 s for the agent, 300 s for the reply"),
-            "{help}"
-        );
+        assert!(help.contains("900 s, checked 5 s after"), "{help}");
+        assert!(help.contains("300 s, checked 1 s after"), "{help}");
         let wait = Job::named("wait_for_job").unwrap().help(&WAIT);
         assert!(wait.contains("300 s"), "{wait}");
     }

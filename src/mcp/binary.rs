@@ -34,6 +34,9 @@ const USAGE: &str =
   --result-chars  the most characters of text one result may have (default 100000, about
                   25000 tokens; at least 2000): lists stop at it with a cursor to continue,
                   anything else is cut and says what was cut
+  --sandbox-provisioning-seconds, --sandbox-job-seconds
+                  with --sandbox: how long its agents take to provision and its message jobs
+                  to finish (defaults 3 and 1)
   --raw-text      pass invisible and bidirectional control characters and Unicode tags through
                   as they are, instead of writing them out as visible escapes (\\u{200B})
 

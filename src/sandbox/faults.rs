@@ -61,8 +61,11 @@ pub enum Fault {
     },
 }
 
-/// A scripted fault: which requests it applies to and how many times.
+/// A scripted fault: which requests it applies to and how many times. A rule posted with a
+/// member it does not know (`pathPrefix` for `path_prefix`, say) is refused rather than
+/// applied to every request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaultRule {
     /// What happens.
     pub fault: Fault,
@@ -477,5 +480,10 @@ mod tests {
             })
             .times(1)
         );
+        // A misspelt member would otherwise leave the rule matching every request.
+        let misspelt = serde_json::from_str::<FaultRule>(
+            r#"{"fault": {"kind": "cut_body", "after_bytes": 5}, "pathPrefix": "/x"}"#,
+        );
+        assert!(misspelt.unwrap_err().to_string().contains("pathPrefix"));
     }
 }
