@@ -13,7 +13,9 @@ use crate::{
     transport::{ApiInfo, Inner, Secret},
 };
 
-pub use crate::limits::{DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, LONGEST_DURATION};
+pub use crate::limits::{
+    DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, LONGEST_DURATION, MAX_URL_BYTES,
+};
 
 /// The user agent every request carries.
 pub const USER_AGENT: &str = concat!("revenue-agents/", env!("CARGO_PKG_VERSION"));

@@ -17,6 +17,12 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// records).
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 
+/// The longest request URL sent: 16 KiB, what common front ends accept. Both APIs' cursors
+/// and filters are a few dozen characters; a longer URL (a forged or corrupted cursor, a
+/// pasted document) is refused before it is sent, as an invalid request, instead of meeting a
+/// 414 or a reset connection that would look like a network failure worth retrying.
+pub const MAX_URL_BYTES: usize = 16 * 1024;
+
 /// The longest duration a setting takes: longer ones (`Duration::MAX` meant as "forever")
 /// are shortened to this, which no program outlives: ten years.
 pub const LONGEST_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);

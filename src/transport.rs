@@ -253,6 +253,14 @@ pub(crate) fn prepare(
             inner.api, inner.credential_variable
         ));
     }
+    let length = request.url().as_str().len();
+    if length > crate::limits::MAX_URL_BYTES {
+        return Err(format!(
+            "{operation_id}: the URL would be {length} bytes, over the {} that servers take; \
+             no cursor or filter the API gives is that long",
+            crate::limits::MAX_URL_BYTES
+        ));
+    }
     check_path_shape(&inner.base_path, operation.path, request.url().path())
         .map_err(|problem| format!("{operation_id}: {problem}"))?;
     check_query(operation, request.url()).map_err(|problem| format!("{operation_id}: {problem}"))

@@ -636,3 +636,80 @@ async fn extreme_settings_and_a_clock_moved_to_its_end_do_not_crash_it() {
         sandbox.shutdown().await;
     }
 }
+
+/// Sends `head` (a request head, its blank line included), then reads the answer's status
+/// line; a reset before it is a dropped connection.
+async fn raw_status(addr: std::net::SocketAddr, head: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The server may answer and stop reading before the head is all sent.
+    let _ = socket.write_all(&head).await;
+    // The answer's head is enough; whether the server then closes is not the question.
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let read_head = async {
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(20), read_head).await;
+    let text = String::from_utf8_lossy(&answer);
+    text.lines()
+        .next()
+        .unwrap_or("(the connection was dropped)")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_over_long_url_or_header_is_answered_not_dropped() {
+    let sandbox = Sandbox::start(common::fast_sandbox()).await.unwrap();
+    let long = "a".repeat(1024 * 1024);
+    let url = format!("GET /api/revenue-agents/v1/tasks?cursor={long} HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(
+        raw_status(sandbox.addr(), url.into_bytes())
+            .await
+            .contains(" 414 "),
+        "a 1 MB cursor"
+    );
+    let header =
+        format!("GET /api/revenue-agents/v1/health HTTP/1.1\r\nHost: x\r\nX-Note: {long}\r\n\r\n");
+    assert!(
+        raw_status(sandbox.addr(), header.into_bytes())
+            .await
+            .contains(" 431 "),
+        "a 1 MB header"
+    );
+    // And it still serves.
+    let health = reqwest::get(format!("{}/health", sandbox.hockeystack_url()))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_refuses_a_url_no_server_takes_before_sending_it() {
+    let sandbox = Sandbox::start(common::fast_sandbox()).await.unwrap();
+    let client = sandbox.hockeystack_client().unwrap();
+    let forged = "a".repeat(revenue_agents::config::MAX_URL_BYTES);
+    let error = client.list_tasks().cursor(forged).send().await.unwrap_err();
+    assert!(
+        matches!(
+            error.kind(),
+            revenue_agents::ErrorKind::InvalidRequest { .. }
+        ),
+        "{error}"
+    );
+    assert!(!error.is_transient(), "{error}");
+    assert!(sandbox.requests().is_empty(), "nothing was sent");
+    // A short forged cursor is the server's to refuse: a 400, not a network failure.
+    let error = client
+        .list_tasks()
+        .cursor("forged")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(400), "{error}");
+}

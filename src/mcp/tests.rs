@@ -518,3 +518,26 @@ async fn a_cut_answer_is_an_error_not_a_shorter_result() {
     assert_eq!(answer["error"]["retryable"], true);
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_cursor_is_the_caller_s_mistake_however_long() {
+    let sandbox = sandbox().await;
+    let server = server(&sandbox);
+    for cursor in ["forged".to_owned(), "a".repeat(1024 * 1024)] {
+        let (failed, answer) = call(
+            &server,
+            "hockeystack_list_tasks",
+            json!({"cursor": cursor, "max_items": 5}),
+        )
+        .await;
+        assert!(failed, "{answer}");
+        let kind = answer["error"]["kind"].as_str().unwrap();
+        assert!(
+            ["bad_request", "invalid_request"].contains(&kind),
+            "{}: {answer:.300}",
+            cursor.len()
+        );
+        assert_eq!(answer["error"]["retryable"], false, "{answer:.300}");
+    }
+    sandbox.shutdown().await;
+}

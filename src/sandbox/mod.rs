@@ -42,6 +42,7 @@ mod faults;
 mod hockeystack;
 mod hyperrep;
 mod rate;
+mod serve;
 
 pub use faults::{Fault, FaultRule, ReceivedRequest};
 pub use rate::RateCounts;
@@ -314,14 +315,9 @@ impl Sandbox {
                 faults::layer,
             ));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let task = tokio::spawn(serve::serve(listener, app, async {
+            let _ = stopped.await;
+        }));
         Ok(Sandbox {
             addr,
             config,
