@@ -41,7 +41,7 @@ use self::{
     open_enums::{known_values, open_enums},
     rewrite::{
         PlainTextSketches, optional_fields_take_plain_values, own_the_client_surface,
-        own_the_send_calls,
+        own_the_send_calls, string_lengths_in_schemas,
     },
     sites::{SITE_COUNTS, Sites, check_sites, expected_sites},
 };
@@ -144,6 +144,9 @@ fn generate(api: &Api, spec_path: &str, text: &str, out_dir: &str) {
     own_the_send_calls(&mut file, api, expected);
     own_the_client_surface(&mut file, api);
     optional_fields_take_plain_values(&mut file);
+    if env::var_os("CARGO_FEATURE_SCHEMARS").is_some() {
+        string_lengths_in_schemas(&mut file);
+    }
     document_client(&mut file, &docs);
     let mut sketches = PlainTextSketches { sites: 0 };
     syn::visit_mut::VisitMut::visit_file_mut(&mut sketches, &mut file);

@@ -782,3 +782,142 @@ impl syn::visit_mut::VisitMut for NoHeaderMap {
         }
     }
 }
+
+/// Feature `schemars`: the length bounds of constrained strings in their JSON Schema. typify
+/// checks a string's `minLength` and `maxLength` in the newtype's `FromStr`, but the newtype
+/// is `#[serde(transparent)]`, for which schemars' derive hands out the inner `String`'s schema
+/// and ignores any length given to it: the schema would promise any length. Each newtype whose
+/// `from_str` compares `value.chars().count()` with a bound gets its own `JsonSchema` impl in
+/// place of the derived one: the string's schema with the bounds.
+pub(crate) fn string_lengths_in_schemas(file: &mut syn::File) {
+    let mut sites = 0;
+    let mut checked = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        let Some((_, items)) = module.content.as_mut() else {
+            continue;
+        };
+        // The bounds each newtype's `from_str` checks: (type, min, max).
+        let mut bounds: Vec<(String, Option<u64>, Option<u64>)> = Vec::new();
+        for item in items.iter() {
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
+            let is_from_str = block.trait_.as_ref().is_some_and(|(path, _)| {
+                path.segments.last().is_some_and(|s| s.ident == "FromStr")
+            });
+            let Some(name) = is_from_str.then(|| type_ident(&block.self_ty)).flatten() else {
+                continue;
+            };
+            let mut found = LengthChecks::default();
+            syn::visit::Visit::visit_item_impl(&mut found, block);
+            if found.min.is_some() || found.max.is_some() {
+                bounds.push((name, found.min, found.max));
+            }
+        }
+        checked += bounds.len();
+        let mut impls = Vec::new();
+        for item in items.iter_mut() {
+            let syn::Item::Struct(newtype) = item else {
+                continue;
+            };
+            let Some((name, min, max)) = bounds.iter().find(|(n, _, _)| newtype.ident == n) else {
+                continue;
+            };
+            if !without_schemars_derive(&mut newtype.attrs) {
+                continue;
+            }
+            let ident = &newtype.ident;
+            let min = min
+                .and_then(|n| u32::try_from(n).ok())
+                .map(|n| quote::quote!(Some(#n)));
+            let max = max
+                .and_then(|n| u32::try_from(n).ok())
+                .map(|n| quote::quote!(Some(#n)));
+            let min = min.unwrap_or_else(|| quote::quote!(None));
+            let max = max.unwrap_or_else(|| quote::quote!(None));
+            impls.push(syn::parse_quote! {
+                impl schemars::JsonSchema for #ident {
+                    fn schema_name() -> ::std::string::String {
+                        #name.to_owned()
+                    }
+                    // Written out where it is used, as the derived schema of a transparent
+                    // newtype was.
+                    fn is_referenceable() -> bool {
+                        false
+                    }
+                    fn json_schema(
+                        generator: &mut schemars::r#gen::SchemaGenerator,
+                    ) -> schemars::schema::Schema {
+                        let mut schema =
+                            <::std::string::String as schemars::JsonSchema>::json_schema(generator)
+                                .into_object();
+                        schema.string().min_length = #min;
+                        schema.string().max_length = #max;
+                        schemars::schema::Schema::Object(schema)
+                    }
+                }
+            });
+            sites += 1;
+        }
+        items.extend(impls);
+    }
+    check_sites(
+        "string lengths in the JSON Schemas",
+        sites,
+        Sites::Exactly(checked),
+    );
+}
+
+/// Removes `schemars::JsonSchema` from a `#[derive(...)]`; whether it was there.
+fn without_schemars_derive(attrs: &mut [syn::Attribute]) -> bool {
+    for attr in attrs.iter_mut() {
+        if !attr.path().is_ident("derive") {
+            continue;
+        }
+        let Ok(paths) = attr.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        ) else {
+            continue;
+        };
+        let kept: Vec<&syn::Path> = paths
+            .iter()
+            .filter(|p| !p.segments.last().is_some_and(|s| s.ident == "JsonSchema"))
+            .collect();
+        if kept.len() < paths.len() {
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+            return true;
+        }
+    }
+    false
+}
+
+/// The bounds of `if value.chars().count() > N` and `< N` in one `from_str`.
+#[derive(Default)]
+struct LengthChecks {
+    min: Option<u64>,
+    max: Option<u64>,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for LengthChecks {
+    fn visit_expr_binary(&mut self, binary: &'ast syn::ExprBinary) {
+        let counts = matches!(&*binary.left, syn::Expr::MethodCall(call) if call.method == "count");
+        let bound = match &*binary.right {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(int),
+                ..
+            }) => int.base10_parse::<u64>().ok(),
+            _ => None,
+        };
+        if let (true, Some(bound)) = (counts, bound) {
+            match binary.op {
+                syn::BinOp::Gt(_) => self.max = Some(bound),
+                syn::BinOp::Lt(_) => self.min = Some(bound),
+                _ => {}
+            }
+        }
+        syn::visit::visit_expr_binary(self, binary);
+    }
+}

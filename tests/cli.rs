@@ -3,6 +3,8 @@
 //! the test's environment passed on).
 #![cfg(feature = "cli")]
 
+mod common;
+
 use std::{process::Stdio, time::Duration};
 
 use revenue_agents::sandbox::{Sandbox, SandboxConfig, SeedSizes};
@@ -692,4 +694,111 @@ async fn version_names_the_crate_release() {
         run.stdout.trim(),
         format!("revenue-agents {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+/// Every exit code of the table, each from a failure of its kind, against the sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_kind_of_failure_exits_with_its_own_code() {
+    use revenue_agents::sandbox::{Fault, FaultRule};
+    let shell = Shell::start().await;
+    let json_error = |run: &Run| -> Value {
+        serde_json::from_str(&run.stderr).unwrap_or_else(|e| panic!("{e}: {}", run.stderr))
+    };
+    let no_retries = |args: &[&str]| {
+        let mut command = shell.command(args);
+        command.env("REVENUE_AGENTS_MAX_RETRIES", "0");
+        command
+    };
+
+    // 1: standard output cannot be written (a full disk).
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let child = shell
+        .command(&["hockeystack", "tasks", "list"])
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run = finish(child.wait_with_output().await.unwrap());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot write standard output"),
+        "{}",
+        run.stderr
+    );
+
+    // 6: the API refused the request (a cursor it did not give).
+    let run = shell
+        .run(&[
+            "--json-errors",
+            "hockeystack",
+            "tasks",
+            "list",
+            "--cursor",
+            "forged",
+        ])
+        .await;
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert_eq!(json_error(&run)["error"]["status"], 400);
+
+    // 7: rate limited, no retry left.
+    shell.sandbox.inject(
+        FaultRule::new(Fault::RateLimited {
+            retry_after_secs: 30,
+        })
+        .times(1),
+    );
+    let run = finish(
+        no_retries(&["--json-errors", "hockeystack", "tasks", "list"])
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert_eq!(json_error(&run)["error"]["retry_after_seconds"], 30.0);
+
+    // 8: the API failed.
+    shell
+        .sandbox
+        .inject(FaultRule::new(Fault::ServerError { status: 500 }).times(1));
+    let run = finish(
+        no_retries(&["--json-errors", "hockeystack", "tasks", "list"])
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(run.code, 8, "{}", run.stderr);
+
+    // 9: no connection.
+    let closed = common::closed_port();
+    let run = finish(
+        no_retries(&["--json-errors", "hockeystack", "tasks", "list"])
+            .env(
+                "HOCKEYSTACK_BASE_URL",
+                format!("http://127.0.0.1:{}/api/revenue-agents/v1", closed.port),
+            )
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(run.code, 9, "{}", run.stderr);
+    assert_eq!(json_error(&run)["error"]["kind"], "transport");
+
+    // 10: a wait ended without success (the job failed).
+    let run = shell
+        .run(&[
+            "--json-errors",
+            "hockeystack",
+            "ask",
+            "--deal-id",
+            "9001234567",
+            "--delivery",
+            "job",
+            "Summarize #fail",
+        ])
+        .await;
+    assert_eq!(run.code, 10, "{}", run.stderr);
+    assert_eq!(json_error(&run)["error"]["kind"], "job_failed");
 }

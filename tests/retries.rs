@@ -159,18 +159,10 @@ async fn credit_exhaustion_fails_fast_even_for_put() {
     assert_eq!(mock.calls_async().await, 1);
 }
 
-/// A port nothing listens on: bind, learn the port, close.
-fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn a_refused_connection_is_retried_then_reported_as_transport() {
-    let port = closed_port();
+    let closed = common::closed_port();
+    let port = closed.port;
     let client = |retry| {
         revenue_agents::hockeystack::Client::builder()
             .credential("hsr_live_test_token")

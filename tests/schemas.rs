@@ -52,7 +52,73 @@ fn agrees<T: JsonSchema>(spec: &Value, name: &str) -> Value {
         .filter(|p| theirs["properties"][p]["nullable"] != Value::Bool(true))
         .collect();
     assert_eq!(names(&ours["required"]), required, "{name}: required");
+    for property in keys(&theirs["properties"]) {
+        let spec_side = resolve(
+            spec,
+            &theirs["properties"][&property],
+            "#/components/schemas/",
+        );
+        let rust_side = resolve(&ours, &ours["properties"][&property], "#/definitions/");
+        assert_eq!(
+            bounds(rust_side),
+            bounds(spec_side),
+            "{name}.{property}: bounds"
+        );
+    }
     ours
+}
+
+/// A schema with its `$ref` (or a lone `allOf` member, as schemars wraps a described
+/// reference) followed within `root`.
+fn resolve<'a>(root: &'a Value, schema: &'a Value, prefix: &str) -> &'a Value {
+    let mut schema = schema;
+    for _ in 0..8 {
+        let reference = schema
+            .get("$ref")
+            .or_else(|| schema.get("allOf").and_then(|all| all.get(0)?.get("$ref")))
+            .and_then(Value::as_str);
+        match reference.and_then(|r| r.strip_prefix(prefix)) {
+            Some(name) => {
+                let place = if prefix.starts_with("#/components") {
+                    &root["components"]["schemas"][name]
+                } else {
+                    &root["definitions"][name]
+                };
+                schema = place;
+            }
+            None => break,
+        }
+    }
+    schema
+}
+
+/// What bounds a value: lengths, ranges, counts and pattern, for strings, numbers and arrays
+/// (an array's items' bounds included).
+fn bounds(schema: &Value) -> Vec<(String, Value)> {
+    let mut found = Vec::new();
+    for key in [
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minItems",
+        "maxItems",
+        "pattern",
+    ] {
+        if let Some(value) = schema.get(key) {
+            // 1 and 1.0 are the same bound.
+            let value = value.as_f64().map_or_else(|| value.clone(), Value::from);
+            found.push((key.to_owned(), value));
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        for (key, value) in bounds(items) {
+            found.push((format!("items.{key}"), value));
+        }
+    }
+    found
 }
 
 #[test]

@@ -205,13 +205,20 @@ async fn a_request_id_or_job_state_that_echoes_the_token_reaches_no_log() {
     assert!(client.me().send().await.is_err());
     let wait = client.wait_for_deal_job("D-1", "c1", "j1").policy(
         PollPolicy::new(Duration::from_millis(1), Duration::from_millis(1))
-            .deadline(Duration::from_millis(50)),
+            .deadline(Duration::from_millis(300)),
     );
-    let mut progress = wait.progress();
+    // Read while the wait runs: the final update is the wait's own `timed_out`, so only the
+    // updates before it carry the server's state.
+    use futures_util::StreamExt;
+    let progress = tokio::spawn(wait.progress().collect::<Vec<_>>());
     assert!(wait.await.is_err(), "the job never finishes");
     assert!(job.calls_async().await >= 1);
-    use futures_util::StreamExt;
-    while let Some(update) = progress.next().await {
+    let updates = progress.await.unwrap();
+    assert!(
+        updates.iter().any(|u| u.state.starts_with("waiting-")),
+        "the server's state reached the progress: {updates:?}"
+    );
+    for update in &updates {
         assert!(!update.state.contains(HS_TOKEN), "{update:?}");
     }
     let logs = captured.text();

@@ -162,3 +162,21 @@ where
     });
     (base, served)
 }
+
+/// A loopback port that refuses connections for as long as this is kept: a socket bound to it
+/// and never listening, so that no other test can take the port meanwhile (binding a listener
+/// and closing it would free the port for anyone).
+pub struct ClosedPort {
+    _socket: tokio::net::TcpSocket,
+    pub port: u16,
+}
+
+pub fn closed_port() -> ClosedPort {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    ClosedPort {
+        _socket: socket,
+        port,
+    }
+}

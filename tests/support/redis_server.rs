@@ -28,8 +28,23 @@ impl Redis {
     }
 }
 
-/// A fresh `redis-server` on a free loopback port, persistence off; `None` (after saying how
-/// to install it) when the machine has none and `REVENUE_AGENTS_REQUIRE_REDIS` is not set.
+/// Whether a missing `redis-server` fails the tests: `REVENUE_AGENTS_REQUIRE_REDIS` set to `1`
+/// or `true` (as `.ci/run` does). `0`, `false` or unset lets them be skipped; any other value
+/// is a mistake, refused rather than read as either.
+fn redis_required() -> bool {
+    match std::env::var("REVENUE_AGENTS_REQUIRE_REDIS")
+        .as_deref()
+        .map(str::trim)
+    {
+        Err(std::env::VarError::NotPresent) | Ok("" | "0" | "false") => false,
+        Ok("1" | "true") => true,
+        other => panic!("REVENUE_AGENTS_REQUIRE_REDIS must be 1, true, 0 or false, not {other:?}"),
+    }
+}
+
+/// A fresh `redis-server` on a free loopback port, persistence off; `None` (after saying on
+/// standard error that the test is skipped, and how to install it) when the machine has none
+/// and a missing one is not required.
 pub fn start_redis() -> Option<Redis> {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -46,12 +61,18 @@ pub fn start_redis() -> Option<Redis> {
         Ok(child) => child,
         Err(e) => {
             let hint = "redis-server is not installed (Debian/Ubuntu: apt-get install \
-                        redis-server; macOS: brew install redis); the Redis tests are skipped";
-            assert!(
-                std::env::var_os("REVENUE_AGENTS_REQUIRE_REDIS").is_none(),
-                "{hint}: {e}"
+                        redis-server; macOS: brew install redis)";
+            assert!(!redis_required(), "{hint}: {e}");
+            // Written to the process's standard error itself, which `cargo test` does not
+            // capture (eprintln! would be shown only if the test failed): the skip is seen.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!(
+                    "SKIPPED {}: {hint}\n",
+                    std::thread::current().name().unwrap_or("a Redis test")
+                )
+                .as_bytes(),
             );
-            eprintln!("{hint}");
             return None;
         }
     };
