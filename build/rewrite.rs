@@ -884,7 +884,7 @@ fn without_schemars_derive(attrs: &mut [syn::Attribute]) -> bool {
         };
         let kept: Vec<&syn::Path> = paths
             .iter()
-            .filter(|p| !p.segments.last().is_some_and(|s| s.ident == "JsonSchema"))
+            .filter(|p| p.segments.last().is_none_or(|s| s.ident != "JsonSchema"))
             .collect();
         if kept.len() < paths.len() {
             *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
