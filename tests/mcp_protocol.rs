@@ -45,11 +45,12 @@ async fn call<S: rmcp::Service<RoleClient>>(
 
 /// `revenue-agents-mcp --sandbox` with piped stdio and no credential in its environment.
 fn binary(extra: &[&str]) -> tokio::process::Child {
+    // Nothing of the developer's environment (a REVENUE_AGENTS_MCP_* setting, a credential)
+    // reaches it.
     tokio::process::Command::new(env!("CARGO_BIN_EXE_revenue-agents-mcp"))
         .arg("--sandbox")
         .args(extra)
-        .env_remove("HOCKEYSTACK_API_TOKEN")
-        .env_remove("HYPERREP_API_KEY")
+        .env_clear()
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -251,6 +252,7 @@ async fn malformed_messages_get_answers_and_the_binary_keeps_serving() {
 fn a_tool_listing_whose_reader_has_gone_ends_quietly() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_revenue-agents-mcp"))
         .args(["--sandbox", "--list-tools"])
+        .env_clear()
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

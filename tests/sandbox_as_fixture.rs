@@ -131,7 +131,22 @@ async fn my_answer_is_whole_even_when_the_stream_is_cut() {
     let answer = whole_answer(&client, "D-7", "conv_7", "What is the risk?")
         .await
         .unwrap();
-    assert!(!answer.is_empty());
+    // Whole: the very reply the agent gave to the stream that was cut (which the conversation
+    // keeps), not the 60 bytes that got through.
+    let stored: Vec<_> = client
+        .list_deal_conversation_messages()
+        .deal_id("D-7")
+        .cid("conv_7")
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    let given = stored
+        .iter()
+        .rev()
+        .find(|m| m.role == Some(hockeystack::MessageRole::Assistant))
+        .expect("the agent's reply is in the conversation");
+    assert_eq!(answer, given.content);
     // What my code sent: the streamed question, then the same question as a plain message.
     let posts: Vec<_> = sandbox
         .requests()

@@ -577,13 +577,25 @@ async fn a_scripted_provisioning_failure_fails_the_run() {
     sandbox.shutdown().await;
 }
 
-/// This machine's address on its outward interface, if it has one (found by asking
-/// the kernel which interface would route outwards; nothing is sent).
+/// An address of this machine other than loopback: the one the kernel would route outwards
+/// from (nothing is sent), or, without a default route, any local IPv4 address of another
+/// interface (Linux lists them in /proc/net/fib_trie).
 fn non_loopback_address() -> Option<std::net::IpAddr> {
-    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
-    socket.connect("198.51.100.1:9").ok()?;
-    let ip = socket.local_addr().ok()?.ip();
-    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+    let outward = std::net::UdpSocket::bind("0.0.0.0:0")
+        .ok()
+        .and_then(|socket| {
+            socket.connect("198.51.100.1:9").ok()?;
+            socket.local_addr().ok().map(|a| a.ip())
+        });
+    if let Some(ip) = outward.filter(|ip| !ip.is_loopback() && !ip.is_unspecified()) {
+        return Some(ip);
+    }
+    let table = std::fs::read_to_string("/proc/net/fib_trie").ok()?;
+    let lines: Vec<&str> = table.lines().collect();
+    lines.windows(2).find_map(|pair| {
+        let ip: std::net::IpAddr = pair[0].trim().strip_prefix("|-- ")?.parse().ok()?;
+        (pair[1].contains("host LOCAL") && !ip.is_loopback()).then_some(ip)
+    })
 }
 
 /// Listening on every address makes the APIs reachable from elsewhere, never the controls:
@@ -610,7 +622,14 @@ async fn the_controls_answer_loopback_only_whatever_the_sandbox_listens_on() {
         .await
         .unwrap();
     let outward = non_loopback_address();
-    eprintln!("non-loopback address for the check: {outward:?}");
+    if outward.is_none() {
+        // A machine with loopback alone: nothing else can reach the sandbox, and the test
+        // says that it checked only half, where cargo test shows it.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"SKIPPED half of the_controls_answer_loopback_only: this machine has no address but loopback\n",
+        );
+    }
     if let Some(ip) = outward {
         let outside = format!(
             "http://{}",
