@@ -28,6 +28,7 @@ mod catalog;
 mod clean;
 mod compact;
 mod fit;
+mod intake;
 mod outcome;
 mod progress;
 mod server;
@@ -354,7 +355,9 @@ impl Server {
             .collect()
     }
 
-    /// Serves MCP over streamable HTTP at `http://{addr}/mcp` until the process ends. The
+    /// Serves MCP over streamable HTTP at `http://{addr}/mcp` until the process ends. A
+    /// message the server cannot take (over 16 MiB, nested deeper than 64, not JSON, no
+    /// JSON-RPC message) is answered with its JSON-RPC error (HTTP 413 or 400). The
     /// address must be loopback: the server acts with the configured credentials for whoever
     /// reaches it. Requests naming another host (DNS rebinding) or coming from a web page of
     /// another origin are refused. `on_bound` learns the address (port 0 picks one).
@@ -385,7 +388,9 @@ impl Server {
             config,
         );
         on_bound(bound);
-        let router = axum::Router::new().nest_service("/mcp", service);
+        let router = axum::Router::new()
+            .nest_service("/mcp", service)
+            .layer(axum::middleware::from_fn(intake::http_guard));
         axum::serve(listener, router).await?;
         Ok(())
     }

@@ -554,3 +554,55 @@ async fn a_forged_cursor_is_the_caller_s_mistake_however_long() {
     }
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_http_a_message_too_long_deep_or_broken_is_answered_under_its_id() {
+    let sandbox = sandbox().await;
+    let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
+    let serving = tokio::spawn(server(&sandbox).serve_http(
+        "127.0.0.1:0".parse().unwrap(),
+        move |addr| {
+            let _ = bound_tx.send(addr);
+        },
+    ));
+    let addr = bound_rx.await.unwrap();
+    let http = reqwest::Client::new();
+    let post = |body: Vec<u8>| {
+        http.post(format!("http://{addr}/mcp"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(body)
+            .send()
+    };
+    let deep = format!(
+        r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{{"x":{}{}}}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let long = format!(
+        r#"{{"jsonrpc":"2.0","id":"big","method":"ping","params":{{"x":"{}"}}}}"#,
+        "a".repeat(17 * 1024 * 1024)
+    );
+    for (body, status, id, code) in [
+        (deep.into_bytes(), 400, json!(3), -32600),
+        (long.into_bytes(), 413, json!("big"), -32600),
+        (b"{not json".to_vec(), 400, Value::Null, -32700),
+        (
+            br#"[{"jsonrpc":"2.0","id":9,"method":"ping"}]"#.to_vec(),
+            400,
+            Value::Null,
+            -32600,
+        ),
+    ] {
+        let answer = post(body).await.unwrap();
+        assert_eq!(answer.status(), status);
+        let answer: Value = answer.json().await.unwrap();
+        assert_eq!(
+            (&answer["id"], &answer["error"]["code"]),
+            (&id, &json!(code)),
+            "{answer}"
+        );
+    }
+    serving.abort();
+    sandbox.shutdown().await;
+}
