@@ -71,6 +71,19 @@ pub(crate) fn arguments(
         .collect()
 }
 
+/// The runtime a program runs on (the MCP server, the sandbox); when it cannot be had, the
+/// program's exit code after saying why.
+#[cfg(feature = "sandbox")]
+pub(crate) fn runtime(program: &str) -> Result<tokio::runtime::Runtime, std::process::ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("{program}: cannot start the runtime: {e}");
+            std::process::ExitCode::FAILURE
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,15 +208,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match setting::runtime("revenue-agents-mcp") {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("revenue-agents-mcp: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(serve(*options))
 }

@@ -102,15 +102,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match setting::runtime("revenue-agents-sandbox") {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("revenue-agents-sandbox: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(serve(config))
 }
