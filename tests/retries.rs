@@ -189,6 +189,8 @@ async fn a_refused_connection_is_retried_then_reported_as_transport() {
     assert!(client(RetryPolicy::none()).me().send().await.is_err());
     let late_server = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
+        // The port, held closed until now, is opened.
+        drop(closed);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap();
