@@ -330,7 +330,8 @@ async def compact():
               f"{listing_size(tools)} compact ({len(tools)} tools)")
         check(listing_size(tools) * 4 < listing_size(full), "the compact list is under a quarter of the full one")
         check({t.name for t in tools} == {"find_operations", "call_operation", "hockeystack_ask_agent",
-                                          "hockeystack_ensure_agent"}, f"the compact list: {[t.name for t in tools]}")
+                                          "hockeystack_ensure_agent", "hockeystack_wait_for_job"},
+              f"the compact list: {[t.name for t in tools]}")
         result, everything = await call(session, "find_operations", {})
         check(everything["count"] == len(full) and
               {o["tool"] for o in everything["operations"]} == {t.name for t in full},
@@ -355,7 +356,7 @@ async def modern():
         check(found is not None and "2026-07-28" in found.supported_versions,
               f"server/discover offers 2026-07-28: {found and found.supported_versions}")
         tools = (await session.list_tools()).tools
-        check(len(tools) == 59, f"at 2026-07-28: 59 tools, got {len(tools)}")
+        check(len(tools) == 60, f"at 2026-07-28: 60 tools, got {len(tools)}")
         result, answer = await call(session, "hockeystack_ask_agent",
                                     {"dealId": "9001234567", "question": "Any risk?"})
         check(not result.is_error and answer.get("answer"), f"at 2026-07-28: ask_agent answers: {answer}")
@@ -461,7 +462,7 @@ async def over_http():
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 tools = (await session.list_tools()).tools
-                check(len(tools) == 59, f"over HTTP: 59 tools, got {len(tools)}")
+                check(len(tools) == 60, f"over HTTP: 60 tools, got {len(tools)}")
                 result, me = await call(session, "hockeystack_me", {})
                 check(not result.is_error and "workspace" in me, "over HTTP: hockeystack_me reads")
                 updates = []
