@@ -163,3 +163,26 @@ fn a_negative_count_is_refused_naming_its_flag() {
         assert!(stderr.contains(flag), "{flag}: {stderr}");
     }
 }
+
+#[test]
+fn help_texts_hold_no_character_a_reader_cannot_see() {
+    for (program, args) in [
+        (MCP, vec!["--help"]),
+        (SANDBOX, vec!["--help"]),
+        (TOOL, vec!["--help"]),
+        (TOOL, vec!["hockeystack", "ask", "--help"]),
+    ] {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let output = run(program, &args, &[]);
+        assert_eq!(output.status.code(), Some(0), "{program} {args:?}");
+        let help = text(&output.stdout);
+        let hidden: Vec<char> = help
+            .chars()
+            .filter(|c| {
+                matches!(*c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+                    || (c.is_control() && *c != '\n')
+            })
+            .collect();
+        assert!(hidden.is_empty(), "{program} {args:?}: {hidden:?}");
+    }
+}
