@@ -802,3 +802,102 @@ async fn each_kind_of_failure_exits_with_its_own_code() {
     assert_eq!(run.code, 10, "{}", run.stderr);
     assert_eq!(json_error(&run)["error"]["kind"], "job_failed");
 }
+
+/// What bash's own completion machinery offers for a command line: the generated script
+/// sourced, the words set as a shell sets them, the completion function called.
+async fn bash_completes(script: &str, words: &[&str]) -> Vec<String> {
+    let dir =
+        std::env::temp_dir().join(format!("revenue-agents-completion-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("complete.bash");
+    std::fs::write(&path, script).unwrap();
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        "source '{}'\nCOMP_WORDS=({})\nCOMP_CWORD=$((${{#COMP_WORDS[@]}}-1))\n\
+         COMP_LINE=\"${{COMP_WORDS[*]}}\"\nCOMP_POINT=${{#COMP_LINE}}\n\
+         _revenue__agents revenue-agents \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        path.display(),
+        quoted.join(" ")
+    );
+    let output = Command::new("bash")
+        .arg("--norc")
+        .arg("-c")
+        .arg(program)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bash_completes_verbs_flags_and_values_past_the_first_word() {
+    let script = bare(&["completions", "bash"]).await.stdout;
+    let offered = bash_completes(&script, &["revenue-agents", "hockeystack", "ta"]).await;
+    assert_eq!(offered, ["tasks"]);
+    let offered = bash_completes(&script, &["revenue-agents", "hockeystack", "tasks", "li"]).await;
+    assert!(offered.contains(&"list".to_owned()), "{offered:?}");
+    let offered = bash_completes(
+        &script,
+        &["revenue-agents", "hockeystack", "tasks", "list", "--li"],
+    )
+    .await;
+    assert_eq!(offered, ["--limit"]);
+    let offered = bash_completes(
+        &script,
+        &[
+            "revenue-agents",
+            "hockeystack",
+            "tasks",
+            "create",
+            "--task-type",
+            "",
+        ],
+    )
+    .await;
+    assert_eq!(offered, ["call", "email", "linkedin"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_man_page_another_names_is_written() {
+    let dir = std::env::temp_dir().join(format!("revenue-agents-man-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = bare(&["man", "--dir", dir.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(pages.contains(&"revenue-agents-hockeystack-tasks-list.1".to_owned()));
+    let mut named = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        for line in text.lines() {
+            // A page names another as `revenue\-agents\-hockeystack(1)`.
+            if let Some(name) = line
+                .strip_suffix("(1)")
+                .filter(|l| l.starts_with("revenue\\-agents"))
+            {
+                named += 1;
+                let file = format!("{}.1", name.replace("\\-", "-"));
+                assert!(
+                    pages.contains(&file),
+                    "{page} names {file}, which is not written"
+                );
+            }
+        }
+    }
+    assert!(named > 50, "{named} references");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -183,7 +183,17 @@ impl Commands {
                             .value_parser(clap::value_parser!(clap_complete::Shell)),
                     ),
             )
-            .subcommand(Command::new("man").about("Print the man page (roff)"))
+            .subcommand(
+                Command::new("man")
+                    .about("Print the man page (roff), or write one page per command into a directory")
+                    .arg(
+                        Arg::new("dir")
+                            .long("dir")
+                            .value_name("DIR")
+                            .value_parser(clap::value_parser!(std::path::PathBuf))
+                            .help("Write revenue-agents.1 and a page for every command (revenue-agents-hockeystack-tasks-list.1, ...) into DIR"),
+                    ),
+            )
     }
 
     /// `hockeystack` or `hyperrep`: one subcommand per tag, one per operation under it.
@@ -236,11 +246,30 @@ impl Commands {
                 if let Some(shell) = sub.get_one::<clap_complete::Shell>("shell") {
                     let mut buffer = Vec::new();
                     clap_complete::generate(*shell, &mut self.root(), BIN, &mut buffer);
-                    out.text(&String::from_utf8_lossy(&buffer))?;
+                    let mut script = String::from_utf8_lossy(&buffer).into_owned();
+                    if *shell == clap_complete::Shell::Bash {
+                        // clap_complete's bash script names the states of a hyphenated program
+                        // two ways (`revenue__agents__subcmd__x` where it sets them,
+                        // `revenue__subcmd__agents__subcmd__x` where it reads them;
+                        // clap-rs/clap#6421), so nothing past the first word completes.
+                        script = script
+                            .replace(&BIN.replace('-', "__subcmd__"), &BIN.replace('-', "__"));
+                    }
+                    out.text(&script)?;
                 }
                 Ok(())
             }
             "man" => {
+                if let Some(dir) = sub.get_one::<std::path::PathBuf>("dir") {
+                    // Every page the others name (`revenue-agents-hockeystack(1)`) is written.
+                    return clap_mangen::generate_to(self.root(), dir).map_err(|e| {
+                        Failure::usage(
+                            format!("cannot write the pages into {}: {e}", dir.display()),
+                            Vec::new(),
+                        )
+                        .into()
+                    });
+                }
                 let mut buffer = Vec::new();
                 clap_mangen::Man::new(self.root())
                     .render(&mut buffer)
