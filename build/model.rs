@@ -76,6 +76,9 @@ fn to_json_schema(spec: &Value, schema: &Value, depth: usize) -> Result<Value, S
     let mut out = Map::new();
     for (key, value) in object {
         let converted = match key.as_str() {
+            // The values an open set has today stay, under the name readers know them by:
+            // the surfaces list them without refusing others.
+            "x-extensible-enum" => value.clone(),
             k if k.starts_with("x-") => continue,
             "nullable" | "example" | "discriminator" | "xml" | "externalDocs" => continue,
             "properties" => Value::Object(

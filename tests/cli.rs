@@ -901,3 +901,46 @@ async fn every_man_page_another_names_is_written() {
     assert!(named > 50, "{named} references");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_are_words_values_are_listed_and_one_verb_scheme_holds() {
+    let shell = Shell::start().await;
+    // An id in the path as a word of its own, in the path's order.
+    let task = "3c90c3cc-0d44-4b50-8888-000000000001";
+    let by_word = shell.run(&["hockeystack", "tasks", "get", task]).await;
+    assert_eq!(by_word.code, 0, "{}", by_word.stderr);
+    assert_eq!(by_word.json()["task_id"], task);
+    let by_flag = shell
+        .run(&["hockeystack", "tasks", "get", "--task-id", task])
+        .await;
+    assert_eq!(by_flag.json(), by_word.json());
+    let both = shell
+        .run(&["hockeystack", "tasks", "get", task, "--task-id", task])
+        .await;
+    assert_eq!(both.code, 2, "one way, not both");
+
+    // A malformed id says what it must be, not its pattern.
+    let wrong = shell.run(&["hockeystack", "tasks", "get", "nope"]).await;
+    assert_eq!(wrong.code, 2);
+    assert!(wrong.stderr.contains("must be a UUID"), "{}", wrong.stderr);
+    assert!(!wrong.stderr.contains("[0-9a-fA-F]"), "{}", wrong.stderr);
+
+    // The values an open set knows today are in the help, and others are not refused.
+    let help = bare(&["hockeystack", "tasks", "create", "--help"])
+        .await
+        .stdout;
+    assert!(
+        help.contains("known values: urgent, high, medium, low"),
+        "{help}"
+    );
+
+    // The same verb for the same act, whatever the tag; the old name still answers.
+    let companies = bare(&["hyperrep", "companies", "--help"]).await.stdout;
+    let contacts = bare(&["hyperrep", "contacts", "--help"]).await.stdout;
+    for verb in ["list ", "create ", "get "] {
+        assert!(companies.contains(&format!("  {verb}")), "{companies}");
+        assert!(contacts.contains(&format!("  {verb}")), "{contacts}");
+    }
+    let old = bare(&["hyperrep", "companies", "get-company", "--help"]).await;
+    assert_eq!(old.code, 0);
+}

@@ -59,7 +59,18 @@ pub(crate) fn read_flags(
     problems: &mut Vec<String>,
 ) {
     for flag in flags {
-        let Ok(Some(texts)) = matches.try_get_many::<String>(&flag.argument) else {
+        let given = matches
+            .try_get_many::<String>(&flag.argument)
+            .ok()
+            .flatten()
+            .or_else(|| {
+                // A path parameter given as a word of its own.
+                matches
+                    .try_get_many::<String>(&tree::positional_id(&flag.argument))
+                    .ok()
+                    .flatten()
+            });
+        let Some(texts) = given else {
             continue;
         };
         let texts: Vec<&String> = texts.collect();

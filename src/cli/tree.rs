@@ -12,7 +12,7 @@ use clap::{Arg, ArgAction, Command, builder::PossibleValuesParser};
 use serde_json::Value;
 
 use crate::{
-    invoke::{Operation, Service, argument_schema},
+    invoke::{Operation, Service, argument_schema, values},
     model,
 };
 
@@ -44,6 +44,11 @@ pub(crate) struct OperationCommand {
     /// The whole argument schema, to check the arguments against.
     pub(crate) schema: Value,
     pub(crate) flags: Vec<Flag>,
+}
+
+/// The id of the word that gives a path parameter without its flag (`tasks get ID`).
+pub(crate) fn positional_id(argument: &str) -> String {
+    format!("{argument}@word")
 }
 
 /// An argument as the command line names it: `--task-title`, or `QUESTION` for a word of its
@@ -83,7 +88,11 @@ pub(crate) fn kebab(name: &str) -> String {
 /// The operation id without the words of its tag, or `None` when that leaves nothing.
 fn short_verb(id: &str, tag: &str) -> Option<String> {
     let tag = tag.to_ascii_lowercase();
-    let singular = tag.strip_suffix('s').unwrap_or(&tag).to_owned();
+    // `companies` → `company`, `tasks` → `task`: the words to take out, whichever the id uses.
+    let singular = match tag.strip_suffix("ies") {
+        Some(stem) => format!("{stem}y"),
+        None => tag.strip_suffix('s').unwrap_or(&tag).to_owned(),
+    };
     let words: Vec<&str> = id
         .split('_')
         .filter(|w| !w.eq_ignore_ascii_case(&tag) && !w.eq_ignore_ascii_case(&singular))
@@ -181,18 +190,6 @@ pub(crate) fn kind(schema: &Value) -> &str {
     }
 }
 
-/// The values an enumerated schema lists, null left out.
-fn values(schema: &Value) -> Vec<String> {
-    schema
-        .get("enum")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect()
-}
-
 /// The help of one flag: the description, then its values, bounds and format.
 fn flag_help(schema: &Value, required: bool) -> (String, String) {
     let description = schema
@@ -228,6 +225,13 @@ fn flag_help(schema: &Value, required: bool) -> (String, String) {
             (None, Some(high)) => notes.push(format!("at most {high}{what}")),
             _ => {}
         }
+    }
+    let (known, closed) = values(item);
+    if !known.is_empty() && !closed {
+        notes.push(format!(
+            "known values: {}; others may come",
+            known.join(", ")
+        ));
     }
     if let Some(default) = schema.get("default") {
         notes.push(format!("default {default}"));
@@ -315,11 +319,22 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
         // A body property may come from --body-file instead; the check after parsing
         // reports it missing from both.
         let is_body = model.params.iter().all(|p| p.name != flag.argument);
-        command = command.arg(arg(
-            flag,
-            is_required,
-            is_required && !(is_body && has_body),
-        ));
+        let in_path = model.param(&flag.argument, model::Location::Path).is_some();
+        let mut flag_arg = arg(flag, is_required, is_required && !(is_body && has_body));
+        if in_path {
+            // An id in the path may also be given as a word of its own, in the path's order
+            // (`tasks get ID`), as people expect of a shell tool; the flag then is not needed.
+            let id = positional_id(&flag.argument);
+            flag_arg = flag_arg.required(false).conflicts_with(id.clone());
+            let mut word = Arg::new(id)
+                .value_name(flag.long.to_ascii_uppercase())
+                .help(format!("The same as --{}", flag.long));
+            if is_required {
+                word = word.required_unless_present(flag.argument.clone());
+            }
+            command = command.arg(word);
+        }
+        command = command.arg(flag_arg);
     }
     if has_body {
         command = command.arg(
@@ -377,8 +392,8 @@ pub(crate) fn arg(flag: &Flag, required: bool, enforced: bool) -> Arg {
             .require_equals(false),
         _ => arg,
     };
-    let listed = values(item);
-    if !listed.is_empty() && kind(item) == "string" {
+    let (listed, closed) = values(item);
+    if closed && !listed.is_empty() && kind(item) == "string" {
         arg = arg.value_parser(PossibleValuesParser::new(listed));
     } else if kind(item) == "boolean" {
         arg = arg.value_parser(PossibleValuesParser::new(["true", "false"]));
@@ -418,6 +433,15 @@ mod tests {
             Some("list-deal-messages")
         );
         assert_eq!(short_verb("me", "Service").as_deref(), Some("me"));
+        // One scheme across tags: `companies get` as `contacts get`.
+        assert_eq!(
+            short_verb("get_company", "Companies").as_deref(),
+            Some("get")
+        );
+        assert_eq!(
+            short_verb("get_contact", "Contacts").as_deref(),
+            Some("get")
+        );
     }
 
     #[test]

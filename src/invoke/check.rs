@@ -110,7 +110,14 @@ fn check(schema: &Value, value: &Value, at: &str, found: &mut Vec<String>) {
                 && let Ok(regex) = regress::Regex::new(pattern)
                 && regex.find(text).is_none()
             {
-                say(format!("must match the pattern {pattern}"));
+                match schema.get("format").and_then(Value::as_str) {
+                    // The pattern of a UUID says less to a person than its name does.
+                    Some("uuid") => say(format!(
+                        "must be a UUID, such as 3c90c3cc-0d44-4b50-8888-8dd25736052a, not {:?}",
+                        text.chars().take(60).collect::<String>()
+                    )),
+                    _ => say(format!("must match the pattern {pattern}")),
+                }
             }
         }
         Value::Number(number) => {

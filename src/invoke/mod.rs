@@ -86,6 +86,70 @@ pub(crate) fn argument_schema(operation: &model::Operation) -> Result<Value, Str
         .map_err(|e| format!("the input schema of {}: {e}", operation.id))
 }
 
+/// A keyword of a schema, or of the one schema it wraps in `allOf`, `anyOf` or `oneOf` (how a
+/// described reference is written out).
+fn keyword<'a>(schema: &'a Value, name: &str) -> Option<&'a Value> {
+    schema.get(name).or_else(|| {
+        ["allOf", "anyOf", "oneOf"]
+            .iter()
+            .filter_map(|k| schema.get(*k)?.as_array())
+            .flatten()
+            .find_map(|member| member.get(name))
+    })
+}
+
+/// The values a schema allows, null left out, and whether they are all it allows: a closed
+/// `enum`, or the values an open set (`x-extensible-enum`) has today, beside which others may
+/// come.
+pub(crate) fn values(schema: &Value) -> (Vec<String>, bool) {
+    let listed = |name| -> Vec<String> {
+        keyword(schema, name)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    };
+    let closed = listed("enum");
+    if closed.is_empty() {
+        (listed("x-extensible-enum"), false)
+    } else {
+        (closed, true)
+    }
+}
+
+/// An argument schema as an assistant's client takes it: the values an open set knows today
+/// move from `x-extensible-enum` (a keyword some clients refuse in a tool's schema) into its
+/// property's description.
+#[cfg(feature = "mcp")]
+pub(crate) fn for_assistants(schema: &mut Value) {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(members) => {
+                members.remove("x-extensible-enum");
+                members.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            let (known, closed) = values(property);
+            if !known.is_empty() && !closed {
+                let note = format!("Known values: {}; others may come.", known.join(", "));
+                let described = match property.get("description").and_then(Value::as_str) {
+                    Some(text) => format!("{} {note}", text.trim_end()),
+                    None => note,
+                };
+                property["description"] = Value::String(described);
+            }
+        }
+    }
+    strip(schema);
+}
+
 /// The clients operations are sent with, one per API that is served.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Clients {

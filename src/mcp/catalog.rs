@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     invoke::{
-        Operation, Service, argument_schema,
+        Operation, Service, argument_schema, for_assistants,
         jobs::{JOBS, Job},
     },
     model,
@@ -78,6 +78,7 @@ fn operation_tool(
     operation: &'static model::Operation,
 ) -> Result<ToolDef, String> {
     let mut schema = argument_schema(operation)?;
+    for_assistants(&mut schema);
     if let Some(list) = &operation.list
         && let Some(Value::Object(properties)) = schema.get_mut("properties")
     {
@@ -143,7 +144,8 @@ fn operation_tool(
 fn job_tools() -> Result<Vec<ToolDef>, String> {
     JOBS.iter()
         .map(|job| {
-            let schema = job.schema()?;
+            let mut schema = job.schema()?;
+            for_assistants(&mut schema);
             let tool = Tool::new(
                 format!("{}_{}", job.service().prefix(), job.name),
                 format!(
