@@ -944,3 +944,82 @@ async fn ids_are_words_values_are_listed_and_one_verb_scheme_holds() {
     let old = bare(&["hyperrep", "companies", "get-company", "--help"]).await;
     assert_eq!(old.code, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_say_where_and_what_to_do_next() {
+    let shell = Shell::start().await;
+    // No server: the URL tried, and how to start one.
+    let closed = common::closed_port();
+    let refused = finish(
+        shell
+            .command(&["hockeystack", "tasks", "list"])
+            .env("REVENUE_AGENTS_MAX_RETRIES", "0")
+            .env(
+                "HOCKEYSTACK_BASE_URL",
+                format!("http://127.0.0.1:{}/api/revenue-agents/v1", closed.port),
+            )
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(refused.code, 9);
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("127.0.0.1:{}", closed.port))
+            && refused.stderr.contains("revenue-agents-sandbox")
+            && refused.stderr.contains("--sandbox"),
+        "{}",
+        refused.stderr
+    );
+    // A base URL without the API's path.
+    let bare_base = finish(
+        shell
+            .command(&["hockeystack", "tasks", "list"])
+            .env(
+                "HOCKEYSTACK_BASE_URL",
+                format!("http://{}", shell.sandbox.addr()),
+            )
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(bare_base.code, 5);
+    assert!(
+        bare_base.stderr.contains("HOCKEYSTACK_BASE_URL")
+            && bare_base.stderr.contains("/api/revenue-agents/v1"),
+        "{}",
+        bare_base.stderr
+    );
+    // The raw mode takes a path copied whole from the documentation.
+    let raw = shell
+        .run(&[
+            "api",
+            "hockeystack",
+            "GET",
+            "/api/revenue-agents/v1/tasks?limit=1",
+        ])
+        .await;
+    assert_eq!(raw.code, 0, "{}", raw.stderr);
+    assert_eq!(raw.json()["tasks"].as_array().unwrap().len(), 1);
+    // A job that is not there: mistyped, or past its window.
+    let wait = shell
+        .run(&[
+            "hockeystack",
+            "jobs",
+            "wait",
+            "--deal-id",
+            "9001234567",
+            "--cid",
+            "conv_x",
+            "--job-id",
+            "job_1",
+        ])
+        .await;
+    assert_eq!(wait.code, 10);
+    assert!(
+        wait.stderr.contains("one of its ids is wrong"),
+        "{}",
+        wait.stderr
+    );
+}

@@ -6,8 +6,8 @@ use std::{io::Write, process::ExitCode};
 use serde_json::{Value, json};
 
 use crate::{
-    error::{Error, ErrorKind},
-    invoke::describe::describe,
+    error::{Error, ErrorKind, TransportCause},
+    invoke::{Service, describe::describe},
 };
 
 /// The exit codes, as `--help` and README list them.
@@ -160,6 +160,9 @@ impl Failure {
                 if matches!(error.kind(), ErrorKind::MissingCredentials { .. }) {
                     text.push_str("\n  or pass --sandbox to run against the built-in sandbox");
                 }
+                if let Some(step) = next_step(error) {
+                    text.push_str(&format!("\n  {step}"));
+                }
                 text
             }
         }
@@ -175,6 +178,31 @@ impl Failure {
         };
         let _ = writeln!(std::io::stderr().lock(), "{text}");
         ExitCode::from(self.code())
+    }
+}
+
+/// What to do about a failure whose message alone leaves a person guessing.
+fn next_step(error: &Error) -> Option<String> {
+    let service = match error.api_name() {
+        Some("HyperRep") => Service::HyperRep,
+        _ => Service::HockeyStack,
+    };
+    match error.kind() {
+        ErrorKind::Transport {
+            cause: TransportCause::Connect,
+        } => Some(format!(
+            "is a server listening there? For a local sandbox, run revenue-agents-sandbox and \
+             point {} at it, or add --sandbox to this command",
+            service.base_url_variable()
+        )),
+        // A 404 that is not the API's own error: nothing of the API answered at that path.
+        ErrorKind::NotFound if error.api_error().is_none() => Some(format!(
+            "no {} answered at that path: does {} end with the API's own path ({})?",
+            error.api_name().unwrap_or("API"),
+            service.base_url_variable(),
+            service.base_path()
+        )),
+        _ => None,
     }
 }
 

@@ -96,6 +96,19 @@ pub(crate) fn resolve(
     } else {
         format!("/{path}")
     };
+    // A path copied whole from the API's documentation starts with the API's own path, which
+    // the base URL already holds.
+    let base = service.base_path();
+    let path = match path.strip_prefix(&base) {
+        Some(rest) if !base.is_empty() && (rest.is_empty() || rest.starts_with('/')) => {
+            if rest.is_empty() {
+                "/".to_owned()
+            } else {
+                rest.to_owned()
+            }
+        }
+        _ => path,
+    };
     let same_path: Vec<(usize, Map<String, Value>)> = commands
         .iter()
         .enumerate()

@@ -94,10 +94,17 @@ impl Error {
         // reqwest's messages can contain the URL; ours never carry credentials in it.
         let status = source.status().map(|s| s.as_u16());
         let cause = TransportCause::of(&source);
+        // The server's origin only: a path or query could carry a caller's data, never a
+        // credential, but the origin is what says which server could not be reached.
+        let endpoint = source
+            .url()
+            .map(|url| url.origin().ascii_serialization())
+            .filter(|origin| origin != "null");
         let mut error = Error::new(ErrorKind::Transport { cause })
             .with_api(api)
             .with_source(source);
         error.inner.status = status;
+        error.inner.endpoint = endpoint;
         error
     }
 

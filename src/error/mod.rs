@@ -44,6 +44,8 @@ struct Inner {
     body: Option<ApiErrorBody>,
     resume_cursor: Option<String>,
     snippet: Option<String>,
+    /// Where a connection was tried (scheme, host and port), for a transport failure.
+    endpoint: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -122,8 +124,9 @@ pub enum ErrorKind {
         /// HockeyStack's sentence.
         message: String,
     },
-    /// The message job is gone: it outlived its retention window (60 minutes pending, 15
-    /// minutes once finished), so its result can no longer be read.
+    /// The message job answers 404: it outlived its retention window (60 minutes pending, 15
+    /// minutes once finished), so its result can no longer be read, or one of its ids (deal or
+    /// company, conversation, job) is not one the service gave: the API does not say which.
     #[cfg(feature = "hockeystack")]
     JobExpired {
         /// The job.
@@ -282,6 +285,7 @@ impl Error {
                 body: None,
                 resume_cursor: None,
                 snippet: None,
+                endpoint: None,
                 source: None,
             }),
         }
@@ -308,6 +312,12 @@ impl Error {
     pub(crate) fn with_status(mut self, status: u16) -> Self {
         self.inner.status = Some(status);
         self
+    }
+
+    /// Which API failed, when the error came from one (`HockeyStack`, `HyperRep`).
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
+    pub(crate) fn api_name(&self) -> Option<&'static str> {
+        self.inner.api
     }
 
     /// What kind of failure this is.
@@ -471,9 +481,10 @@ impl fmt::Display for Error {
                 message,
             } => write!(f, "{job} failed: {message} ({code}, {category})")?,
             #[cfg(feature = "hockeystack")]
-            ErrorKind::JobExpired { job } => {
-                write!(f, "{job} is gone: it outlived its retention window")?
-            }
+            ErrorKind::JobExpired { job } => write!(
+                f,
+                "{job} was not found: it is past its retention window, or one of its ids is wrong"
+            )?,
             #[cfg(feature = "hockeystack")]
             ErrorKind::ProvisioningFailed {
                 agent,
@@ -509,7 +520,10 @@ impl fmt::Display for Error {
             ErrorKind::InvalidResponse { reason } => {
                 write!(f, "unusable answer from {api}: {reason}")?
             }
-            ErrorKind::Transport { cause } => write!(f, "connection to {api}: {cause}")?,
+            ErrorKind::Transport { cause } => match &self.inner.endpoint {
+                Some(endpoint) => write!(f, "connection to {api} at {endpoint}: {cause}")?,
+                None => write!(f, "connection to {api}: {cause}")?,
+            },
             #[cfg(feature = "hockeystack")]
             ErrorKind::StreamInterrupted {
                 agent,

@@ -43,6 +43,28 @@ impl Service {
         }
     }
 
+    /// The path of the API under its host (`/api/revenue-agents/v1`), from its default base
+    /// URL.
+    #[cfg(feature = "cli")]
+    pub(crate) fn base_path(self) -> String {
+        let url = match self {
+            Service::HockeyStack => crate::hockeystack::HockeyStack::DEFAULT_BASE_URL,
+            Service::HyperRep => crate::hyperrep::HyperRep::DEFAULT_BASE_URL,
+        };
+        reqwest::Url::parse(url)
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The variable that sets the API's base URL.
+    #[cfg(feature = "cli")]
+    pub(crate) fn base_url_variable(self) -> &'static str {
+        match self {
+            Service::HockeyStack => crate::hockeystack::HockeyStack::BASE_URL_VARIABLE,
+            Service::HyperRep => crate::hyperrep::HyperRep::BASE_URL_VARIABLE,
+        }
+    }
+
     /// The spec's tags, in its order.
     pub(crate) fn tags(self) -> &'static [model::Tag] {
         match self {
