@@ -1023,3 +1023,118 @@ async fn errors_say_where_and_what_to_do_next() {
         wait.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_as_json_lines_tables_chosen_fields_or_a_jq_filter_in_the_server_s_key_order() {
+    let shell = Shell::start().await;
+    // One page, with its keys in the server's order (`tasks` before `next_cursor`, as it is
+    // sent, not sorted).
+    let page = shell
+        .run(&["hockeystack", "tasks", "list", "--limit", "2"])
+        .await;
+    let first_key = page.stdout.split('"').nth(1).unwrap();
+    assert_eq!(first_key, "tasks", "{}", page.stdout);
+    let task = shell
+        .run(&[
+            "hockeystack",
+            "tasks",
+            "get",
+            "3c90c3cc-0d44-4b50-8888-000000000001",
+        ])
+        .await;
+    assert!(task.stdout.starts_with(r#"{"task_id":"#), "{}", task.stdout);
+
+    // A table of chosen fields, across every page.
+    let table = shell
+        .run(&[
+            "hockeystack",
+            "tasks",
+            "list",
+            "--all",
+            "--output",
+            "table",
+            "--fields",
+            "task_id,status,targets.deal_id",
+        ])
+        .await;
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["TASK_ID", "STATUS", "TARGETS.DEAL_ID"]
+    );
+    assert!(
+        lines.len() > 2 && lines[1].contains("pending"),
+        "{}",
+        table.stdout
+    );
+
+    // JSON lines of one page's items, the cursor to go on on standard error.
+    let jsonl = shell
+        .run(&[
+            "hockeystack",
+            "tasks",
+            "list",
+            "--limit",
+            "2",
+            "--output",
+            "jsonl",
+            "--fields",
+            "task_id",
+        ])
+        .await;
+    let records = jsonl.lines();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].as_object().unwrap().len(), 1);
+    assert!(jsonl.stderr.contains("--cursor"), "{}", jsonl.stderr);
+
+    // Every page as one JSON array.
+    let array = shell
+        .run(&[
+            "hockeystack",
+            "tasks",
+            "list",
+            "--max-items",
+            "3",
+            "--output",
+            "json",
+        ])
+        .await;
+    assert_eq!(array.json().as_array().unwrap().len(), 3);
+
+    // A jq filter, with no jq on the machine.
+    let ids = shell
+        .run(&[
+            "hockeystack",
+            "tasks",
+            "list",
+            "--all",
+            "--jq",
+            "select(.priority == \"urgent\") | .task_id",
+        ])
+        .await;
+    assert_eq!(ids.code, 0, "{}", ids.stderr);
+    assert!(ids.lines().iter().all(Value::is_string) && !ids.lines().is_empty());
+    let wrong = shell
+        .run(&["hockeystack", "tasks", "list", "--jq", ".tasks["])
+        .await;
+    assert_eq!(wrong.code, 2);
+    assert!(wrong.stderr.contains("--jq"), "{}", wrong.stderr);
+
+    // --pretty indents each item of a list followed, too.
+    let pretty = shell
+        .run(&[
+            "--pretty",
+            "hockeystack",
+            "tasks",
+            "list",
+            "--max-items",
+            "1",
+        ])
+        .await;
+    assert!(
+        pretty.stdout.starts_with("{\n  \"task_id\""),
+        "{}",
+        pretty.stdout
+    );
+}

@@ -20,6 +20,7 @@ mod jobs;
 mod output;
 mod raw;
 mod setup;
+mod shape;
 mod tree;
 
 use std::process::ExitCode;
@@ -169,7 +170,33 @@ impl Commands {
                     .global(true)
                     .help_heading("Global options")
                     .action(ArgAction::SetTrue)
-                    .help("Indent JSON documents even when standard output is not a terminal"),
+                    .help("Indent JSON (documents and each item of a list) even when standard output is not a terminal"),
+            )
+            .arg(
+                Arg::new("output")
+                    .long("output")
+                    .short('o')
+                    .global(true)
+                    .help_heading("Global options")
+                    .value_name("FORMAT")
+                    .value_parser(clap::builder::PossibleValuesParser::new(shape::Mode::NAMES))
+                    .help("json (documents; a list followed with --all is one array), jsonl (one record a line), table (columns), or auto: a document for one answer, a line an item for a list followed [default auto]"),
+            )
+            .arg(
+                Arg::new("fields")
+                    .long("fields")
+                    .global(true)
+                    .help_heading("Global options")
+                    .value_name("A,B.C")
+                    .help("Keep these fields of each record, in this order (dot paths reach into objects); a list's page then prints its items"),
+            )
+            .arg(
+                Arg::new("jq")
+                    .long("jq")
+                    .global(true)
+                    .help_heading("Global options")
+                    .value_name("FILTER")
+                    .help("Pass each answer (each item, for a list followed) through this jq filter; no jq program is needed"),
             )
             .subcommand(self.api_command(Service::HockeyStack))
             .subcommand(self.api_command(Service::HyperRep))
@@ -237,7 +264,23 @@ impl Commands {
 
     async fn run(&self, matches: &ArgMatches) -> Result<(), Stop> {
         let sandbox = matches.get_flag("sandbox");
-        let mut out = Output::new(matches.get_flag("pretty"));
+        let shaping = shape::Shaping {
+            mode: shape::Mode::named(
+                matches
+                    .get_one::<String>("output")
+                    .map_or("auto", String::as_str),
+            ),
+            fields: matches
+                .get_one::<String>("fields")
+                .map(|f| shape::parse_fields(f))
+                .transpose()?,
+            jq: matches
+                .get_one::<String>("jq")
+                .map(|code| shape::Jq::compile(code))
+                .transpose()?,
+            pretty: matches.get_flag("pretty"),
+        };
+        let mut out = Output::new(shaping);
         let Some((name, sub)) = matches.subcommand() else {
             return Ok(());
         };
@@ -371,9 +414,17 @@ async fn run_operation(
 ) -> Result<(), Stop> {
     let (Some(walk), Some(shape)) = (walk, operation.model.list.as_ref()) else {
         let answer = clients.send(operation, &arguments).await?;
-        return match answer {
-            Some(answer) => out.document(&scrubbed(clients, answer)),
-            None => Ok(()),
+        return match (answer, operation.model.list.as_ref()) {
+            (Some(page), Some(shape)) => {
+                let page = scrubbed(clients, page);
+                let next = page
+                    .pointer(shape.next_cursor)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                out.page(page, shape.items, next)
+            }
+            (Some(answer), None) => out.document(&scrubbed(clients, answer)),
+            (None, _) => Ok(()),
         };
     };
     let max = match walk {
@@ -403,7 +454,7 @@ async fn run_operation(
             if written == max {
                 break;
             }
-            out.line(&clients.scrub(one_line(item)))?;
+            out.item(&clients.scrub(one_line(item)))?;
             written += 1;
         }
         out.flush()?;
@@ -411,7 +462,7 @@ async fn run_operation(
             break;
         }
     }
-    Ok(())
+    out.finish()
 }
 
 /// An item's JSON text on one line: as sent, unless the server spread it over several (JSON

@@ -467,7 +467,7 @@ mod tests {
             .filter(|op| op.streams)
             .map(|op| op.id)
             .collect();
-        assert_eq!(streaming, ["send_company_message", "send_deal_message"]);
+        assert_eq!(streaming, ["send_deal_message", "send_company_message"]);
         for send in [
             <types::AgentState as AgentRecord>::SEND_MESSAGE,
             <types::CompanyAgentState as AgentRecord>::SEND_MESSAGE,

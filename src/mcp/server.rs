@@ -53,13 +53,13 @@ impl Server {
     fn checked(
         def: &ToolDef,
         arguments: Map<String, Value>,
-    ) -> Result<Map<String, Value>, CallToolResult> {
+    ) -> Result<Map<String, Value>, Box<CallToolResult>> {
         let arguments = check::without_unset_nulls(&def.schema, arguments);
         let problems = check::problems(&def.schema, &Value::Object(arguments.clone()));
         if problems.is_empty() {
             Ok(arguments)
         } else {
-            Err(outcome::invalid_arguments(&def.tool.name, problems))
+            Err(Box::new(outcome::invalid_arguments(&def.tool.name, problems)))
         }
     }
 
@@ -109,7 +109,7 @@ impl Server {
         };
         let arguments = match Self::checked(def, arguments) {
             Ok(arguments) => arguments,
-            Err(refused) => return Ok(refused),
+            Err(refused) => return Ok(*refused),
         };
         // A defect in a tool must not take the connection down with it: the call is answered.
         let result = AssertUnwindSafe(self.run(def, arguments, &reporter))
@@ -229,7 +229,7 @@ impl Server {
                 };
                 match Self::checked(inner, inner_arguments) {
                     Ok(checked) => Box::pin(self.run(inner, checked, reporter)).await,
-                    Err(refused) => refused,
+                    Err(refused) => *refused,
                 }
             }
         }
