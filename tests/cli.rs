@@ -1138,3 +1138,92 @@ async fn output_as_json_lines_tables_chosen_fields_or_a_jq_filter_in_the_server_
         pretty.stdout
     );
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_hold_accounts_and_the_default_organization() {
+    use std::os::unix::fs::PermissionsExt;
+    let shell = Shell::start().await;
+    let organization = shell.organization().await;
+    let dir = std::env::temp_dir().join(format!("revenue-agents-profiles-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("hyperrep.key");
+    std::fs::write(&key_file, format!("{}\n", shell.sandbox.hyperrep_key())).unwrap();
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "default_profile = \"local\"\n\n\
+             [profiles.local]\n\
+             hockeystack_base_url = \"{}\"\n\
+             hockeystack_token_env = \"LOCAL_TOKEN\"\n\
+             hyperrep_base_url = \"{}\"\n\
+             hyperrep_key_file = \"{}\"\n\
+             hyperrep_organization_id = \"{organization}\"\n\n\
+             [profiles.other]\n\
+             hyperrep_base_url = \"https://example.invalid\"\n",
+            shell.sandbox.hockeystack_url(),
+            shell.sandbox.hyperrep_url(),
+            key_file.display(),
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str], extra: &[(&str, String)]| {
+        let mut command = tokio::process::Command::new(BIN);
+        command
+            .args(args)
+            .env_clear()
+            .env("REVENUE_AGENTS_CONFIG", &config)
+            .env("LOCAL_TOKEN", shell.sandbox.hockeystack_token())
+            .envs(extra.iter().map(|(k, v)| (*k, v.clone())))
+            .stdin(Stdio::null());
+        async move { finish(command.output().await.unwrap()) }
+    };
+
+    // The default profile: credentials from a variable and a file, the organization given.
+    let sales = run(&["hyperrep", "sales", "list", "--limit", "1"], &[]).await;
+    assert_eq!(sales.code, 0, "{}", sales.stderr);
+    assert_eq!(sales.json()["data"].as_array().unwrap().len(), 1);
+    let me = run(&["hockeystack", "service", "me"], &[]).await;
+    assert_eq!(me.code, 0, "{}", me.stderr);
+
+    // Another profile by name; a name the file lacks is refused, naming those it has.
+    let unknown = run(&["--profile", "nope", "hyperrep", "sales", "list"], &[]).await;
+    assert_eq!(unknown.code, 3, "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("\"local\""), "{}", unknown.stderr);
+
+    // A key file that others may read is refused, never used.
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let open = run(&["hyperrep", "sales", "list"], &[]).await;
+    assert_eq!(open.code, 3, "{}", open.stderr);
+    assert!(open.stderr.contains("chmod 600"), "{}", open.stderr);
+    assert!(!open.stderr.contains(shell.sandbox.hyperrep_key()));
+
+    // Without a profile, HYPERREP_ORGANIZATION_ID names the organization once.
+    let no_profile = [
+        (
+            "REVENUE_AGENTS_CONFIG",
+            dir.join("absent.toml").display().to_string(),
+        ),
+        ("HYPERREP_API_KEY", shell.sandbox.hyperrep_key().to_owned()),
+        ("HYPERREP_BASE_URL", shell.sandbox.hyperrep_url()),
+    ];
+    let missing = run(&["hyperrep", "sales", "list"], &no_profile).await;
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("HYPERREP_ORGANIZATION_ID"),
+        "{}",
+        missing.stderr
+    );
+    let mut with_default = no_profile.to_vec();
+    with_default.push(("HYPERREP_ORGANIZATION_ID", organization.clone()));
+    let listed = run(
+        &["hyperrep", "sales", "list", "--limit", "1"],
+        &with_default,
+    )
+    .await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -19,6 +19,7 @@ const MAX_BODY_FILE: u64 = 4 * 1024 * 1024;
 pub(crate) fn arguments(
     command: &OperationCommand,
     matches: &ArgMatches,
+    defaults: &Map<String, Value>,
 ) -> Result<Map<String, Value>, Failure> {
     let mut arguments = Map::new();
     let mut problems = Vec::new();
@@ -37,7 +38,17 @@ pub(crate) fn arguments(
         }
     }
     read_flags(&command.flags, matches, &mut arguments, &mut problems);
-    checked(
+    for (name, value) in defaults {
+        if command.flags.iter().any(|f| f.argument == *name) && !arguments.contains_key(name) {
+            arguments.insert(name.clone(), value.clone());
+        }
+    }
+    let takes_organization = command
+        .flags
+        .iter()
+        .any(|f| f.argument == "organization_id");
+    let missing_organization = takes_organization && !arguments.contains_key("organization_id");
+    let outcome = checked(
         &command.flags,
         &command.schema,
         arguments,
@@ -48,7 +59,27 @@ pub(crate) fn arguments(
             command.tag,
             command.verb
         ),
-    )
+    );
+    outcome.map_err(|failure| match failure {
+        // Where a HyperRep organization can come from, beside its flag.
+        Failure::Usage { message, problems } if missing_organization => Failure::Usage {
+            message,
+            problems: problems
+                .into_iter()
+                .map(|p| {
+                    if p.starts_with("--organization-id") {
+                        format!(
+                            "{p} (or name it once: {} or a profile's hyperrep_organization_id)",
+                            super::ORGANIZATION_VARIABLE
+                        )
+                    } else {
+                        p
+                    }
+                })
+                .collect(),
+        },
+        other => other,
+    })
 }
 
 /// The values the flags were given, each as the JSON its schema asks for.

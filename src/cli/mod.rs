@@ -18,6 +18,7 @@ mod exit;
 mod input;
 mod jobs;
 mod output;
+mod profile;
 mod raw;
 mod setup;
 mod shape;
@@ -191,6 +192,14 @@ impl Commands {
                     .help("Keep these fields of each record, in this order (dot paths reach into objects); a list's page then prints its items"),
             )
             .arg(
+                Arg::new("profile")
+                    .long("profile")
+                    .global(true)
+                    .help_heading("Global options")
+                    .value_name("NAME")
+                    .help("Use this profile of the config file (its base URLs, credentials and HyperRep organization) [default: REVENUE_AGENTS_PROFILE, then the file's default_profile]"),
+            )
+            .arg(
                 Arg::new("jq")
                     .long("jq")
                     .global(true)
@@ -264,6 +273,13 @@ impl Commands {
 
     async fn run(&self, matches: &ArgMatches) -> Result<(), Stop> {
         let sandbox = matches.get_flag("sandbox");
+        // The sandbox is never a profile's service.
+        let profile = if sandbox {
+            None
+        } else {
+            profile::chosen(matches.get_one::<String>("profile").map(String::as_str))?
+        };
+        let profile = profile.as_ref();
         let shaping = shape::Shaping {
             mode: shape::Mode::named(
                 matches
@@ -328,7 +344,8 @@ impl Commands {
                 let (index, arguments) = raw::resolve(commands, service, sub)?;
                 let operation = commands[index].operation;
                 let walk = sub.get_flag("paginate").then_some(Walk::All);
-                let session = setup::connect(service, sandbox, operation.model.public).await?;
+                let session =
+                    setup::connect(service, sandbox, operation.model.public, profile).await?;
                 run_operation(&session.clients, operation, arguments, walk, &mut out).await
             }
             "hockeystack" | "hyperrep" => {
@@ -337,7 +354,7 @@ impl Commands {
                 } else {
                     Service::HyperRep
                 };
-                self.run_api(service, sub, sandbox, &mut out).await
+                self.run_api(service, sub, sandbox, profile, &mut out).await
             }
             _ => Ok(()),
         }
@@ -348,6 +365,7 @@ impl Commands {
         service: Service,
         matches: &ArgMatches,
         sandbox: bool,
+        profile: Option<&profile::Profile>,
         out: &mut Output,
     ) -> Result<(), Stop> {
         let Some((group, sub)) = matches.subcommand() else {
@@ -365,7 +383,7 @@ impl Commands {
                 None => sub,
                 Some(_) => sub.subcommand().map_or(sub, |(_, leaf)| leaf),
             };
-            let session = setup::connect(service, sandbox, false).await?;
+            let session = setup::connect(service, sandbox, false, profile).await?;
             let Some(client) = session.clients.hockeystack.as_ref() else {
                 return Ok(());
             };
@@ -381,7 +399,8 @@ impl Commands {
         else {
             return Ok(());
         };
-        let arguments = input::arguments(command, leaf)?;
+        let defaults = defaults(service, sandbox, profile).map_err(Failure::Api)?;
+        let arguments = input::arguments(command, leaf, &defaults)?;
         let walk = if leaf.try_get_one::<bool>(ALL).ok().flatten() == Some(&true) {
             Some(Walk::All)
         } else {
@@ -391,10 +410,35 @@ impl Commands {
                 .and_then(|n| u64::try_from(*n).ok())
                 .map(Walk::Max)
         };
-        let session = setup::connect(service, sandbox, command.operation.model.public).await?;
+        let session =
+            setup::connect(service, sandbox, command.operation.model.public, profile).await?;
         run_operation(&session.clients, command.operation, arguments, walk, out).await
     }
 }
+
+/// Arguments a command takes when the command line leaves them out: HyperRep's organization,
+/// from the chosen profile, then `HYPERREP_ORGANIZATION_ID` (not with `--sandbox`, whose
+/// organization is its own).
+fn defaults(
+    service: Service,
+    sandbox: bool,
+    profile: Option<&profile::Profile>,
+) -> Result<Map<String, Value>, crate::error::Error> {
+    let mut defaults = Map::new();
+    if service == Service::HyperRep && !sandbox {
+        let organization = match profile.and_then(|p| p.hyperrep_organization_id.clone()) {
+            Some(id) => Some(id),
+            None => crate::setting::var(ORGANIZATION_VARIABLE)?,
+        };
+        if let Some(id) = organization {
+            defaults.insert("organization_id".into(), json!(id.trim()));
+        }
+    }
+    Ok(defaults)
+}
+
+/// The variable that names the HyperRep organization a command uses when it names none.
+pub(crate) const ORGANIZATION_VARIABLE: &str = "HYPERREP_ORGANIZATION_ID";
 
 /// How far to follow a list's pages.
 #[derive(Debug, Clone, Copy)]

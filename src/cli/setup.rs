@@ -3,6 +3,7 @@
 //! `REVENUE_AGENTS_*` settings), or, with `--sandbox`, against a sandbox started for this one
 //! command.
 
+use super::profile::Profile;
 use crate::{
     error::{Error, ErrorKind},
     hockeystack, hyperrep,
@@ -18,11 +19,13 @@ pub(crate) struct Session {
 }
 
 /// The client of `service` (both with `--sandbox`). A public operation (`health`) goes out
-/// without a credential when none is set.
+/// without a credential when none is set. A chosen profile's base URL and credential come
+/// before the environment's.
 pub(crate) async fn connect(
     service: Service,
     sandbox: bool,
     public: bool,
+    profile: Option<&Profile>,
 ) -> Result<Session, Error> {
     if sandbox {
         let started = Sandbox::start(SandboxConfig::default())
@@ -45,17 +48,33 @@ pub(crate) async fn connect(
     let mut clients = Clients::default();
     match service {
         Service::HockeyStack => {
-            clients.hockeystack = Some(from_env(hockeystack::Client::from_env(), public, || {
-                hockeystack::Client::builder()
-                    .from_env()
-                    .build_without_credentials()
+            let builder = || {
+                let mut builder = hockeystack::Client::builder().from_env();
+                if let Some(url) = profile.and_then(|p| p.hockeystack_base_url.as_deref()) {
+                    builder = builder.base_url(url);
+                }
+                if let Some(token) = profile.and_then(|p| p.hockeystack_token.as_deref()) {
+                    builder = builder.credential(token);
+                }
+                builder
+            };
+            clients.hockeystack = Some(from_env(builder().build(), public, || {
+                builder().build_without_credentials()
             })?)
         }
         Service::HyperRep => {
-            clients.hyperrep = Some(from_env(hyperrep::Client::from_env(), public, || {
-                hyperrep::Client::builder()
-                    .from_env()
-                    .build_without_credentials()
+            let builder = || {
+                let mut builder = hyperrep::Client::builder().from_env();
+                if let Some(url) = profile.and_then(|p| p.hyperrep_base_url.as_deref()) {
+                    builder = builder.base_url(url);
+                }
+                if let Some(key) = profile.and_then(|p| p.hyperrep_key.as_deref()) {
+                    builder = builder.credential(key);
+                }
+                builder
+            };
+            clients.hyperrep = Some(from_env(builder().build(), public, || {
+                builder().build_without_credentials()
             })?)
         }
     }

@@ -326,12 +326,11 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
             // (`tasks get ID`), as people expect of a shell tool; the flag then is not needed.
             let id = positional_id(&flag.argument);
             flag_arg = flag_arg.required(false).conflicts_with(id.clone());
-            let mut word = Arg::new(id)
+            // Neither is required by clap: the check after parsing names the flag when the
+            // id is missing, after a default (HyperRep's organization) had its chance.
+            let word = Arg::new(id)
                 .value_name(flag.long.to_ascii_uppercase())
                 .help(format!("The same as --{}", flag.long));
-            if is_required {
-                word = word.required_unless_present(flag.argument.clone());
-            }
             command = command.arg(word);
         }
         command = command.arg(flag_arg);

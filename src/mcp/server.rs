@@ -59,7 +59,10 @@ impl Server {
         if problems.is_empty() {
             Ok(arguments)
         } else {
-            Err(Box::new(outcome::invalid_arguments(&def.tool.name, problems)))
+            Err(Box::new(outcome::invalid_arguments(
+                &def.tool.name,
+                problems,
+            )))
         }
     }
 
