@@ -28,6 +28,7 @@ mod invoke;
 mod limits;
 #[cfg_attr(not(any(feature = "mcp", feature = "cli")), allow(dead_code))]
 mod model;
+mod notice;
 mod open_enum;
 pub mod optional;
 pub mod paginate;
@@ -62,6 +63,7 @@ pub use config::ClientBuilder;
 pub use error::{AgentRef, JobRef, WaitSubject};
 pub use error::{ApiErrorBody, Error, ErrorKind, TransportCause, ValidationProblem};
 pub use headers::RateLimit;
+pub use notice::{Waiting, observe_waits};
 pub use open_enum::UnknownValue;
 pub use paginate::{Items, Page, Pages, Paginated};
 #[cfg(feature = "hockeystack")]

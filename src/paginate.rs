@@ -358,7 +358,11 @@ impl<R: Paginated> Pages<R> {
                     self.source = match tokio::runtime::Handle::try_current() {
                         Ok(runtime) if depth > 0 => {
                             let (sender, pages) = tokio::sync::mpsc::channel(depth);
-                            let task = runtime.spawn(walker.run_ahead(sender));
+                            // Pages fetched ahead are the call's too: their pauses reach
+                            // the call's observer.
+                            let observer = crate::notice::current();
+                            let task = runtime
+                                .spawn(crate::notice::within(observer, walker.run_ahead(sender)));
                             Source::Ahead {
                                 pages,
                                 task: AbortOnDrop(task),

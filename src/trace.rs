@@ -8,6 +8,8 @@ use std::{future::Future, time::Duration};
 /// The span of one request, across its attempts.
 #[derive(Clone)]
 pub(crate) struct RequestSpan {
+    /// The API, for what a retry tells an observer of waits (`crate::notice`).
+    api: &'static str,
     #[cfg(feature = "tracing")]
     span: tracing::Span,
 }
@@ -22,6 +24,7 @@ impl RequestSpan {
         template: &'static str,
     ) -> Self {
         Self {
+            api,
             #[cfg(feature = "tracing")]
             span: tracing::info_span!(
                 "request",
@@ -40,6 +43,7 @@ impl RequestSpan {
     #[cfg(test)]
     pub(crate) fn none() -> Self {
         Self {
+            api: "",
             #[cfg(feature = "tracing")]
             span: tracing::Span::none(),
         }
@@ -82,9 +86,14 @@ impl RequestSpan {
         }
     }
 
-    /// The request will be sent again after `delay`, for `reason`.
-    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    /// The request will be sent again after `delay`, for `reason`; an observer of waits is
+    /// told too.
     pub(crate) fn retry(&self, reason: &str, delay: Duration) {
+        crate::notice::tell(|| crate::notice::Waiting::Retry {
+            api: self.api,
+            reason: reason.to_owned(),
+            wait: delay,
+        });
         #[cfg(feature = "tracing")]
         self.span.in_scope(|| {
             tracing::info!(

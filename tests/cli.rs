@@ -1227,3 +1227,50 @@ async fn profiles_hold_accounts_and_the_default_organization() {
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_says_why_with_verbose_and_keeps_quiet_in_a_pipe_without() {
+    use revenue_agents::sandbox::{Fault, FaultRule};
+    let shell = Shell::start().await;
+    let budget = ("REVENUE_AGENTS_RATE_BUDGET", "read=1,write=1,window=1");
+    let list = |verbose: bool| {
+        let mut args = vec!["hockeystack", "tasks", "list", "--all", "--limit", "1"];
+        if verbose {
+            args.insert(0, "--verbose");
+        }
+        let mut command = shell.command(&args);
+        command.env(budget.0, budget.1);
+        async move { finish(command.output().await.unwrap()) }
+    };
+    let told = list(true).await;
+    assert_eq!(told.code, 0, "{}", told.stderr);
+    assert!(
+        told.stderr.contains("rate budget") && told.stderr.contains("REVENUE_AGENTS_RATE_BUDGET"),
+        "{}",
+        told.stderr
+    );
+    assert!(
+        told.stderr.contains("REVENUE_AGENTS_REDIS_URL"),
+        "{}",
+        told.stderr
+    );
+    let quiet = list(false).await;
+    assert_eq!(quiet.code, 0);
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+
+    shell.sandbox.inject(
+        FaultRule::new(Fault::RateLimited {
+            retry_after_secs: 1,
+        })
+        .times(1),
+    );
+    let retried = shell
+        .run(&["--verbose", "hockeystack", "tasks", "list"])
+        .await;
+    assert_eq!(retried.code, 0, "{}", retried.stderr);
+    assert!(
+        retried.stderr.contains("429") && retried.stderr.contains("sending again in 1.0 s"),
+        "{}",
+        retried.stderr
+    );
+}

@@ -348,3 +348,45 @@ async fn every_request_is_answered_however_long_deep_or_broken() {
         .expect("an exit status");
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_waiting_for_its_rate_budget_says_so_as_progress() {
+    let sandbox = Sandbox::start(common::fast_sandbox()).await.unwrap();
+    let tight = revenue_agents::hockeystack::Client::builder()
+        .credential(sandbox.hockeystack_token())
+        .base_url(sandbox.hockeystack_url())
+        .rate_budget(
+            revenue_agents::RateBudget::per_minute(1, 1).window(Duration::from_millis(500)),
+        )
+        .build()
+        .unwrap();
+    let server = Server::builder().hockeystack(tight).build().unwrap();
+    let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let recorder = Recorder::default();
+    let client = recorder.clone().serve(client_io).await.unwrap();
+    let mut meta = RequestMetaObject::default();
+    meta.set_progress_token(ProgressToken(NumberOrString::Number(3)));
+    let mut request = CallToolRequestParams::new("hockeystack_list_tasks")
+        .with_arguments(arguments(json!({"limit": 1, "max_items": 3})));
+    request.meta = Some(meta);
+    let answer = client.call_tool(request).await.unwrap();
+    assert_ne!(answer.is_error, Some(true), "{answer:?}");
+    let messages: Vec<String> = recorder
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u.message.clone())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("rate budget")),
+        "{messages:?}"
+    );
+    client.cancel().await.unwrap();
+    sandbox.shutdown().await;
+}

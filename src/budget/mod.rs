@@ -346,6 +346,12 @@ impl BoundBudget {
             }
             line.set_next_slot(at);
             crate::trace::budget_wait(self.api, pool.as_str(), wait);
+            crate::notice::tell(|| crate::notice::Waiting::RateBudget {
+                api: self.api,
+                pool: pool.as_str(),
+                wait,
+                shared: !matches!(&*self.budget.store, Store::Local(_)),
+            });
             tokio::time::sleep(wait).await;
         }
     }

@@ -24,7 +24,10 @@ mod setup;
 mod shape;
 mod tree;
 
-use std::process::ExitCode;
+use std::{
+    io::{IsTerminal, Write},
+    process::ExitCode,
+};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use futures_util::TryStreamExt;
@@ -99,9 +102,25 @@ pub fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return Failure::Output(e).report(json_errors),
     };
+    // A pause (the rate budget, a Retry-After, a retry) is said on standard error, where a
+    // person waiting sees why; in a pipeline only with --verbose.
+    let tell_waits = matches.get_flag("verbose") || std::io::stderr().is_terminal();
     let outcome = runtime.block_on(async {
+        let run = async {
+            if tell_waits {
+                crate::notice::observe_waits(
+                    |waiting| {
+                        let _ = writeln!(std::io::stderr().lock(), "{BIN}: {waiting}");
+                    },
+                    commands.run(&matches),
+                )
+                .await
+            } else {
+                commands.run(&matches).await
+            }
+        };
         tokio::select! {
-            outcome = commands.run(&matches) => outcome,
+            outcome = run => outcome,
             _ = tokio::signal::ctrl_c() => Err(Stop::Failed(Failure::Interrupted)),
         }
     });
@@ -190,6 +209,15 @@ impl Commands {
                     .help_heading("Global options")
                     .value_name("A,B.C")
                     .help("Keep these fields of each record, in this order (dot paths reach into objects); a list's page then prints its items"),
+            )
+            .arg(
+                Arg::new("verbose")
+                    .long("verbose")
+                    .short('v')
+                    .global(true)
+                    .help_heading("Global options")
+                    .action(ArgAction::SetTrue)
+                    .help("Say on standard error why a command waits (the rate budget, a Retry-After, a retry), also when it is no terminal"),
             )
             .arg(
                 Arg::new("profile")

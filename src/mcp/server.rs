@@ -115,10 +115,27 @@ impl Server {
             Err(refused) => return Ok(*refused),
         };
         // A defect in a tool must not take the connection down with it: the call is answered.
-        let result = AssertUnwindSafe(self.run(def, arguments, &reporter))
+        // A pause for the rate budget or before a retry is progress too: the client asked.
+        // The notes go out in order, all of them before the result.
+        let (notes, mut noted) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let teller = reporter.clone();
+        let telling = tokio::spawn(async move {
+            while let Some(line) = noted.recv().await {
+                teller.say(line).await;
+            }
+        });
+        let observed = crate::notice::observe_waits(
+            move |waiting| {
+                let _ = notes.send(waiting.to_string());
+            },
+            self.run(def, arguments, &reporter),
+        );
+        let result = AssertUnwindSafe(observed)
             .catch_unwind()
             .await
             .unwrap_or_else(|_| outcome::internal(name));
+        // Pages fetched ahead hold the observer until their task is dropped: not long.
+        let _ = tokio::time::timeout(Duration::from_secs(1), telling).await;
         Ok(self.shaped(self.scrubbed(result)))
     }
 
