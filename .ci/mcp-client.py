@@ -116,7 +116,7 @@ async def tool_lists():
         tools = (await session.list_tools()).tools
         names = {t.name for t in tools}
         print(f"all tools: {len(tools)}")
-        check(len(tools) == 60, f"60 tools by default, got {len(tools)}")
+        check(len(tools) == 59, f"59 tools by default (the deprecated one left out), got {len(tools)}")
         for name in ("hockeystack_create_task", "hyperrep_list_organizations", "hockeystack_ask_agent",
                      "hockeystack_ensure_agent", "hockeystack_health", "hyperrep_get_response_rate_analytics"):
             check(name in names, f"tool {name} is offered")
@@ -356,7 +356,7 @@ async def modern():
         check(found is not None and "2026-07-28" in found.supported_versions,
               f"server/discover offers 2026-07-28: {found and found.supported_versions}")
         tools = (await session.list_tools()).tools
-        check(len(tools) == 60, f"at 2026-07-28: 60 tools, got {len(tools)}")
+        check(len(tools) == 59, f"at 2026-07-28: 59 tools, got {len(tools)}")
         result, answer = await call(session, "hockeystack_ask_agent",
                                     {"dealId": "9001234567", "question": "Any risk?"})
         check(not result.is_error and answer.get("answer"), f"at 2026-07-28: ask_agent answers: {answer}")
@@ -462,7 +462,7 @@ async def over_http():
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 tools = (await session.list_tools()).tools
-                check(len(tools) == 60, f"over HTTP: 60 tools, got {len(tools)}")
+                check(len(tools) == 59, f"over HTTP: 59 tools, got {len(tools)}")
                 result, me = await call(session, "hockeystack_me", {})
                 check(not result.is_error and "workspace" in me, "over HTTP: hockeystack_me reads")
                 updates = []

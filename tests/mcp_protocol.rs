@@ -74,7 +74,7 @@ async fn the_binary_serves_both_apis_over_stdio() {
     );
 
     let tools = client.list_all_tools().await.expect("tools are listed");
-    assert_eq!(tools.len(), 60);
+    assert_eq!(tools.len(), 59);
     let create = tools
         .iter()
         .find(|t| t.name == "hockeystack_create_task")

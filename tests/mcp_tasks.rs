@@ -213,7 +213,7 @@ async fn every_revision_is_served_and_a_client_without_tasks_gets_the_answer_in_
         let info = client.peer_info().expect("the server introduced itself");
         assert_eq!(info.protocol_version, version);
         let tools = client.list_all_tools().await.unwrap();
-        assert_eq!(tools.len(), 60, "{version}");
+        assert_eq!(tools.len(), 59, "{version}");
         let CallToolResponse::Complete(answer) =
             client.call_tool_once(ask("Any risk?")).await.unwrap()
         else {

@@ -4,9 +4,10 @@
 //! through a jq filter (jaq, so no `jq` program is needed), and `--pretty`. Keys keep the
 //! server's order in every mode.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::exit::Failure;
+use crate::invoke::fields::{at, select};
 
 /// How records are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -136,31 +137,6 @@ pub(crate) fn parse_fields(text: &str) -> Result<Vec<String>, Failure> {
         ));
     }
     Ok(fields)
-}
-
-/// The value at a dot path (`targets.deal_id`), if there is one.
-fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(value, |v, key| match v {
-        Value::Object(members) => members.get(key),
-        Value::Array(items) => items.get(key.parse::<usize>().ok()?),
-        _ => None,
-    })
-}
-
-/// The chosen fields of a record, in the order asked for, named by their paths; a field the
-/// record lacks is null. Anything but an object is kept as it is.
-fn select(value: &Value, fields: &[String]) -> Value {
-    if !value.is_object() {
-        return value.clone();
-    }
-    let mut out = Map::new();
-    for field in fields {
-        out.insert(
-            field.clone(),
-            at(value, field).cloned().unwrap_or(Value::Null),
-        );
-    }
-    Value::Object(out)
 }
 
 /// A table being written: its columns, fixed by the first rows, and the rows kept until then.

@@ -6,6 +6,7 @@
 
 pub(crate) mod check;
 pub(crate) mod describe;
+pub(crate) mod fields;
 pub(crate) mod jobs;
 pub(crate) mod list;
 

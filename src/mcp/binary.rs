@@ -28,6 +28,7 @@ const USAGE: &str =
   --compact       list two tools, find_operations and call_operation, in place of one per
                   operation (plus the composite tools): every operation stays reachable for
                   a fraction of the tool list's size
+  --deprecated    offer the tools of deprecated operations too (left out by default)
   --list-tools    print the tools that would be offered, by toolset, and exit
   --http          serve streamable HTTP at http://ADDR:PORT/mcp (loopback only; ADDR 127.0.0.1
                   by default) instead of stdio
@@ -41,9 +42,9 @@ const USAGE: &str =
                   as they are, instead of writing them out as visible escapes (\\u{200B})
 
 REVENUE_AGENTS_MCP_TOOLSETS, REVENUE_AGENTS_MCP_TOOLS, REVENUE_AGENTS_MCP_EXCLUDE_TOOLS,
-REVENUE_AGENTS_MCP_READ_ONLY, REVENUE_AGENTS_MCP_COMPACT, REVENUE_AGENTS_MCP_RESULT_CHARS and
-REVENUE_AGENTS_MCP_RAW_TEXT (1 or true for the switches) set the same as their flags, for
-clients that configure servers by environment.";
+REVENUE_AGENTS_MCP_READ_ONLY, REVENUE_AGENTS_MCP_COMPACT, REVENUE_AGENTS_MCP_DEPRECATED,
+REVENUE_AGENTS_MCP_RESULT_CHARS and REVENUE_AGENTS_MCP_RAW_TEXT (1 or true for the switches)
+set the same as their flags, for clients that configure servers by environment.";
 
 struct Options {
     sandbox: bool,
@@ -58,6 +59,7 @@ struct Options {
     tools: Option<Vec<String>>,
     exclude_tools: Vec<String>,
     compact: bool,
+    deprecated: bool,
 }
 
 /// A switch of the environment; one that is set but unreadable or neither on nor off stops
@@ -111,6 +113,7 @@ fn parse_args(args: Vec<String>) -> Result<Parsed, String> {
             .map(|list| toolsets(&list))
             .unwrap_or_default(),
         compact: flag("REVENUE_AGENTS_MCP_COMPACT")?,
+        deprecated: flag("REVENUE_AGENTS_MCP_DEPRECATED")?,
     };
     if let Some(text) = variable("REVENUE_AGENTS_MCP_RESULT_CHARS")? {
         options.result_chars = Some(characters("REVENUE_AGENTS_MCP_RESULT_CHARS", &text)?);
@@ -127,6 +130,7 @@ fn parse_args(args: Vec<String>) -> Result<Parsed, String> {
             "--list-tools" => options.list_tools = true,
             "--raw-text" => options.raw_text = true,
             "--compact" => options.compact = true,
+            "--deprecated" => options.deprecated = true,
             "--tools" => {
                 let list = args.next().ok_or("--tools needs a value")?;
                 options.tools = Some(toolsets(&list));
@@ -220,6 +224,7 @@ async fn serve(options: Options) -> ExitCode {
         .read_only(options.read_only)
         .clean_text(!options.raw_text)
         .compact(options.compact)
+        .deprecated(options.deprecated)
         .exclude_tools(options.exclude_tools.iter().cloned());
     if let Some(tools) = &options.tools {
         builder = builder.tools(tools.iter().cloned());

@@ -6,6 +6,7 @@ use futures_util::TryStreamExt;
 use serde_json::{Map, Value, json};
 
 use super::progress::Reporter;
+use crate::invoke::fields::select;
 use crate::{
     error::{Error, ErrorKind},
     invoke::{
@@ -18,20 +19,36 @@ use crate::{
 
 /// How results are shaped before they go out: hidden characters written out, and the
 /// budget of characters a result is held to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Shaping {
     pub(crate) clean_text: bool,
     pub(crate) result_chars: usize,
+    /// The fields of each record a call asked for (`fields`), when it asked.
+    pub(crate) fields: Option<Vec<String>>,
 }
 
 impl Shaping {
     /// One item of a list as it will be answered, and its size there (with its comma).
-    fn item(&self, mut item: Value) -> (Value, usize) {
+    fn item(&self, item: Value) -> (Value, usize) {
+        let mut item = match &self.fields {
+            Some(fields) => select(&item, fields),
+            None => item,
+        };
         if self.clean_text {
             super::clean::clean_value(&mut item);
         }
         let size = super::fit::text_len(&item) + 1;
         (item, size)
+    }
+
+    /// A page with each of its items narrowed to the fields asked for.
+    fn narrowed(&self, mut body: Value, items: &str) -> Value {
+        if let (Some(fields), Some(Value::Array(records))) = (&self.fields, body.get_mut(items)) {
+            for record in records.iter_mut() {
+                *record = select(record, fields);
+            }
+        }
+        body
     }
 
     /// Room for the items of one answer.
@@ -246,9 +263,10 @@ pub(crate) async fn fit_page(
     operation: Operation,
     shape: &model::List,
     arguments: &Map<String, Value>,
-    mut body: Value,
+    body: Value,
     shaping: Shaping,
 ) -> Result<Value, Error> {
+    let mut body = shaping.narrowed(body, shape.items);
     if shaping.clean_text {
         super::clean::clean_value(&mut body);
     }
@@ -275,7 +293,7 @@ pub(crate) async fn fit_page(
         .and_then(Value::as_str)
         .map(str::to_owned);
     let page = refetch(clients, operation, arguments, cursor, fits.max(1)).await?;
-    let mut body = page.body.unwrap_or(Value::Null);
+    let mut body = shaping.narrowed(page.body.unwrap_or(Value::Null), shape.items);
     if shaping.clean_text {
         super::clean::clean_value(&mut body);
     }

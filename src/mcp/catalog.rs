@@ -18,6 +18,9 @@ use crate::{
     model,
 };
 
+/// The argument of a reading tool that keeps some fields of each record.
+pub(crate) const FIELDS: &str = "fields";
+
 /// The most items one call of a list tool gathers with `max_items`.
 pub(crate) const MAX_ITEMS: u64 = 1000;
 
@@ -43,6 +46,13 @@ pub(crate) struct ToolDef {
     /// The input schema as a value, for checking calls.
     pub(crate) schema: Value,
     pub(crate) action: Action,
+}
+
+impl ToolDef {
+    /// Whether its operation is deprecated.
+    pub(crate) fn deprecated(&self) -> bool {
+        matches!(&self.action, Action::Operation(op) if op.model.deprecated)
+    }
 }
 
 /// Every tool of one API, grouped by toolset in the order of the spec's tags; within a
@@ -79,6 +89,20 @@ fn operation_tool(
 ) -> Result<ToolDef, String> {
     let mut schema = argument_schema(operation)?;
     for_assistants(&mut schema);
+    if !operation.writes()
+        && let Some(Value::Object(properties)) = schema.get_mut("properties")
+        && !properties.contains_key(FIELDS)
+    {
+        properties.insert(
+            FIELDS.into(),
+            json!({
+                "type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                "description": "Keep only these fields of each record, in this order (dot paths \
+                    such as targets.deal_id reach into objects); a result then holds more \
+                    records within its budget.",
+            }),
+        );
+    }
     if let Some(list) = &operation.list
         && let Some(Value::Object(properties)) = schema.get_mut("properties")
     {

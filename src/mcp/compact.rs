@@ -97,6 +97,23 @@ fn def(
 }
 
 /// The offered operations that match a search.
+/// Words too common to tell tools apart.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "do", "does", "for", "how", "i", "in", "is", "it", "many", "me", "my",
+    "of", "on", "or", "the", "to", "what", "which", "with",
+];
+
+/// The most tools a search by words returns, best first.
+const MOST_FOUND: usize = 10;
+
+/// A word without a plural's `s`, so that `credits` finds `credit` and the other way round.
+fn stem(word: &str) -> &str {
+    match word.strip_suffix('s') {
+        Some(stem) if stem.len() >= 3 => stem,
+        _ => word,
+    }
+}
+
 pub(crate) fn find(offered: &[ToolDef], arguments: &Map<String, Value>) -> Value {
     let query = arguments
         .get("query")
@@ -111,23 +128,49 @@ pub(crate) fn find(offered: &[ToolDef], arguments: &Map<String, Value>) -> Value
     let toolset = arguments.get("toolset").and_then(Value::as_str);
     // A tool's exact name finds that tool alone.
     let exact: Vec<&ToolDef> = offered.iter().filter(|t| t.tool.name == query).collect();
+    let words: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !STOP_WORDS.contains(w))
+        .collect();
+    let in_toolset: Vec<&ToolDef> = offered
+        .iter()
+        .filter(|t| toolset.is_none_or(|s| t.toolset == s))
+        .collect();
     let matches: Vec<&ToolDef> = if !exact.is_empty() {
         exact
+    } else if words.is_empty() {
+        in_toolset
     } else {
-        offered
-            .iter()
-            .filter(|t| toolset.is_none_or(|s| t.toolset == s))
-            .filter(|t| {
+        // Ranked by how many of the words each tool's name, title, description and toolset
+        // hold (a word in the name counts twice), not all-or-nothing: a question in plain
+        // words finds the tools most of its words point to.
+        let mut scored: Vec<(usize, &ToolDef)> = in_toolset
+            .into_iter()
+            .map(|t| {
+                let name = format!("{} {}", t.tool.name, t.toolset).replace('_', " ");
                 let text = format!(
-                    "{} {} {} {}",
-                    t.tool.name.replace('_', " "),
+                    "{} {}",
                     t.tool.title.as_deref().unwrap_or_default(),
-                    t.tool.description.as_deref().unwrap_or_default(),
-                    t.toolset.replace('_', " ")
+                    t.tool.description.as_deref().unwrap_or_default()
                 )
                 .to_lowercase();
-                words.iter().all(|w| text.contains(w.as_str()))
+                let score = words
+                    .iter()
+                    .map(|w| {
+                        let stem = stem(w);
+                        usize::from(text.contains(stem)) + 2 * usize::from(name.contains(stem))
+                    })
+                    .sum();
+                (score, t)
             })
+            .filter(|(score, _)| *score > 0)
+            .collect();
+        scored.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+        scored
+            .into_iter()
+            .take(MOST_FOUND)
+            .map(|(_, t)| t)
             .collect()
     };
     let detail = arguments

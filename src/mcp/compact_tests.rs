@@ -117,7 +117,13 @@ async fn call_operation_runs_an_operation_with_its_own_checks() {
         json!({"query": "create task"}),
     )
     .await;
-    assert_eq!(found["count"], 0, "{found}");
+    let found = found["operations"].as_array().unwrap();
+    assert!(
+        found
+            .iter()
+            .all(|o| o["writes"] == false && o["tool"] != "hockeystack_create_task"),
+        "{found:?}"
+    );
     let (failed, _) = call(
         &read_only,
         "call_operation",
@@ -157,5 +163,32 @@ async fn tools_are_chosen_and_excluded_by_exact_name() {
         unknown.to_string().contains("hyperrep_get_sales"),
         "{unknown}"
     );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_question_in_plain_words_finds_the_tools_most_of_its_words_point_to() {
+    let sandbox = sandbox().await;
+    let compact = builder(&sandbox).compact(true).build().unwrap();
+    let (_, found) = call(
+        &compact,
+        "find_operations",
+        json!({"query": "how many credits are left"}),
+    )
+    .await;
+    let tools: Vec<&str> = found["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["tool"].as_str().unwrap())
+        .collect();
+    assert!(tools.len() <= 10, "{tools:?}");
+    assert!(
+        tools
+            .first()
+            .is_some_and(|t| t.starts_with("hockeystack_credits")),
+        "{tools:?}"
+    );
+    assert!(tools.contains(&"hockeystack_credits_balance"), "{tools:?}");
     sandbox.shutdown().await;
 }

@@ -94,6 +94,7 @@ pub struct ServerBuilder {
     tools: Option<Vec<String>>,
     exclude_tools: Vec<String>,
     compact: bool,
+    deprecated: bool,
     waits: Option<Waits>,
     clean_text: Option<bool>,
     result_chars: Option<usize>,
@@ -155,6 +156,14 @@ impl ServerBuilder {
     /// `tools/list` size.
     pub fn compact(mut self, compact: bool) -> Self {
         self.compact = compact;
+        self
+    }
+
+    /// Offer the tools of deprecated operations too (kept by the APIs for old integrations).
+    /// Default `false`: they are left out unless named with [`tools`](Self::tools), so that an
+    /// assistant is not offered two ways to do one thing.
+    pub fn deprecated(mut self, deprecated: bool) -> Self {
+        self.deprecated = deprecated;
         self
     }
 
@@ -278,6 +287,9 @@ impl ServerBuilder {
                 )
             } else if self.read_only && def.writes {
                 "it writes, and this server is read-only".to_owned()
+            } else if def.deprecated() && !self.deprecated && !named(&def) {
+                "its operation is deprecated; --deprecated (or naming it with --tools) offers it"
+                    .to_owned()
             } else {
                 tools.push(def);
                 continue;
@@ -298,6 +310,7 @@ impl ServerBuilder {
             shaping: Shaping {
                 clean_text: self.clean_text.unwrap_or(true),
                 result_chars,
+                fields: None,
             },
             tasks: rmcp::task_manager::TaskManager::new(),
         })

@@ -19,8 +19,8 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Server,
-    call::{self, gather},
-    catalog::{Action, ToolDef},
+    call::{self, Shaping, gather},
+    catalog::{self, Action, ToolDef},
     clean, compact, fit, outcome,
     progress::{Reporter, TextProgress, Watcher},
 };
@@ -151,6 +151,19 @@ impl Server {
         match &def.action {
             Action::Operation(operation) => {
                 let max_items = arguments.remove("max_items").and_then(|m| m.as_u64());
+                let fields: Option<Vec<String>> = arguments.remove(catalog::FIELDS).and_then(|f| {
+                    f.as_array().map(|names| {
+                        names
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                });
+                let shaping = Shaping {
+                    fields,
+                    ..self.shaping.clone()
+                };
                 match (&operation.model.list, max_items) {
                     (Some(shape), Some(max_items)) => {
                         let gathered = gather(
@@ -160,7 +173,7 @@ impl Server {
                             arguments,
                             max_items,
                             reporter,
-                            self.shaping,
+                            shaping,
                         );
                         match gathered.await {
                             Ok(value) => outcome::success(value),
@@ -180,7 +193,7 @@ impl Server {
                             shape,
                             &arguments,
                             page,
-                            self.shaping,
+                            shaping,
                         );
                         match fitted.await {
                             Ok(value) => outcome::success(value),
@@ -188,7 +201,10 @@ impl Server {
                         }
                     }
                     _ => match self.clients.send(*operation, &arguments).await {
-                        Ok(Some(value)) => outcome::success(value),
+                        Ok(Some(value)) => outcome::success(match &shaping.fields {
+                            Some(fields) => crate::invoke::fields::select(&value, fields),
+                            None => value,
+                        }),
                         Ok(None) => outcome::success(json!({"ok": true})),
                         Err(error) => outcome::failure(&error, None),
                     },

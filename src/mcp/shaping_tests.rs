@@ -191,3 +191,52 @@ fn a_budget_too_small_for_any_answer_is_refused() {
         .unwrap_err();
     assert!(refused.to_string().contains("result_chars"), "{refused}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_for_fewer_fields_holds_more_records_in_one_result() {
+    let sandbox = Sandbox::start(crate::sandbox::SandboxConfig {
+        seed: crate::sandbox::SeedSizes {
+            sales: 1000,
+            ..crate::sandbox::SeedSizes::default()
+        },
+        ..crate::sandbox::SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let server = builder(&sandbox).build().unwrap();
+    let organization = {
+        let (_, listed) = call(&server, "hyperrep_list_organizations", json!({})).await;
+        listed["data"][0]["organization_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let gathered = |fields: Option<Value>| {
+        let mut args = json!({"organization_id": organization, "max_items": 1000});
+        if let Some(fields) = fields {
+            args["fields"] = fields;
+        }
+        let server = &server;
+        async move { call(server, "hyperrep_list_sales", args).await.1 }
+    };
+    let whole = gathered(None).await;
+    let narrow = gathered(Some(json!(["sale_id", "status", "amount"]))).await;
+    let (whole_count, narrow_count) = (
+        whole["count"].as_u64().unwrap(),
+        narrow["count"].as_u64().unwrap(),
+    );
+    eprintln!("1000 sales in one result: {whole_count} whole, {narrow_count} with three fields");
+    assert!(
+        narrow_count > 3 * whole_count,
+        "{whole_count} / {narrow_count}"
+    );
+    let first = narrow["items"][0].as_object().unwrap();
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        ["sale_id", "status", "amount"]
+    );
+    // All of them, so no cursor is left to follow.
+    assert_eq!(narrow_count, 1000);
+    assert_eq!(narrow["next_cursor"], Value::Null);
+    sandbox.shutdown().await;
+}

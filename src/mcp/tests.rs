@@ -197,8 +197,19 @@ fn toolsets_and_read_only_choose_what_is_offered() {
             .iter()
             .all(|(n, _)| n.ends_with("_task") || n == "hockeystack_list_tasks")
     );
+    // Every HyperRep operation but the deprecated one, which is offered when asked for.
     let hyperrep = offered(Server::builder().toolsets(["hyperrep"]));
-    assert_eq!(hyperrep.len(), HyperRep::OPERATIONS.len());
+    let deprecated = HyperRep::OPERATIONS
+        .iter()
+        .filter(|op| op.deprecated)
+        .count();
+    assert_eq!(deprecated, 1);
+    assert_eq!(hyperrep.len(), HyperRep::OPERATIONS.len() - deprecated);
+    assert!(!hyperrep.iter().any(|(n, _)| n.ends_with("_legacy")));
+    let with_old = offered(Server::builder().toolsets(["hyperrep"]).deprecated(true));
+    assert_eq!(with_old.len(), HyperRep::OPERATIONS.len());
+    let named = offered(Server::builder().tools(["hyperrep_create_messages_draft_legacy"]));
+    assert_eq!(named.len(), 1);
 
     let error = Server::builder()
         .toolsets(["hyperrep_sales"])
@@ -604,5 +615,23 @@ async fn over_http_a_message_too_long_deep_or_broken_is_answered_under_its_id() 
         );
     }
     serving.abort();
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_keep_the_server_s_key_order() {
+    let sandbox = sandbox().await;
+    let server = server(&sandbox);
+    let (failed, task) = call(
+        &server,
+        "hockeystack_get_task",
+        json!({"taskId": "3c90c3cc-0d44-4b50-8888-000000000001"}),
+    )
+    .await;
+    assert!(!failed, "{task}");
+    // As the sandbox sends it: the id first, not sorted (agent_id would come first).
+    let keys: Vec<&String> = task.as_object().unwrap().keys().collect();
+    assert_eq!(keys[0], "task_id", "{keys:?}");
+    assert_eq!(keys[1], "status", "{keys:?}");
     sandbox.shutdown().await;
 }
