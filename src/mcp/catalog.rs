@@ -97,9 +97,7 @@ fn operation_tool(
             FIELDS.into(),
             json!({
                 "type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
-                "description": "Keep only these fields of each record, in this order (dot paths \
-                    such as targets.deal_id reach into objects); a result then holds more \
-                    records within its budget.",
+                "description": "Keep only these fields of each record (dot paths: targets.deal_id); more records then fit a result.",
             }),
         );
     }
