@@ -137,6 +137,7 @@ pub(crate) fn find(offered: &[ToolDef], arguments: &Map<String, Value>) -> Value
         .iter()
         .filter(|t| toolset.is_none_or(|s| t.toolset == s))
         .collect();
+    let ranked = exact.is_empty() && !words.is_empty();
     let matches: Vec<&ToolDef> = if !exact.is_empty() {
         exact
     } else if words.is_empty() {
@@ -166,20 +167,27 @@ pub(crate) fn find(offered: &[ToolDef], arguments: &Map<String, Value>) -> Value
             })
             .filter(|(score, _)| *score > 0)
             .collect();
-        scored.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+        // The more words, the better; of two as good, the shorter name, which says less
+        // beside them (`list_sales` before `list_agent_sales` for "list sales").
+        scored.sort_by_key(|(score, t)| (std::cmp::Reverse(*score), t.tool.name.len()));
         scored
             .into_iter()
             .take(MOST_FOUND)
             .map(|(_, t)| t)
             .collect()
     };
-    let detail = arguments
-        .get("detail")
-        .and_then(Value::as_bool)
-        .unwrap_or(matches.len() <= DETAILED_MATCHES);
+    // Asked for, or not: every match with its schema, or none. Otherwise the best few of a
+    // search come with theirs (all of them when few match), ready to call.
+    let asked = arguments.get("detail").and_then(Value::as_bool);
+    let detailed = |rank: usize| match asked {
+        Some(detail) => detail,
+        None => rank < DETAILED_MATCHES && (ranked || matches.len() <= DETAILED_MATCHES),
+    };
     let found: Vec<Value> = matches
         .iter()
-        .map(|t| {
+        .enumerate()
+        .map(|(rank, t)| {
+            let detail = detailed(rank);
             let mut entry = json!({
                 "tool": t.tool.name,
                 "title": t.tool.title,

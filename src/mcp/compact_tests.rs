@@ -190,5 +190,11 @@ async fn a_question_in_plain_words_finds_the_tools_most_of_its_words_point_to() 
         "{tools:?}"
     );
     assert!(tools.contains(&"hockeystack_credits_balance"), "{tools:?}");
+    // Of two tools that hold every word, the one that says nothing more comes first, and the
+    // best few come with the schema to call them with.
+    let (_, found) = call(&compact, "find_operations", json!({"query": "list sales"})).await;
+    let first = &found["operations"][0];
+    assert_eq!(first["tool"], "hyperrep_list_sales", "{found}");
+    assert!(first["input_schema"].is_object(), "{found}");
     sandbox.shutdown().await;
 }
