@@ -16,6 +16,8 @@ use crate::names::{camel, snake};
 /// date's start), so that a request with the two the wrong way round is refused before it is
 /// sent.
 const NOT_BEFORE: &str = "x-not-before";
+/// The extension that marks an operation as starting agent work the workspace pays for.
+const SPENDS_CREDITS: &str = "x-spends-credits";
 
 /// How deep `$ref`s may nest before the schema is taken for a cycle.
 const MAX_DEPTH: usize = 32;
@@ -268,6 +270,11 @@ fn operation_row(
         .unwrap_or("")
         .trim();
     let deprecated = operation.get("deprecated") == Some(&Value::Bool(true));
+    let spends_credits = match operation.get(SPENDS_CREDITS) {
+        None => false,
+        Some(Value::Bool(spends)) => *spends,
+        Some(other) => return Err(format!("{SPENDS_CREDITS} is {other}, not true or false")),
+    };
     // An operation whose own `security` lists no requirement needs no credential.
     let public = operation
         .get("security")
@@ -357,6 +364,7 @@ fn operation_row(
     writeln!(source, "        summary: {summary:?},").unwrap();
     writeln!(source, "        description: {description:?},").unwrap();
     writeln!(source, "        deprecated: {deprecated},").unwrap();
+    writeln!(source, "        spends_credits: {spends_credits},").unwrap();
     writeln!(source, "        public: {public},").unwrap();
     writeln!(source, "        params: &[").unwrap();
     for p in &parameters {

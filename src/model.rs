@@ -119,6 +119,8 @@ pub struct Operation {
     pub(crate) summary: &'static str,
     pub(crate) description: &'static str,
     pub(crate) deprecated: bool,
+    /// Whether it starts agent work the workspace pays for in credits (`x-spends-credits`).
+    pub(crate) spends_credits: bool,
     /// Whether it needs no credential (its spec entry lists no security requirement).
     pub(crate) public: bool,
     pub(crate) params: &'static [Param],
@@ -137,11 +139,44 @@ impl Operation {
         self.method != Method::Get
     }
 
+    /// What calling it does that cannot be taken back, for a door that asks a person first.
+    #[cfg_attr(not(any(feature = "mcp", feature = "cli")), allow(dead_code))]
+    pub(crate) fn consequence(&self) -> Option<Consequence> {
+        if self.method == Method::Delete {
+            Some(Consequence::Destroys)
+        } else if self.spends_credits {
+            Some(Consequence::SpendsCredits)
+        } else {
+            None
+        }
+    }
+
     /// Its parameter of this name and place.
     pub(crate) fn param(&self, name: &str, location: Location) -> Option<&'static Param> {
         self.params
             .iter()
             .find(|p| p.name == name && p.location == location)
+    }
+}
+
+/// What a call does that cannot be taken back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(not(any(feature = "mcp", feature = "cli")), allow(dead_code))]
+pub(crate) enum Consequence {
+    /// It starts agent work, paid for in the workspace's credits.
+    SpendsCredits,
+    /// It deletes data (a deal's agent takes its conversations with it).
+    Destroys,
+}
+
+impl Consequence {
+    /// What it does, as the end of a sentence: "This call …".
+    #[cfg_attr(not(any(feature = "mcp", feature = "cli")), allow(dead_code))]
+    pub(crate) fn says(self) -> &'static str {
+        match self {
+            Consequence::SpendsCredits => "starts agent work that spends the workspace's credits",
+            Consequence::Destroys => "deletes data that cannot be restored",
+        }
     }
 }
 

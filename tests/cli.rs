@@ -1274,3 +1274,77 @@ async fn a_wait_says_why_with_verbose_and_keeps_quiet_in_a_pipe_without() {
         retried.stderr
     );
 }
+
+/// The command line as `script` runs it on a terminal of its own, fed `input`.
+async fn on_a_terminal(shell: &Shell, args: &[&str], input: &str) -> Run {
+    let line = std::iter::once(BIN)
+        .chain(args.iter().copied())
+        .map(|word| format!("'{word}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .envs(shell.environment())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("answered")
+        .unwrap();
+    drop(stdin);
+    finish(output)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_asks_first_and_a_script_needs_yes() {
+    let shell = Shell::start().await;
+    let deletes = || {
+        shell
+            .sandbox
+            .requests()
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .count()
+    };
+    let delete = ["hockeystack", "agents", "delete-deal", "5550001"];
+
+    let scripted = shell.run(&delete).await;
+    assert_eq!(scripted.code, 2, "{}", scripted.stderr);
+    assert!(
+        scripted.stderr.contains("--yes") && scripted.stderr.contains("deletes data"),
+        "{}",
+        scripted.stderr
+    );
+    assert_eq!(deletes(), 0, "nothing sent without --yes");
+
+    let answered_no = on_a_terminal(&shell, &delete, "n\n").await;
+    assert_eq!(answered_no.code, 2, "{}", answered_no.stdout);
+    assert!(
+        answered_no.stdout.contains("Go ahead? [y/N]"),
+        "the question is asked: {}",
+        answered_no.stdout
+    );
+    assert_eq!(deletes(), 0, "nothing sent on a no");
+
+    let answered_yes = on_a_terminal(&shell, &delete, "y\n").await;
+    assert_eq!(answered_yes.code, 0, "{}", answered_yes.stdout);
+    assert_eq!(deletes(), 1, "sent on a yes");
+
+    let with_yes = shell.run(&[&delete[..], &["--yes"]].concat()).await;
+    assert_eq!(with_yes.code, 0, "{}", with_yes.stderr);
+    assert_eq!(deletes(), 2);
+
+    // Commands that delete nothing take no --yes and ask nothing.
+    let listed = shell.run(&["hockeystack", "tasks", "list", "--yes"]).await;
+    assert_eq!(listed.code, 2, "{}", listed.stderr);
+    let listed = shell.run(&["hockeystack", "tasks", "list"]).await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+}

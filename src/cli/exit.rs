@@ -15,7 +15,8 @@ pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0   success (also when the reader of standard output closed it early, as `head` does)
   1   an unexpected failure (standard output could not be written, say)
-  2   usage: an unknown command or flag, or a value the spec does not allow (nothing sent)
+  2   usage: an unknown command or flag, a value the spec does not allow, a deletion not
+      confirmed; nothing sent
   3   configuration: no credential, or an unusable setting or base URL
   4   the API refused the credential (401, 403)
   5   not found (404)

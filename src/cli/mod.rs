@@ -14,6 +14,7 @@
 //! sandbox started for it. The binary is `src/bin/cli.rs`; this module is public only so that
 //! the binary can call [`main`].
 
+mod confirm;
 mod exit;
 mod input;
 mod jobs;
@@ -438,6 +439,8 @@ impl Commands {
                 .and_then(|n| u64::try_from(*n).ok())
                 .map(Walk::Max)
         };
+        let yes = leaf.try_get_one::<bool>(confirm::YES).ok().flatten() == Some(&true);
+        confirm::go_ahead(command.operation.model, &arguments, yes).await?;
         let session =
             setup::connect(service, sandbox, command.operation.model.public, profile).await?;
         run_operation(&session.clients, command.operation, arguments, walk, out).await

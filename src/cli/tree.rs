@@ -343,6 +343,9 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
                 .help("Read the request body, a JSON object, from a file (- for standard input); flags override its members"),
         );
     }
+    if let Some(yes) = super::confirm::yes_flag(model) {
+        command = command.arg(yes);
+    }
     if model.list.is_some() {
         command = command
             .arg(

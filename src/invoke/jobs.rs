@@ -86,9 +86,9 @@ pub(crate) struct Job {
     pub(crate) arguments: &'static [JobArgument],
     /// Exactly one of these arguments is given.
     pub(crate) exactly_one_of: &'static [&'static str],
-    /// Whether it changes anything (a read-only MCP server leaves it out).
-    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
-    pub(crate) writes: bool,
+    /// The operations that change something it may call: whether it writes (a read-only MCP
+    /// server leaves it out) and what a person is asked before it runs follow from them.
+    pub(crate) writes_with: &'static [&'static str],
     /// Whether running it twice has the effect of running it once.
     #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
     pub(crate) idempotent: bool,
@@ -172,7 +172,14 @@ pub(crate) static JOBS: &[Job] = &[
             WAIT,
         ],
         exactly_one_of: &["dealId", "companyId"],
-        writes: true,
+        writes_with: &[
+            "init_deal_agent",
+            "init_company_agent",
+            "create_deal_conversation",
+            "create_company_conversation",
+            "send_deal_message",
+            "send_company_message",
+        ],
         idempotent: false,
         pacing: Pacing::AgentThenReply,
         gives_text: true,
@@ -188,7 +195,7 @@ pub(crate) static JOBS: &[Job] = &[
             agent.",
         arguments: &[DEAL, COMPANY, WAIT],
         exactly_one_of: &["dealId", "companyId"],
-        writes: true,
+        writes_with: &["init_deal_agent", "init_company_agent"],
         idempotent: true,
         pacing: Pacing::Agent,
         gives_text: false,
@@ -224,7 +231,7 @@ pub(crate) static JOBS: &[Job] = &[
             WAIT,
         ],
         exactly_one_of: &["dealId", "companyId"],
-        writes: false,
+        writes_with: &[],
         idempotent: true,
         pacing: Pacing::Reply,
         gives_text: false,
@@ -292,6 +299,22 @@ impl Job {
             Pacing::Reply => waits.job.deadline,
             Pacing::AgentThenReply => Some(waits.agent.deadline? + waits.job.deadline?),
         }
+    }
+
+    /// Whether it changes anything.
+    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
+    pub(crate) fn writes(&self) -> bool {
+        !self.writes_with.is_empty()
+    }
+
+    /// The gravest thing the operations it may call do that cannot be taken back.
+    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
+    pub(crate) fn consequence(&self) -> Option<crate::model::Consequence> {
+        self.writes_with
+            .iter()
+            .filter_map(|id| crate::model::find(self.service().operations(), id))
+            .filter_map(crate::model::Operation::consequence)
+            .max()
     }
 
     /// The API it belongs to.
@@ -538,6 +561,21 @@ fn reply_answer(mut answer: Map<String, Value>, reply: &Reply) -> Value {
 mod tests {
     use super::*;
     use crate::hockeystack::types;
+
+    #[test]
+    fn what_a_job_writes_with_are_operations_that_write() {
+        for job in JOBS {
+            for id in job.writes_with {
+                let operation = crate::model::find(job.service().operations(), id)
+                    .unwrap_or_else(|| panic!("{}: no operation {id}", job.name));
+                assert!(operation.writes(), "{}: {id} writes nothing", job.name);
+            }
+        }
+        let spends = Some(crate::model::Consequence::SpendsCredits);
+        assert_eq!(Job::named("ask_agent").unwrap().consequence(), spends);
+        assert_eq!(Job::named("ensure_agent").unwrap().consequence(), spends);
+        assert_eq!(Job::named("wait_for_job").unwrap().consequence(), None);
+    }
 
     #[test]
     fn every_job_has_a_schema_and_distinct_names() {

@@ -5,7 +5,7 @@
 
 use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
-use super::Server;
+use super::{Confirm, Server};
 use crate::{
     error::{Error, ErrorKind},
     hockeystack, hyperrep,
@@ -17,6 +17,7 @@ const USAGE: &str =
     "usage: revenue-agents-mcp [--sandbox] [--toolsets NAME,NAME...] [--read-only] [--list-tools]
                           [--tools NAME,NAME...] [--exclude-tools NAME,NAME...] [--compact]
                           [--http [ADDR:]PORT] [--result-chars N] [--raw-text]
+                          [--confirm all|destructive|never]
                           [--sandbox-provisioning-seconds S] [--sandbox-job-seconds S]
 
   --sandbox       serve the built-in sandbox of both APIs (no account needed), never the real ones
@@ -29,6 +30,9 @@ const USAGE: &str =
                   operation (plus the composite tools): every operation stays reachable for
                   a fraction of the tool list's size
   --deprecated    offer the tools of deprecated operations too (left out by default)
+  --confirm       which calls the user is asked to confirm first, where the client can ask
+                  (elicitation): all (default) = those that delete data or spend credits,
+                  destructive = deletions only, never = none
   --list-tools    print the tools that would be offered, by toolset, and exit
   --http          serve streamable HTTP at http://ADDR:PORT/mcp (loopback only; ADDR 127.0.0.1
                   by default) instead of stdio
@@ -43,7 +47,7 @@ const USAGE: &str =
 
 REVENUE_AGENTS_MCP_TOOLSETS, REVENUE_AGENTS_MCP_TOOLS, REVENUE_AGENTS_MCP_EXCLUDE_TOOLS,
 REVENUE_AGENTS_MCP_READ_ONLY, REVENUE_AGENTS_MCP_COMPACT, REVENUE_AGENTS_MCP_DEPRECATED,
-REVENUE_AGENTS_MCP_RESULT_CHARS and REVENUE_AGENTS_MCP_RAW_TEXT (1 or true for the switches)
+REVENUE_AGENTS_MCP_RESULT_CHARS, REVENUE_AGENTS_MCP_CONFIRM and REVENUE_AGENTS_MCP_RAW_TEXT (1 or true for the switches)
 set the same as their flags, for clients that configure servers by environment.";
 
 struct Options {
@@ -60,6 +64,7 @@ struct Options {
     exclude_tools: Vec<String>,
     compact: bool,
     deprecated: bool,
+    confirm: Confirm,
 }
 
 /// A switch of the environment; one that is set but unreadable or neither on nor off stops
@@ -85,6 +90,11 @@ fn seconds(arg: &str, text: Option<String>) -> Result<Duration, String> {
         .ok()
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .ok_or_else(|| format!("{arg}: {text:?} is not a number of seconds"))
+}
+
+/// The confirmation setting a word names.
+fn confirm(what: &str, word: &str) -> Result<Confirm, String> {
+    Confirm::named(word).ok_or_else(|| format!("{what}: {word:?} is not all, destructive or never"))
 }
 
 /// A comma-separated list of names.
@@ -114,6 +124,10 @@ fn parse_args(args: Vec<String>) -> Result<Parsed, String> {
             .unwrap_or_default(),
         compact: flag("REVENUE_AGENTS_MCP_COMPACT")?,
         deprecated: flag("REVENUE_AGENTS_MCP_DEPRECATED")?,
+        confirm: match variable("REVENUE_AGENTS_MCP_CONFIRM")? {
+            Some(word) => confirm("REVENUE_AGENTS_MCP_CONFIRM", &word)?,
+            None => Confirm::default(),
+        },
     };
     if let Some(text) = variable("REVENUE_AGENTS_MCP_RESULT_CHARS")? {
         options.result_chars = Some(characters("REVENUE_AGENTS_MCP_RESULT_CHARS", &text)?);
@@ -138,6 +152,12 @@ fn parse_args(args: Vec<String>) -> Result<Parsed, String> {
             "--exclude-tools" => {
                 let list = args.next().ok_or("--exclude-tools needs a value")?;
                 options.exclude_tools = toolsets(&list);
+            }
+            "--confirm" => {
+                let word = args
+                    .next()
+                    .ok_or("--confirm needs all, destructive or never")?;
+                options.confirm = confirm("--confirm", &word)?;
             }
             "--result-chars" => {
                 let text = args.next().ok_or("--result-chars needs a value")?;
@@ -225,6 +245,7 @@ async fn serve(options: Options) -> ExitCode {
         .clean_text(!options.raw_text)
         .compact(options.compact)
         .deprecated(options.deprecated)
+        .confirm(options.confirm)
         .exclude_tools(options.exclude_tools.iter().cloned());
     if let Some(tools) = &options.tools {
         builder = builder.tools(tools.iter().cloned());

@@ -46,6 +46,8 @@ pub(crate) struct ToolDef {
     /// The input schema as a value, for checking calls.
     pub(crate) schema: Value,
     pub(crate) action: Action,
+    /// What calling it does that cannot be taken back: the user is asked first.
+    pub(crate) consequence: Option<model::Consequence>,
 }
 
 impl ToolDef {
@@ -127,6 +129,10 @@ fn operation_tool(
     if operation.deprecated {
         description = format!("Deprecated operation, kept for old integrations. {description}");
     }
+    let consequence = operation.consequence();
+    if let Some(consequence) = consequence {
+        description = format!("{description} This call {}.", consequence.says());
+    }
     let writes = operation.writes();
     let method = operation.method;
     let tool = Tool::new(
@@ -158,6 +164,7 @@ fn operation_tool(
             service,
             model: operation,
         }),
+        consequence,
     })
 }
 
@@ -168,24 +175,28 @@ fn job_tools() -> Result<Vec<ToolDef>, String> {
         .map(|job| {
             let mut schema = job.schema()?;
             for_assistants(&mut schema);
+            let consequence = job.consequence();
             let tool = Tool::new(
                 format!("{}_{}", job.service().prefix(), job.name),
                 format!(
-                    "{}. {} Sends progress while it waits{}.",
+                    "{}. {} Sends progress while it waits{}.{}",
                     job.title,
                     job.description,
                     if job.gives_text {
                         ", the reply's text included as it arrives"
                     } else {
                         ""
-                    }
+                    },
+                    consequence
+                        .map(|c| format!(" This call {}.", c.says()))
+                        .unwrap_or_default()
                 ),
                 as_object(&schema),
             )
             .with_title(job.title.to_owned())
             .with_annotations(
                 ToolAnnotations::new()
-                    .read_only(!job.writes)
+                    .read_only(!job.writes())
                     .destructive(false)
                     .idempotent(job.idempotent)
                     .open_world(true),
@@ -193,9 +204,10 @@ fn job_tools() -> Result<Vec<ToolDef>, String> {
             Ok(ToolDef {
                 tool,
                 toolset: toolset(job.service(), job.tag),
-                writes: job.writes,
+                writes: job.writes(),
                 schema,
                 action: Action::Job(job),
+                consequence,
             })
         })
         .collect()

@@ -93,6 +93,7 @@ fn def(
         writes,
         schema,
         action,
+        consequence: None,
     }
 }
 

@@ -27,6 +27,7 @@ mod call;
 mod catalog;
 mod clean;
 mod compact;
+mod confirm;
 mod fit;
 mod intake;
 mod outcome;
@@ -36,6 +37,7 @@ mod stdio;
 
 use std::sync::Arc;
 
+pub use self::confirm::Confirm;
 use self::{call::Shaping, catalog::ToolDef};
 use crate::{
     error::{Error, ErrorKind},
@@ -62,6 +64,10 @@ pub struct Server {
     /// must find the task another clone started. A task is reached only by its id, a random
     /// v4 UUID that only the caller who started it was given, and no request lists them.
     tasks: rmcp::task_manager::TaskManager,
+    /// Which calls the user is asked to confirm.
+    confirm: Confirm,
+    /// The questions sent in results and not yet answered; shared by the clones as `tasks` is.
+    pending: Arc<confirm::Pending>,
 }
 
 impl std::fmt::Debug for Server {
@@ -98,6 +104,7 @@ pub struct ServerBuilder {
     waits: Option<Waits>,
     clean_text: Option<bool>,
     result_chars: Option<usize>,
+    confirm: Confirm,
 }
 
 /// The default of [`ServerBuilder::result_chars`]: about 25 000 tokens, the largest result
@@ -199,6 +206,17 @@ impl ServerBuilder {
         self
     }
 
+    /// Which calls the user is asked to confirm before they run, where the client can ask
+    /// (it declares the elicitation capability): [`Confirm::All`] (the default) asks before
+    /// every call that deletes data or starts agent work paid for in credits,
+    /// [`Confirm::Destructive`] only before deletions, [`Confirm::Never`] never. A call the
+    /// user does not approve is not sent and answers `not_confirmed`. A client that cannot ask
+    /// gets the call as before; the tool's description says what it does.
+    pub fn confirm(mut self, confirm: Confirm) -> Self {
+        self.confirm = confirm;
+        self
+    }
+
     /// The server, or [`ErrorKind::InvalidSetting`] for a toolset that does not exist or
     /// belongs to an API without a client, or a result budget below 2 000 characters.
     pub fn build(self) -> Result<Server, Error> {
@@ -291,6 +309,17 @@ impl ServerBuilder {
                 "its operation is deprecated; --deprecated (or naming it with --tools) offers it"
                     .to_owned()
             } else {
+                let mut def = def;
+                if def.consequence.is_some_and(|c| self.confirm.asks(c)) {
+                    let description = def.tool.description.take().unwrap_or_default();
+                    def.tool.description = Some(
+                        format!(
+                            "{description} The user is asked to confirm it first when the \
+                             client can ask."
+                        )
+                        .into(),
+                    );
+                }
                 tools.push(def);
                 continue;
             };
@@ -313,6 +342,8 @@ impl ServerBuilder {
                 fields: None,
             },
             tasks: rmcp::task_manager::TaskManager::new(),
+            confirm: self.confirm,
+            pending: Arc::default(),
         })
     }
 }

@@ -34,6 +34,15 @@ pub(crate) fn invalid_arguments(tool: &str, problems: Vec<String>) -> CallToolRe
     }))
 }
 
+/// A call the user did not confirm: nothing was sent.
+pub(crate) fn not_confirmed(tool: &str, why: &str) -> CallToolResult {
+    refusal(json!({
+        "kind": "not_confirmed",
+        "message": format!("{tool}: not run, {why}; nothing was sent"),
+        "retryable": false,
+    }))
+}
+
 /// A call the client cancelled. A request already sent may have done its work.
 pub(crate) fn cancelled(tool: &str) -> CallToolResult {
     refusal(json!({

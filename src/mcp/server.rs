@@ -21,7 +21,9 @@ use super::{
     Server,
     call::{self, Shaping, gather},
     catalog::{self, Action, ToolDef},
-    clean, compact, fit, outcome,
+    clean, compact,
+    confirm::{self, Verdict},
+    fit, outcome,
     progress::{Reporter, TextProgress, Watcher},
 };
 use crate::{
@@ -358,7 +360,15 @@ impl ServerHandler for Server {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let arguments = request.arguments.unwrap_or_default();
+        let arguments = request.arguments.clone().unwrap_or_default();
+        tokio::select! {
+            stop = self.confirmed(&request, &arguments, &context) => {
+                if let Some(stop) = stop {
+                    return Ok(stop);
+                }
+            }
+            () = context.ct.cancelled() => return Ok(outcome::cancelled(&request.name).into()),
+        }
         let long = self
             .find(&request.name)
             .is_some_and(|def| matches!(def.action, Action::Job(_)));
@@ -408,6 +418,54 @@ impl ServerHandler for Server {
         _context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
         self.tasks.cancel_task(&request.task_id)
+    }
+}
+
+impl Server {
+    /// For a call that deletes data or spends credits: the user's answer when it is not a yes,
+    /// or the question to send back; `None` runs the call. A call of `call_operation` is asked
+    /// about as the operation it names.
+    async fn confirmed(
+        &self,
+        request: &CallToolRequestParams,
+        arguments: &Map<String, Value>,
+        context: &RequestContext<RoleServer>,
+    ) -> Option<CallToolResponse> {
+        let def = self.find(&request.name)?;
+        let (target, target_arguments) = match def.action {
+            Action::CallOperation => {
+                let name = arguments.get("tool")?.as_str()?;
+                let inner = self.tools.iter().find(|t| t.tool.name == name)?;
+                let inner_arguments = match arguments.get("arguments") {
+                    Some(Value::Object(members)) => members.clone(),
+                    _ => Map::new(),
+                };
+                (inner, inner_arguments)
+            }
+            _ => (def, arguments.clone()),
+        };
+        let consequence = target.consequence.filter(|c| self.confirm.asks(*c))?;
+        // A call its schema refuses is answered as such when it runs, not asked about.
+        let checked = Self::checked(target, target_arguments).ok()?;
+        let question = confirm::Question {
+            tool: &target.tool.name,
+            title: target.tool.title.as_deref().unwrap_or(&target.tool.name),
+            consequence,
+            arguments: &checked,
+        };
+        let verdict = confirm::ask(
+            &question,
+            &self.pending,
+            request.input_responses.as_ref(),
+            request.request_state.as_deref(),
+            context,
+        )
+        .await;
+        match verdict {
+            Verdict::Go => None,
+            Verdict::Stop(refused) => Some(self.shaped(self.scrubbed(refused)).into()),
+            Verdict::Ask(question) => Some(question.into()),
+        }
     }
 }
 
