@@ -316,6 +316,7 @@ async fn a_list_cut_by_head_ends_quietly_and_stops_fetching() {
             .env_clear()
             .envs(shell.environment())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TERM", "xterm")
             .output()
             .await
             .unwrap(),
@@ -1287,6 +1288,7 @@ async fn on_a_terminal(shell: &Shell, args: &[&str], input: &str) -> Run {
         .env_clear()
         .envs(shell.environment())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -1347,4 +1349,70 @@ async fn a_deletion_asks_first_and_a_script_needs_yes() {
     assert_eq!(listed.code, 2, "{}", listed.stderr);
     let listed = shell.run(&["hockeystack", "tasks", "list"]).await;
     assert_eq!(listed.code, 0, "{}", listed.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_said_while_the_spinner_turns_gets_a_line_of_its_own() {
+    use revenue_agents::sandbox::{Fault, FaultRule};
+    use tokio::io::AsyncReadExt;
+    let shell = Shell::start().await;
+    let line = format!("'{BIN}' hockeystack agents ensure --deal-id 8800001");
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .envs(shell.environment())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut shown = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // Once the spinner shows the provisioning, its next check is refused once with a
+    // Retry-After, and the retry is said while the spinner turns.
+    let mut injected = false;
+    loop {
+        let read = tokio::time::timeout(Duration::from_secs(60), stdout.read(&mut chunk))
+            .await
+            .expect("the tool answers")
+            .unwrap();
+        if read == 0 {
+            break;
+        }
+        shown.extend_from_slice(&chunk[..read]);
+        if !injected && String::from_utf8_lossy(&shown).contains("provisioning") {
+            shell.sandbox.inject(
+                FaultRule::new(Fault::RateLimited {
+                    retry_after_secs: 1,
+                })
+                .method("GET")
+                .times(1),
+            );
+            injected = true;
+        }
+    }
+    assert!(child.wait().await.unwrap().success());
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(injected, "the spinner showed: {shown:?}");
+    let said = shown
+        .split('\n')
+        .find(|line| line.contains("sending again in"))
+        .unwrap_or_else(|| panic!("the retry is said: {shown:?}"))
+        .trim_end_matches('\r');
+    // What the terminal shows of that line: the text after the last carriage return or
+    // erase-line sequence the spinner drew.
+    let visible = said
+        .rsplit('\r')
+        .next()
+        .unwrap_or(said)
+        .rsplit("\u{1b}[2K")
+        .next()
+        .unwrap_or(said);
+    assert!(
+        visible.starts_with("revenue-agents: "),
+        "the spinner shares the line: {said:?}"
+    );
 }

@@ -232,7 +232,32 @@ fn read_stdin(argument: &str) -> Result<String, Failure> {
 
 /// A line on standard error, where a person sees it and a pipe does not take it for the answer.
 fn note(line: &str) {
-    let _ = std::io::Write::write_fmt(&mut std::io::stderr().lock(), format_args!("{line}\n"));
+    say_on_stderr(line);
+}
+
+/// The spinner showing, for lines said on standard error while it turns.
+static SHOWING: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
+/// Writes a line on standard error; with a spinner turning, the spinner steps aside for it and
+/// is drawn again below, so the two never share a line.
+pub(crate) fn say_on_stderr(line: &str) {
+    let write = || {
+        let _ = std::io::Write::write_fmt(&mut std::io::stderr().lock(), format_args!("{line}\n"));
+    };
+    let showing = SHOWING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
+    match showing {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
+fn showing(bar: Option<indicatif::ProgressBar>) {
+    *SHOWING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = bar;
 }
 
 /// A wait's progress on standard error while it runs, when that is a terminal; stopped when the
@@ -249,6 +274,7 @@ impl Spinner {
         }
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(Duration::from_millis(120));
+        showing(Some(bar.clone()));
         let shown = bar.clone();
         let task = tokio::spawn(async move {
             let mut progress = progress;
@@ -264,6 +290,7 @@ impl Spinner {
                     update.attempts
                 ));
             }
+            showing(None);
             shown.finish_and_clear();
         });
         self.running = Some((bar, task));
@@ -272,6 +299,7 @@ impl Spinner {
     fn stop(&mut self) {
         if let Some((bar, task)) = self.running.take() {
             task.abort();
+            showing(None);
             bar.finish_and_clear();
         }
     }

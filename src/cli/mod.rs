@@ -25,10 +25,7 @@ mod setup;
 mod shape;
 mod tree;
 
-use std::{
-    io::{IsTerminal, Write},
-    process::ExitCode,
-};
+use std::{io::IsTerminal, process::ExitCode};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use futures_util::TryStreamExt;
@@ -110,9 +107,7 @@ pub fn main() -> ExitCode {
         let run = async {
             if tell_waits {
                 crate::notice::observe_waits(
-                    |waiting| {
-                        let _ = writeln!(std::io::stderr().lock(), "{BIN}: {waiting}");
-                    },
+                    |waiting| jobs::say_on_stderr(&format!("{BIN}: {waiting}")),
                     commands.run(&matches),
                 )
                 .await
