@@ -170,19 +170,26 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .items()
         .try_collect()
         .await?;
-    let total: f64 = sales
+    // Amounts are decimal strings; they are added up in cents, never as floats.
+    let total_cents: i128 = sales
         .iter()
         .filter_map(|s| {
-            s.quote_details
-                .as_ref()?
-                .output
-                .as_ref()?
-                .total_price
-                .as_deref()?
-                .parse::<f64>()
-                .ok()
+            cents(
+                s.quote_details
+                    .as_ref()?
+                    .output
+                    .as_ref()?
+                    .total_price
+                    .as_deref()?,
+            )
         })
         .sum();
+    let total = format!(
+        "{}{}.{:02}",
+        if total_cents < 0 { "-" } else { "" },
+        total_cents.abs() / 100,
+        total_cents.abs() % 100
+    );
     let accepted = sales
         .iter()
         .filter(|s| {
@@ -191,7 +198,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         })
         .count();
     println!(
-        "3. Sales in the last 30 days: {} (quoted value {total:.2}, {accepted} accepted)",
+        "3. Sales in the last 30 days: {} (quoted value {total}, {accepted} accepted)",
         sales.len()
     );
 
@@ -216,4 +223,22 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     println!("\nDone.");
     Ok(())
+}
+
+/// A decimal amount such as `"1200.5"` in cents, or `None` for text that is not one with at
+/// most two decimals (which a sum in cents could not hold exactly).
+fn cents(amount: &str) -> Option<i128> {
+    let amount = amount.trim();
+    let (negative, digits) = match amount.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, amount),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |text: &str| text.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || fraction.len() > 2 || !all_digits(whole) || !all_digits(fraction) {
+        return None;
+    }
+    let cents = whole.parse::<i128>().ok()?.checked_mul(100)?
+        + format!("{fraction:0<2}").parse::<i128>().ok()?;
+    Some(if negative { -cents } else { cents })
 }

@@ -89,6 +89,12 @@ pub mod env {
     pub const REDIS_URL: &str = "REVENUE_AGENTS_REDIS_URL";
     /// Text appended to the user agent, for example your application's name and version.
     pub const USER_AGENT_SUFFIX: &str = "REVENUE_AGENTS_USER_AGENT_SUFFIX";
+    /// A file of PEM certificates whose authorities are trusted beside the system's (a
+    /// TLS-inspecting corporate proxy's, a private service's).
+    pub const CA_FILE: &str = "REVENUE_AGENTS_CA_FILE";
+    /// An HTTP proxy every request to a non-loopback host goes through
+    /// (`http://proxy.internal:3128`, with `user:password@` when it asks for credentials).
+    pub const PROXY: &str = "REVENUE_AGENTS_PROXY";
 }
 
 /// Builds a client for one of the APIs. Get one from `hockeystack::Client::builder()` or
@@ -122,6 +128,10 @@ pub struct ClientBuilder<A: Api> {
     /// `Some(None)`: no budget.
     budget: Option<Option<RateBudget>>,
     user_agent_suffix: Option<String>,
+    /// PEM bundles given in code.
+    root_certificates: Vec<Vec<u8>>,
+    /// The proxy's URL, which may hold a password.
+    proxy: Option<Secret>,
     read_environment: bool,
     api: PhantomData<fn() -> A>,
 }
@@ -139,6 +149,8 @@ impl<A: Api> fmt::Debug for ClientBuilder<A> {
             .field("retry", &self.retry)
             .field("budget", &self.budget)
             .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("root_certificates", &self.root_certificates.len())
+            .field("proxy", &self.proxy.as_ref().map(|p| redacted_url(&p.0)))
             .field("read_environment", &self.read_environment)
             .finish()
     }
@@ -156,6 +168,8 @@ impl<A: Api> Default for ClientBuilder<A> {
             retry: None,
             budget: None,
             user_agent_suffix: None,
+            root_certificates: Vec::new(),
+            proxy: None,
             read_environment: false,
             api: PhantomData,
         }
@@ -172,6 +186,17 @@ struct Settings {
     retry: RetryPolicy,
     budget: Option<RateBudget>,
     user_agent: String,
+    transport: Transport,
+}
+
+/// How requests reach the API: extra trusted authorities and a proxy.
+struct Transport {
+    roots: Vec<reqwest::Certificate>,
+    /// Where the roots came from, to name it when one cannot be used.
+    roots_from: &'static str,
+    proxy: Option<reqwest::Proxy>,
+    /// The proxy's password (as written and decoded), blanked out of every error.
+    proxy_secrets: Vec<String>,
 }
 
 impl<A: Api> ClientBuilder<A> {
@@ -259,6 +284,27 @@ impl<A: Api> ClientBuilder<A> {
     /// operators can tell your application's traffic apart.
     pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
         self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Trusts the certificate authorities of this PEM bundle beside the system's: a
+    /// TLS-inspecting corporate proxy's, or a private deployment's. May be called more than
+    /// once; bundles given in code replace [`env::CA_FILE`]. A bundle without a certificate is
+    /// refused by [`build`](Self::build).
+    pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
+    /// Sends every request through this HTTP proxy (`http://proxy.internal:3128`;
+    /// `http://user:password@…` when the proxy asks for credentials, which are sent as
+    /// `Proxy-Authorization` and kept out of `Debug` and every error). HTTPS requests are
+    /// tunnelled with `CONNECT`, so the proxy never sees the API's credential unless it
+    /// inspects TLS (then trust its authority with
+    /// [`root_certificates_pem`](Self::root_certificates_pem)). Loopback hosts are reached
+    /// directly. Redirects are not followed through a proxy either.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(Secret(url.into()));
         self
     }
 
@@ -425,6 +471,37 @@ impl<A: Api> ClientBuilder<A> {
                 .check()
                 .map_err(|e| invalid_variable("rate_budget", e))?;
         }
+        let roots_from = if self.root_certificates.is_empty() {
+            env::CA_FILE
+        } else {
+            "root_certificates_pem"
+        };
+        let roots = if self.root_certificates.is_empty() {
+            match env(env::CA_FILE)? {
+                Some(path) => {
+                    let pem = read_bounded(path.trim())
+                        .map_err(|reason| invalid_variable(env::CA_FILE, reason))?;
+                    certificates(&pem).map_err(|reason| invalid_variable(env::CA_FILE, reason))?
+                }
+                None => Vec::new(),
+            }
+        } else {
+            let mut roots = Vec::new();
+            for pem in &self.root_certificates {
+                roots.extend(
+                    certificates(pem)
+                        .map_err(|reason| invalid_variable("root_certificates_pem", reason))?,
+                );
+            }
+            roots
+        };
+        let (proxy, proxy_secrets) = match self.proxy {
+            Some(Secret(url)) => proxy(&url).map_err(|reason| invalid_variable("proxy", reason))?,
+            None => match env(env::PROXY)? {
+                Some(url) => proxy(&url).map_err(|reason| invalid_variable(env::PROXY, reason))?,
+                None => (None, Vec::new()),
+            },
+        };
         Ok(Settings {
             credential,
             base_url,
@@ -437,6 +514,12 @@ impl<A: Api> ClientBuilder<A> {
             retry,
             budget,
             user_agent,
+            transport: Transport {
+                roots,
+                roots_from,
+                proxy,
+                proxy_secrets,
+            },
         })
     }
 }
@@ -446,17 +529,65 @@ fn assemble<A: Api>(
     headers: HeaderMap,
     credential: Option<String>,
 ) -> Result<A::Client, Error> {
-    let http = reqwest::Client::builder()
-        .user_agent(settings.user_agent)
-        .default_headers(headers)
-        .connect_timeout(settings.connect_timeout)
-        .read_timeout(settings.read_timeout)
-        // Redirects are never followed: reqwest would carry a custom credential header
-        // (HyperRep's `X-API-KEY`) and a POST body to whatever host a redirect names. A 3xx
-        // answer becomes `ErrorKind::Redirected`, naming the target.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| Error::new(ErrorKind::HttpClient).with_source(e))?;
+    let transport = &settings.transport;
+    let http_client = |roots: Roots| {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .default_headers(headers.clone())
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.read_timeout)
+            // Redirects are never followed: reqwest would carry a custom credential header
+            // (HyperRep's `X-API-KEY`) and a POST body to whatever host a redirect names. A 3xx
+            // answer becomes `ErrorKind::Redirected`, naming the target.
+            .redirect(reqwest::redirect::Policy::none());
+        builder = match &transport.proxy {
+            Some(proxy) => builder.proxy(proxy.clone()),
+            None => builder.no_proxy(),
+        };
+        builder = match roots {
+            Roots::SystemAnd(extra) => builder.tls_certs_merge(extra),
+            Roots::Only(roots) => builder.tls_certs_only(roots),
+        };
+        builder.build()
+    };
+    // Plain http (loopback only, a sandbox) needs no authority: such a client builds on a
+    // machine without a certificate store.
+    let roots = if settings.base_url.starts_with("http://") && transport.proxy.is_none() {
+        Roots::Only(transport.roots.clone())
+    } else {
+        Roots::SystemAnd(transport.roots.clone())
+    };
+    let http = match http_client(roots) {
+        Ok(http) => http,
+        Err(error) if no_system_roots(&error) => match bundled_roots() {
+            Some(bundled) => {
+                let mut roots = bundled;
+                roots.extend(transport.roots.iter().cloned());
+                http_client(Roots::Only(roots))
+                    .map_err(|e| Error::new(ErrorKind::HttpClient).with_source(e))?
+            }
+            None => {
+                return Err(Error::new(ErrorKind::InvalidSetting {
+                    setting: "TLS roots",
+                    reason: format!(
+                        "this system offers no certificate authority to trust (install its CA \
+                         certificates, e.g. Debian's ca-certificates; give a PEM file in {}; \
+                         or build with the crate's `bundled-roots` feature)",
+                        env::CA_FILE
+                    ),
+                })
+                .with_source(error));
+            }
+        },
+        // A certificate that is PEM but not a usable authority is refused here, by rustls.
+        Err(error) if !transport.roots.is_empty() => {
+            return Err(invalid_variable(
+                transport.roots_from,
+                format!("a certificate cannot be trusted as an authority ({error})"),
+            ));
+        }
+        Err(error) => return Err(Error::new(ErrorKind::HttpClient).with_source(error)),
+    };
     let api = ApiInfo {
         name: A::NAME,
         credential_variable: A::CREDENTIAL_VARIABLE,
@@ -470,8 +601,141 @@ fn assemble<A: Api>(
         settings.retry,
         settings.limits,
         settings.budget.as_ref(),
-    );
+    )
+    .with_secrets(settings.transport.proxy_secrets);
     Ok(A::assemble(&settings.base_url, http, inner))
+}
+
+/// Which authorities a client trusts.
+enum Roots {
+    /// The system's, and these.
+    SystemAnd(Vec<reqwest::Certificate>),
+    /// These alone.
+    Only(Vec<reqwest::Certificate>),
+}
+
+/// Whether building the HTTP client failed because the system has no certificate store.
+fn no_system_roots(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if cause.to_string().contains("No CA certificates") {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// The web's public authorities as Mozilla lists them, built into the crate (feature
+/// `bundled-roots`), for a system without a certificate store.
+fn bundled_roots() -> Option<Vec<reqwest::Certificate>> {
+    #[cfg(feature = "bundled-roots")]
+    {
+        Some(
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .filter_map(|der| reqwest::Certificate::from_der(der.as_ref()).ok())
+                .collect(),
+        )
+    }
+    #[cfg(not(feature = "bundled-roots"))]
+    {
+        None
+    }
+}
+
+/// The most bytes of a certificate file read.
+const MOST_CA_FILE_BYTES: u64 = 4 << 20;
+
+/// A file's bytes, refused past [`MOST_CA_FILE_BYTES`].
+fn read_bounded(path: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {path:?}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MOST_CA_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {path:?}: {e}"))?;
+    if bytes.len() as u64 > MOST_CA_FILE_BYTES {
+        return Err(format!(
+            "{path:?} is larger than {} MiB, more than any set of certificates",
+            MOST_CA_FILE_BYTES >> 20
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The certificates of a PEM bundle, or why there are none.
+fn certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
+    let found = reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|e| format!("not PEM certificates ({e})"))?;
+    if found.is_empty() {
+        return Err("it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
+    }
+    Ok(found)
+}
+
+/// A URL with its password, if any, written as `***`.
+fn redacted_url(raw: &str) -> String {
+    match reqwest::Url::parse(raw.trim()) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
+/// The proxy of a URL, with the texts of its password to keep out of errors. Loopback hosts
+/// are reached without it.
+fn proxy(raw: &str) -> Result<(Option<reqwest::Proxy>, Vec<String>), String> {
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|e| format!("{} is not an absolute URL ({e})", redacted_url(raw)))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "{} is not an http or https proxy",
+            redacted_url(raw)
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{} names no host", redacted_url(raw)));
+    }
+    let mut secrets = Vec::new();
+    if let Some(password) = url.password() {
+        secrets.push(password.to_owned());
+        if let Ok(decoded) = percent_encoding_decode(password)
+            && decoded != password
+        {
+            secrets.push(decoded);
+        }
+    }
+    let proxy = reqwest::Proxy::all(url.as_str())
+        .map_err(|e| format!("{} cannot be used as a proxy ({e})", redacted_url(raw)))?
+        .no_proxy(reqwest::NoProxy::from_string("localhost,127.0.0.1,::1"));
+    Ok((Some(proxy), secrets))
+}
+
+/// `%XX` escapes decoded, as a URL's user information may hold them.
+fn percent_encoding_decode(text: &str) -> Result<String, std::string::FromUtf8Error> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(high), Some(low)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((high * 16 + low) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
 }
 
 /// `off`, or `read=N,write=M[,window=S]`.

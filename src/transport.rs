@@ -62,6 +62,8 @@ pub struct Inner {
     api_state: Arc<OnceLock<Box<dyn Any + Send + Sync>>>,
     /// The rate budget every request takes a slot from, when the client has one.
     budget: Option<BoundBudget>,
+    /// Other secrets of the transport (a proxy's password), blanked out as the credential is.
+    secrets: Arc<[Secret]>,
 }
 
 /// A credential that never prints.
@@ -118,7 +120,21 @@ impl Inner {
             rate_limit: Arc::default(),
             api_state: Arc::default(),
             budget,
+            secrets: Arc::new([]),
         }
+    }
+
+    /// The same state, with these texts blanked out of errors and echoed text as well.
+    pub(crate) fn with_secrets(mut self, secrets: Vec<String>) -> Self {
+        self.secrets = secrets.into_iter().map(Secret).collect();
+        self
+    }
+
+    fn all_secrets(&self) -> impl Iterator<Item = &str> {
+        self.credential
+            .iter()
+            .chain(self.secrets.iter())
+            .map(|Secret(secret)| secret.as_str())
     }
 
     /// The same client state (shared rate-limit and readiness memory) with another deadline
@@ -132,10 +148,8 @@ impl Inner {
     /// An error as a caller may see it: with the credential blanked out of every text a
     /// server put in it. Every error that leaves a client passes through here.
     pub(crate) fn guard(&self, error: Error) -> Error {
-        match &self.credential {
-            Some(Secret(secret)) => error.redact(secret),
-            None => error,
-        }
+        self.all_secrets()
+            .fold(error, |error, secret| error.redact(secret))
     }
 
     /// When a call that starts now must be over.
@@ -173,10 +187,9 @@ impl Inner {
 
     /// Text from a server, with the credential blanked out wherever it was echoed.
     pub(crate) fn scrub(&self, text: String) -> String {
-        match &self.credential {
-            Some(Secret(secret)) => crate::error::redact_text(&text, secret).unwrap_or(text),
-            None => text,
-        }
+        self.all_secrets().fold(text, |text, secret| {
+            crate::error::redact_text(&text, secret).unwrap_or(text)
+        })
     }
 }
 

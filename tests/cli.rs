@@ -675,13 +675,10 @@ async fn ctrl_c_stops_a_wait_with_its_own_exit_code() {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let pid = child.id().unwrap().to_string();
-    let killed = Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(killed.success());
+    let pid = libc::pid_t::try_from(child.id().unwrap()).unwrap();
+    // SAFETY: kill(2) with a live child's pid and a signal number reads no memory of ours.
+    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(sent, 0, "{}", std::io::Error::last_os_error());
     let run = finish(child.wait_with_output().await.unwrap());
     assert_eq!(run.code, 130, "{}", run.stderr);
     assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
@@ -1336,9 +1333,21 @@ async fn a_deletion_asks_first_and_a_script_needs_yes() {
     );
     assert_eq!(deletes(), 0, "nothing sent on a no");
 
+    assert!(
+        answered_no
+            .stdout
+            .contains("not sent: no confirmation to remove the deal agent"),
+        "{}",
+        answered_no.stdout
+    );
     let answered_yes = on_a_terminal(&shell, &delete, "y\n").await;
     assert_eq!(answered_yes.code, 0, "{}", answered_yes.stdout);
     assert_eq!(deletes(), 1, "sent on a yes");
+    assert!(
+        answered_yes.stdout.contains("done: remove the deal agent"),
+        "a deletion on a terminal says it was done: {}",
+        answered_yes.stdout
+    );
 
     let with_yes = shell.run(&[&delete[..], &["--yes"]].concat()).await;
     assert_eq!(with_yes.code, 0, "{}", with_yes.stderr);

@@ -362,6 +362,14 @@ async fn an_answer_in_a_retry_counts_only_for_the_call_it_was_asked_about() {
 
 #[tokio::test]
 async fn a_confirm_setting_that_is_not_one_of_the_three_stops_start_up() {
+    let listed = tokio::process::Command::new(env!("CARGO_BIN_EXE_revenue-agents-mcp"))
+        .args(["--sandbox", "--confirm=destructive", "--list-tools"])
+        .env_clear()
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(listed.status.success(), "the --flag=value form is read");
     for (args, env) in [
         (vec!["--confirm", "sometimes"], None),
         (vec![], Some("sometimes")),

@@ -88,7 +88,7 @@ pub(crate) async fn go_ahead(
         Ok(())
     } else {
         Err(Failure::usage(
-            format!("not sent: the {what} was not confirmed"),
+            format!("not sent: no confirmation to {what}"),
             Vec::new(),
         ))
     }

@@ -494,7 +494,17 @@ async fn run_operation(
                 out.page(page, shape.items, next)
             }
             (Some(answer), None) => out.document(&scrubbed(clients, answer)),
-            (None, _) => Ok(()),
+            // On a terminal, a call that answers nothing (a deletion's 204) still says it
+            // was done; a script has the exit code.
+            (None, _) => {
+                if std::io::stderr().is_terminal() {
+                    jobs::say_on_stderr(&format!(
+                        "{BIN}: done: {} (the API answered with no content)",
+                        operation.model.summary.to_lowercase()
+                    ));
+                }
+                Ok(())
+            }
         };
     };
     let max = match walk {

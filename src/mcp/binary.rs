@@ -16,6 +16,7 @@ use crate::{
 const USAGE: &str =
     "usage: revenue-agents-mcp [--sandbox] [--toolsets NAME,NAME...] [--read-only] [--list-tools]
                           [--tools NAME,NAME...] [--exclude-tools NAME,NAME...] [--compact]
+                          [--deprecated]
                           [--http [ADDR:]PORT] [--result-chars N] [--raw-text]
                           [--confirm all|destructive|never]
                           [--sandbox-provisioning-seconds S] [--sandbox-job-seconds S]
@@ -136,7 +137,17 @@ fn parse_args(args: Vec<String>) -> Result<Parsed, String> {
         options.toolsets = Some(toolsets(&list));
     }
     options.read_only = flag("REVENUE_AGENTS_MCP_READ_ONLY")?;
-    let mut args = args.into_iter();
+    // `--flag=value` is the same as `--flag value`.
+    let mut args = args
+        .into_iter()
+        .flat_map(|arg| match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                vec![flag.to_owned(), value.to_owned()]
+            }
+            _ => vec![arg],
+        })
+        .collect::<Vec<_>>()
+        .into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--sandbox" => options.sandbox = true,
