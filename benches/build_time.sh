@@ -47,12 +47,12 @@ seconds() { date +%s.%N; }
 echo "== revenue-agents, default features, empty target directory"
 start=$(seconds)
 cargo build --quiet --timings --target-dir "$work/crate-target"
-crate=$(echo "$(seconds) - $start" | bc)
+crate=$(python3 -c "print($(seconds) - $start)")
 
 echo "== minimal reqwest + serde + tokio client, empty target directory"
 start=$(seconds)
 (cd "$work/minimal" && cargo build --quiet --timings --target-dir "$work/minimal-target")
-minimal=$(echo "$(seconds) - $start" | bc)
+minimal=$(python3 -c "print($(seconds) - $start)")
 
 python3 - "$crate" "$minimal" "$work" <<'EOF'
 import glob, json, os, re, sys

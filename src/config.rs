@@ -353,8 +353,9 @@ impl<A: Api> ClientBuilder<A> {
                     raw.trim()
                         .parse::<f64>()
                         .ok()
-                        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
-                        .map(Duration::from_secs_f64)
+                        .filter(|s| s.is_finite() && *s > 0.0)
+                        // As in code: past ten years is ten years.
+                        .map(|s| saturated(Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX)))
                         .ok_or_else(|| {
                             invalid_variable(
                                 name,
@@ -448,6 +449,9 @@ impl<A: Api> ClientBuilder<A> {
             }
             _ => USER_AGENT.to_owned(),
         };
+        // A budget given in code is the whole setting: the environment neither replaces it
+        // nor shares it through Redis.
+        let budget_in_code = self.budget.is_some();
         let budget = match self.budget {
             Some(budget) => budget,
             None => match env(env::RATE_BUDGET)? {
@@ -457,8 +461,13 @@ impl<A: Api> ClientBuilder<A> {
                 None => A::default_budget(),
             },
         };
+        let redis_url = if budget_in_code {
+            None
+        } else {
+            env(env::REDIS_URL)?
+        };
         #[cfg(feature = "redis")]
-        let budget = match (budget, env(env::REDIS_URL)?) {
+        let budget = match (budget, redis_url) {
             (Some(budget), Some(url)) => Some(
                 budget
                     .shared_through_redis(&url)
@@ -466,6 +475,15 @@ impl<A: Api> ClientBuilder<A> {
             ),
             (budget, _) => budget,
         };
+        // Sharing was asked for and this build cannot do it: said, not ignored.
+        #[cfg(not(feature = "redis"))]
+        if budget.is_some() && redis_url.is_some() {
+            return Err(invalid_variable(
+                env::REDIS_URL,
+                "it is set, but this build of revenue-agents has no `redis` feature, so the \
+                 rate budget cannot be shared through Redis",
+            ));
+        }
         if let Some(budget) = &budget {
             budget
                 .check()

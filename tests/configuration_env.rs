@@ -103,7 +103,7 @@ fn clients_read_their_variables_and_name_the_missing_one() {
         type Builder = revenue_agents::ClientBuilder<revenue_agents::hockeystack::HockeyStack>;
         /// A variable, a value it refuses, and the same setting given in code.
         type Override = (&'static str, &'static str, fn(Builder) -> Builder);
-        let code_settings: [Override; 7] = [
+        let code_settings: [Override; 10] = [
             ("REVENUE_AGENTS_CONNECT_TIMEOUT", "soon", |b| {
                 b.connect_timeout(Duration::from_secs(3))
             }),
@@ -125,6 +125,19 @@ fn clients_read_their_variables_and_name_the_missing_one() {
             ("REVENUE_AGENTS_USER_AGENT_SUFFIX", "bad\u{7f}agent", |b| {
                 b.user_agent_suffix("good/1")
             }),
+            ("REVENUE_AGENTS_CA_FILE", "/nonexistent/ca.pem", |b| {
+                b.root_certificates_pem(&include_bytes!("fixtures/private-ca.crt")[..])
+            }),
+            ("REVENUE_AGENTS_PROXY", "socks5://127.0.0.1:1080", |b| {
+                b.proxy("http://127.0.0.1:3128")
+            }),
+            // Refused with the `redis` feature (no TLS) and without it (no sharing at all); a
+            // budget given in code is the whole setting, so the variable is not read.
+            (
+                "REVENUE_AGENTS_REDIS_URL",
+                "rediss://cache.internal:6380",
+                |b| b.rate_budget(revenue_agents::RateBudget::hockeystack()),
+            ),
         ];
         for (variable, bad, in_code) in code_settings {
             set(variable, Some(bad));
@@ -138,6 +151,10 @@ fn clients_read_their_variables_and_name_the_missing_one() {
             assert!(built.is_ok(), "{variable}: {:?}", built.err());
             set(variable, None);
         }
+        // Past ten years is ten years, from the environment as from code.
+        set("REVENUE_AGENTS_CALL_TIMEOUT", Some("1e12"));
+        assert!(Client::from_env().is_ok());
+        set("REVENUE_AGENTS_CALL_TIMEOUT", None);
         set(
             "REVENUE_AGENTS_USER_AGENT_SUFFIX",
             Some("pipeline-sync/2.1"),

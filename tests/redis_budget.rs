@@ -195,3 +195,48 @@ fn a_redis_url_that_cannot_be_one_is_refused_at_once() {
         "{error:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_when_redis_is_unreachable_holds_whichever_call_comes_first() {
+    // A Redis that never answers: a loopback port nobody listens on.
+    let closed = common::closed_port();
+    let url = format!("redis://127.0.0.1:{}/0", closed.port);
+    let sandbox = Sandbox::start(common::fast_sandbox()).await.unwrap();
+    let budgets = [
+        RateBudget::hockeystack()
+            .when_redis_is_unreachable(RedisUnavailable::Fail)
+            .shared_through_redis(&url)
+            .unwrap(),
+        RateBudget::hockeystack()
+            .shared_through_redis(&url)
+            .unwrap()
+            .when_redis_is_unreachable(RedisUnavailable::Fail),
+    ];
+    for budget in budgets {
+        let client = hockeystack::Client::builder()
+            .credential(sandbox.hockeystack_token())
+            .base_url(sandbox.hockeystack_url())
+            .rate_budget(budget)
+            .build()
+            .unwrap();
+        let error = client.create_task().body(task(1)).send().await.unwrap_err();
+        assert!(
+            matches!(error.kind(), ErrorKind::RateBudgetUnavailable { .. }),
+            "{error:?}"
+        );
+    }
+    assert_eq!(sandbox.rate_counts(sandbox.hockeystack_token()).writes, 0);
+    sandbox.shutdown().await;
+}
+
+#[test]
+fn a_tls_redis_url_is_refused_with_the_way_round() {
+    let error = RateBudget::hockeystack()
+        .shared_through_redis("rediss://cache.internal:6380")
+        .unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::InvalidSetting { .. })
+            && error.to_string().contains("tunnel"),
+        "{error}"
+    );
+}

@@ -109,6 +109,9 @@ pub struct RateBudget {
     write: Option<PoolLimit>,
     store: Arc<Store>,
     turns: Arc<Turns>,
+    /// What an unreachable Redis does, kept whatever order the builder's calls come in.
+    #[cfg(feature = "redis")]
+    unreachable: redis::RedisUnavailable,
 }
 
 enum Store {
@@ -161,6 +164,8 @@ impl RateBudget {
             }),
             store: Arc::new(Store::Local(LocalStore::default())),
             turns: Arc::default(),
+            #[cfg(feature = "redis")]
+            unreachable: redis::RedisUnavailable::default(),
         }
     }
 

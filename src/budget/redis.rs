@@ -225,12 +225,20 @@ fn millis(duration: Duration) -> u64 {
 }
 
 impl RateBudget {
-    /// The same limits, counted in Redis at `url` (`redis://host:6379/0`,
-    /// `rediss://…` for TLS) and shared by every process whose client uses this credential and
-    /// this URL. The connection is made on the first request, and remade after a failure;
+    /// The same limits, counted in Redis at `url` (`redis://host:6379/0`) and shared by every
+    /// process whose client uses this credential and this URL. TLS (`rediss://`) is not built
+    /// in and is refused; reach a TLS-only Redis through a local tunnel. The connection is made on the first request, and remade after a failure;
     /// while Redis cannot be reached the client does what
     /// [`when_redis_is_unreachable`](Self::when_redis_is_unreachable) says.
     pub fn shared_through_redis(self, url: &str) -> Result<Self, Error> {
+        if url.trim().to_ascii_lowercase().starts_with("rediss:") {
+            return Err(Error::new(ErrorKind::InvalidSetting {
+                setting: "redis URL",
+                reason: "TLS (rediss://) is not built into this crate; reach the Redis through \
+                         a local tunnel (stunnel, an SSH forward) at redis://"
+                    .into(),
+            }));
+        }
         let client = redis::Client::open(url).map_err(|e| {
             Error::new(ErrorKind::InvalidSetting {
                 setting: "redis URL",
@@ -243,7 +251,7 @@ impl RateBudget {
                 connection: OnceCell::new(),
                 last_failure: Mutex::new(None),
                 fallback: LocalStore::default(),
-                fail_when_unreachable: AtomicBool::new(false),
+                fail_when_unreachable: AtomicBool::new(self.unreachable == RedisUnavailable::Fail),
                 prefix: "revenue-agents".to_owned(),
                 scripts: [Script::new(TAKE), Script::new(CORRECT), Script::new(PAUSE)],
             }))),
@@ -252,9 +260,11 @@ impl RateBudget {
         })
     }
 
-    /// What to do when the shared budget cannot be reached (for this budget and its clones);
+    /// What to do when the shared budget cannot be reached (for this budget and its clones),
+    /// whether called before or after [`shared_through_redis`](Self::shared_through_redis);
     /// no effect on a budget kept in the process.
-    pub fn when_redis_is_unreachable(self, what: RedisUnavailable) -> Self {
+    pub fn when_redis_is_unreachable(mut self, what: RedisUnavailable) -> Self {
+        self.unreachable = what;
         if let Store::Redis(store) = &*self.store {
             store
                 .fail_when_unreachable
