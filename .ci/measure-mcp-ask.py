@@ -1,9 +1,11 @@
 """Counts the requests of one question to an agent whose reply takes JOB seconds (default 20),
 side by side on one sandbox run:
 
-- `hockeystack_ask_agent` through the MCP client, into an existing conversation (the crate's
-  growing intervals: 1, 2, 4, then every 5 s);
-- the same, from nothing: the agent made sure of and a conversation opened first;
+- `hockeystack_ask_agent` through the MCP client, into an existing conversation, as it asks
+  by default: the reply streamed;
+- the same with `delivery: "job"`: the job checked at growing intervals (1, 2, 4, then every
+  5 s);
+- the streamed ask from nothing: the agent made sure of and a conversation opened first;
 - the loop of HockeyStack's published MCP server (`hs_send_deal_message`): send, then check
   the job every 2 s, written here in Python against the same sandbox.
 
@@ -76,14 +78,21 @@ async def main():
                     "dealId": deal, "cid": cid, "question": "What is the biggest risk?"},
                     read_timeout_seconds=600)
                 assert not result.is_error, result
-                rows.append(("ask_agent into a conversation", time.monotonic() - started, *counted(base)))
+                rows.append(("ask_agent into a conversation (streamed)", time.monotonic() - started, *counted(base)))
+
+                started = time.monotonic()
+                result = await session.call_tool("hockeystack_ask_agent", {
+                    "dealId": deal, "cid": cid, "question": "And the next step?", "delivery": "job"},
+                    read_timeout_seconds=600)
+                assert not result.is_error, result
+                rows.append(("ask_agent into a conversation, delivery job", time.monotonic() - started, *counted(base)))
 
                 started = time.monotonic()
                 result = await session.call_tool("hockeystack_ask_agent", {
                     "dealId": "9007654321", "question": "What is the biggest risk?"},
                     read_timeout_seconds=600)
                 assert not result.is_error, result
-                rows.append(("ask_agent from nothing", time.monotonic() - started, *counted(base)))
+                rows.append(("ask_agent from nothing (streamed)", time.monotonic() - started, *counted(base)))
 
                 # HockeyStack's published server: send, then a check every 2 s.
                 started = time.monotonic()
