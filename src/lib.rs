@@ -26,6 +26,8 @@ mod headers;
 #[cfg(any(feature = "mcp", feature = "cli"))]
 mod invoke;
 mod limits;
+#[cfg(feature = "metrics")]
+mod metrics;
 #[cfg_attr(not(any(feature = "mcp", feature = "cli")), allow(dead_code))]
 mod model;
 mod notice;

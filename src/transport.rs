@@ -210,7 +210,40 @@ pub(crate) async fn execute(
     let template = inner.operation(operation).map_or("", |op| op.path);
     #[cfg(not(feature = "tracing"))]
     let template = "";
-    let span = RequestSpan::new(inner.api, operation, &method, template);
+    let span = RequestSpan::new(
+        inner.api,
+        operation,
+        &method,
+        &inner.base_path,
+        template,
+        request.url(),
+    );
+    let result = send(inner, http, request, &method, pool, &span).await;
+    #[cfg(any(feature = "tracing", feature = "metrics"))]
+    match &result {
+        Ok(response) if Refusal::of(response).is_some() => {
+            span.finish(None, Some("rate_budget"));
+        }
+        Ok(response) => {
+            let status = response.status();
+            let failed =
+                (status.is_client_error() || status.is_server_error()).then(|| status.as_str());
+            span.finish(Some(status.as_u16()), failed);
+        }
+        Err(error) => span.finish(None, Some(crate::trace::error_type(error))),
+    }
+    result
+}
+
+/// Sends the request through the rate budget and the retry policy, inside its span.
+async fn send(
+    inner: &Inner,
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    method: &reqwest::Method,
+    pool: Pool,
+    span: &RequestSpan,
+) -> reqwest::Result<reqwest::Response> {
     let deadline = inner.deadline();
     let observe = |response: &reqwest::Response| {
         if Refusal::of(response).is_none() {
@@ -241,9 +274,9 @@ pub(crate) async fn execute(
     span.instrument(retry::send_with_retries(
         &inner.retry,
         inner.rules,
-        &method,
+        method,
         deadline,
-        &span,
+        span,
         || attempt(request.try_clone().expect("checked above")),
         observe,
     ))

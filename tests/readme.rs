@@ -132,6 +132,7 @@ fn the_scanner_finds_variables_however_they_are_read() {
 }
 
 /// The `--flags` of a text.
+#[cfg(feature = "sandbox")]
 fn flags(text: &str) -> BTreeSet<String> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
         .filter(|word| word.starts_with("--") && word.len() > 2)

@@ -98,6 +98,16 @@ async fn a_retried_request_shows_its_span_attempts_and_the_retry() {
         "retrying the request",
         "reason=\"status 429\"",
         "delay_ms=0",
+        // OpenTelemetry's HTTP client attributes, beside the crate's own names.
+        "otel.kind=\"client\"",
+        "otel.name=\"GET /api/revenue-agents/v1/deals/{dealId}/agent\"",
+        "http.request.method=\"GET\"",
+        "url.template=\"/api/revenue-agents/v1/deals/{dealId}/agent\"",
+        "server.address=\"127.0.0.1\"",
+        "server.port=",
+        "http.response.status_code=429",
+        "http.request.resend_count=3",
+        "error.type=\"429\"",
     ] {
         assert!(text.contains(part), "{part:?} missing from:\n{text}");
     }

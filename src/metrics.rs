@@ -1,0 +1,67 @@
+//! The crate's metrics through the `metrics` facade (feature `metrics`): whatever recorder
+//! the program installs (Prometheus, OpenTelemetry, StatsD) receives them; without one they
+//! cost a branch. Names and labels follow OpenTelemetry's HTTP client conventions where one
+//! exists; labels are low-cardinality words, never an id, a credential or a server's text.
+//!
+//! - `http.client.request.duration` (histogram, seconds): each request from its first attempt
+//!   to its last answer's headers, labelled `http.request.method`, `server.address`,
+//!   `server.port`, `http.response.status_code` (when an answer came), `error.type` (when it
+//!   failed), `revenue_agents.api` and `revenue_agents.operation`.
+//! - `revenue_agents.retries` (counter): each repeat of a request, labelled by API, operation
+//!   and reason (`status 429`, `connect`, ...).
+//! - `revenue_agents.rate_budget.wait` (histogram, seconds): each wait for a slot of the rate
+//!   budget, labelled by API and pool (`read`, `write`).
+
+use std::time::Duration;
+
+/// The duration of a request, once it is over.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn request_done(
+    api: &'static str,
+    operation: &'static str,
+    method: &'static str,
+    server_address: &str,
+    server_port: u16,
+    status: Option<u16>,
+    error: Option<&str>,
+    elapsed: Duration,
+) {
+    let mut labels = vec![
+        metrics::Label::new("http.request.method", method),
+        metrics::Label::new("server.address", server_address.to_owned()),
+        metrics::Label::new("server.port", server_port.to_string()),
+        metrics::Label::new("revenue_agents.api", api),
+        metrics::Label::new("revenue_agents.operation", operation),
+    ];
+    if let Some(status) = status {
+        labels.push(metrics::Label::new(
+            "http.response.status_code",
+            status.to_string(),
+        ));
+    }
+    if let Some(error) = error {
+        labels.push(metrics::Label::new("error.type", error.to_owned()));
+    }
+    metrics::histogram!("http.client.request.duration", labels).record(elapsed.as_secs_f64());
+}
+
+/// A request is sent again.
+pub(crate) fn retried(api: &'static str, operation: &'static str, reason: &str) {
+    metrics::counter!(
+        "revenue_agents.retries",
+        "revenue_agents.api" => api,
+        "revenue_agents.operation" => operation,
+        "reason" => reason.to_owned()
+    )
+    .increment(1);
+}
+
+/// A request waited for a slot of the rate budget.
+pub(crate) fn budget_waited(api: &'static str, pool: &'static str, wait: Duration) {
+    metrics::histogram!(
+        "revenue_agents.rate_budget.wait",
+        "revenue_agents.api" => api,
+        "pool" => pool
+    )
+    .record(wait.as_secs_f64());
+}
