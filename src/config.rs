@@ -971,7 +971,9 @@ macro_rules! api_client {
             /// The same client with another deadline for each call made through it (see
             /// [`ClientBuilder::call_timeout`](crate::ClientBuilder::call_timeout)). It shares the
             /// connections and the rate-limit state of this one; keep it for one call or many:
-            /// `client.with_call_timeout(Duration::from_secs(5)).me().send().await`.
+            /// `client.with_call_timeout(Duration::from_secs(5)).me().send().await`. A zero
+            /// timeout makes every call through it fail with
+            /// [`ErrorKind::InvalidSetting`](crate::ErrorKind::InvalidSetting), nothing sent.
             pub fn with_call_timeout(&self, timeout: ::std::time::Duration) -> Self {
                 let inner = progenitor_client::ClientInfo::inner(self).with_call_timeout(timeout);
                 Self::new_with_client(

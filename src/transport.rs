@@ -387,6 +387,12 @@ pub(crate) async fn bounded<T>(
     work: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     let result = match inner.limits.call_timeout {
+        // Only `with_call_timeout` can set it (the builder refuses zero): said, not run.
+        Some(limit) if limit.is_zero() => Err(Error::new(ErrorKind::InvalidSetting {
+            setting: "call_timeout",
+            reason: "with_call_timeout(0) would end every call before it starts".into(),
+        })
+        .with_api(inner.api)),
         Some(limit) => match tokio::time::timeout(limit, work).await {
             Ok(result) => result,
             Err(_) => Err(Error::new(ErrorKind::DeadlineExceeded { limit }).with_api(inner.api)),

@@ -223,6 +223,24 @@ async fn one_call_can_have_its_own_deadline() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), &ErrorKind::DeadlineExceeded { limit });
+
+    // Zero would end every call at once: said as a setting, nothing sent.
+    let error = client
+        .with_call_timeout(Duration::ZERO)
+        .list_organizations()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error.kind(),
+            ErrorKind::InvalidSetting {
+                setting: "call_timeout",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
