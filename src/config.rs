@@ -729,7 +729,8 @@ fn proxy(raw: &str) -> Result<(Option<reqwest::Proxy>, Vec<String>), String> {
     }
     let proxy = reqwest::Proxy::all(url.as_str())
         .map_err(|e| format!("{} cannot be used as a proxy ({e})", redacted_url(raw)))?
-        .no_proxy(reqwest::NoProxy::from_string("localhost,127.0.0.1,::1"));
+        // Every loopback address: plain-http base URLs are allowed for all of them.
+        .no_proxy(reqwest::NoProxy::from_string("localhost,127.0.0.0/8,::1"));
     Ok((Some(proxy), secrets))
 }
 

@@ -3,10 +3,12 @@
 //! cost a branch. Names and labels follow OpenTelemetry's HTTP client conventions where one
 //! exists; labels are low-cardinality words, never an id, a credential or a server's text.
 //!
-//! - `http.client.request.duration` (histogram, seconds): each request from its first attempt
-//!   to its last answer's headers, labelled `http.request.method`, `server.address`,
-//!   `server.port`, `http.response.status_code` (when an answer came), `error.type` (when it
-//!   failed), `revenue_agents.api` and `revenue_agents.operation`.
+//! - `http.client.request.duration` (histogram, seconds): each attempt, from sending to the
+//!   answer's headers, as the conventions define it, labelled `http.request.method`,
+//!   `server.address`, `server.port`, `http.response.status_code` (when an answer came),
+//!   `error.type` (when it failed), `revenue_agents.api` and `revenue_agents.operation`.
+//! - `revenue_agents.call.duration` (histogram, seconds): the whole call with the same labels
+//!   for its last answer: every attempt, the waits between them and for the rate budget.
 //! - `revenue_agents.retries` (counter): each repeat of a request, labelled by API, operation
 //!   and reason (`status 429`, `connect`, ...).
 //! - `revenue_agents.rate_budget.wait` (histogram, seconds): each wait for a slot of the rate
@@ -14,9 +16,19 @@
 
 use std::time::Duration;
 
-/// The duration of a request, once it is over.
+/// Which duration is recorded.
+#[derive(Clone, Copy)]
+pub(crate) enum Span {
+    /// One attempt.
+    Attempt,
+    /// The whole call.
+    Call,
+}
+
+/// The duration of an attempt or a call, once it is over.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn request_done(
+    span: Span,
     api: &'static str,
     operation: &'static str,
     method: &'static str,
@@ -42,7 +54,11 @@ pub(crate) fn request_done(
     if let Some(error) = error {
         labels.push(metrics::Label::new("error.type", error.to_owned()));
     }
-    metrics::histogram!("http.client.request.duration", labels).record(elapsed.as_secs_f64());
+    let name = match span {
+        Span::Attempt => "http.client.request.duration",
+        Span::Call => "revenue_agents.call.duration",
+    };
+    metrics::histogram!(name, labels).record(elapsed.as_secs_f64());
 }
 
 /// A request is sent again.

@@ -179,6 +179,7 @@ impl RequestSpan {
         }
         #[cfg(feature = "metrics")]
         crate::metrics::request_done(
+            crate::metrics::Span::Call,
             self.api,
             self.request.operation,
             self.request.method,
@@ -187,6 +188,28 @@ impl RequestSpan {
             status,
             error,
             self.request.started.elapsed(),
+        );
+    }
+
+    /// One attempt is over, `started` when it was sent: its duration is the
+    /// `http.client.request.duration` metric.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn attempt_done(
+        &self,
+        outcome: Result<&reqwest::Response, &reqwest::Error>,
+        started: std::time::Instant,
+    ) {
+        let (status, error) = outcome_words(outcome);
+        crate::metrics::request_done(
+            crate::metrics::Span::Attempt,
+            self.api,
+            self.request.operation,
+            self.request.method,
+            &self.request.server_address,
+            self.request.server_port,
+            status,
+            error.as_deref(),
+            started.elapsed(),
         );
     }
 
@@ -208,6 +231,23 @@ impl RequestSpan {
                 "retrying the request"
             )
         });
+    }
+}
+
+/// An answer's status, and what went wrong in the semantic conventions' words: a failed
+/// answer's status code, or the kind of failure when no answer came.
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+pub(crate) fn outcome_words(
+    outcome: Result<&reqwest::Response, &reqwest::Error>,
+) -> (Option<u16>, Option<String>) {
+    match outcome {
+        Ok(response) => {
+            let status = response.status();
+            let failed = (status.is_client_error() || status.is_server_error())
+                .then(|| status.as_str().to_owned());
+            (Some(status.as_u16()), failed)
+        }
+        Err(error) => (None, Some(error_type(error).to_owned())),
     }
 }
 

@@ -224,13 +224,10 @@ pub(crate) async fn execute(
         Ok(response) if Refusal::of(response).is_some() => {
             span.finish(None, Some("rate_budget"));
         }
-        Ok(response) => {
-            let status = response.status();
-            let failed =
-                (status.is_client_error() || status.is_server_error()).then(|| status.as_str());
-            span.finish(Some(status.as_u16()), failed);
+        outcome => {
+            let (status, error) = crate::trace::outcome_words(outcome.as_ref());
+            span.finish(status, error.as_deref());
         }
-        Err(error) => span.finish(None, Some(crate::trace::error_type(error))),
     }
     result
 }
@@ -251,16 +248,25 @@ async fn send(
             span.response(response, |text| inner.scrub(text));
         }
     };
+    // One attempt on the wire, timed for the metrics.
+    let sent = |request: reqwest::Request| async move {
+        #[cfg(feature = "metrics")]
+        let started = std::time::Instant::now();
+        let result = http.execute(request).await;
+        #[cfg(feature = "metrics")]
+        span.attempt_done(result.as_ref(), started);
+        result
+    };
     let attempt = |request: reqwest::Request| async {
         if let Some(budget) = &inner.budget {
             if let Err(refusal) = budget.take(pool, deadline).await {
                 return Ok(refusal.into_response());
             }
-            let response = http.execute(request).await?;
+            let response = sent(request).await?;
             budget.observe(pool, &response).await;
             return Ok(response);
         }
-        http.execute(request).await
+        sent(request).await
     };
     // A streamed body cannot be sent twice; with no retry allowed there is nothing to keep a
     // copy for.

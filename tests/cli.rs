@@ -868,9 +868,10 @@ async fn bash_completes_verbs_flags_and_values_past_the_first_word() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_man_page_another_names_is_written() {
-    let dir = std::env::temp_dir().join(format!("revenue-agents-man-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let parent = std::env::temp_dir().join(format!("revenue-agents-man-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&parent);
+    // A directory that does not exist yet is made, as `~/.local/share/man/man1` may not be.
+    let dir = parent.join("share/man/man1");
     let run = bare(&["man", "--dir", dir.to_str().unwrap()]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let pages: Vec<String> = std::fs::read_dir(&dir)

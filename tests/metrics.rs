@@ -88,9 +88,21 @@ fn requests_retries_and_budget_waits_are_recorded() {
         .collect();
     let named = |name: &'static str| recorded.iter().filter(move |r| r.name == name);
 
+    // Each attempt is a request as the conventions count them: the refused one and the one
+    // that was answered.
+    let refused = named("http.client.request.duration")
+        .find(|r| {
+            r.label("revenue_agents.operation") == Some("me")
+                && r.label("http.response.status_code") == Some("429")
+        })
+        .expect("the refused attempt's duration");
+    assert_eq!(refused.label("error.type"), Some("429"));
     let me = named("http.client.request.duration")
-        .find(|r| r.label("revenue_agents.operation") == Some("me"))
-        .expect("the me request's duration");
+        .find(|r| {
+            r.label("revenue_agents.operation") == Some("me")
+                && r.label("http.response.status_code") == Some("200")
+        })
+        .expect("the answered attempt's duration");
     assert_eq!(me.kind, MetricKind::Histogram);
     assert_eq!(me.label("http.request.method"), Some("GET"));
     assert_eq!(me.label("http.response.status_code"), Some("200"));
@@ -98,6 +110,13 @@ fn requests_retries_and_budget_waits_are_recorded() {
     assert_eq!(me.label("server.address"), Some("127.0.0.1"));
     assert_eq!(me.label("error.type"), None);
     assert!(matches!(&me.value, DebugValue::Histogram(samples) if samples.len() == 1));
+
+    // The whole call, retries and waits included, once, with its last answer.
+    let call = named("revenue_agents.call.duration")
+        .find(|r| r.label("revenue_agents.operation") == Some("me"))
+        .expect("the me call's duration");
+    assert_eq!(call.label("http.response.status_code"), Some("200"));
+    assert!(matches!(&call.value, DebugValue::Histogram(samples) if samples.len() == 1));
 
     let failed = named("http.client.request.duration")
         .find(|r| r.label("revenue_agents.operation") == Some("get_task"))

@@ -267,6 +267,35 @@ async fn https_goes_through_the_proxy_with_its_credentials_and_redirects_stay_un
     assert_eq!(redirecting.heads().len(), 1, "the redirect is not followed");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_loopback_address_is_reached_without_the_proxy() {
+    // A plain-http server on 127.0.0.2: were the request proxied, the credential would cross
+    // the proxy in clear text.
+    let Ok(listener) = TcpListener::bind("127.0.0.2:0") else {
+        return; // a system without the rest of 127/8 on its loopback interface
+    };
+    let port = listener.local_addr().unwrap().port();
+    let served = thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let head = read_head(&mut socket).unwrap_or_default();
+        let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 15\r\nconnection: close\r\n\r\n{\"status\":\"ok\"}");
+        head
+    });
+    let proxy = Proxy::start(1);
+    let client = client(&format!("http://127.0.0.2:{port}/api/revenue-agents/v1"))
+        .proxy(format!("http://127.0.0.1:{}", proxy.port))
+        .build()
+        .unwrap();
+    client.health().send().await.unwrap();
+    assert!(
+        served
+            .join()
+            .unwrap()
+            .starts_with("GET /api/revenue-agents/v1/health")
+    );
+    assert!(proxy.heads().is_empty(), "{:?}", proxy.heads());
+}
+
 #[tokio::test]
 async fn a_proxy_password_never_shows() {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -344,14 +344,17 @@ impl Commands {
             }
             "man" => {
                 if let Some(dir) = sub.get_one::<std::path::PathBuf>("dir") {
-                    // Every page the others name (`revenue-agents-hockeystack(1)`) is written.
-                    return clap_mangen::generate_to(self.root(), dir).map_err(|e| {
-                        Failure::usage(
-                            format!("cannot write the pages into {}: {e}", dir.display()),
-                            Vec::new(),
-                        )
-                        .into()
-                    });
+                    // Every page the others name (`revenue-agents-hockeystack(1)`) is written,
+                    // into a directory made if it is not there yet.
+                    return std::fs::create_dir_all(dir)
+                        .and_then(|()| clap_mangen::generate_to(self.root(), dir))
+                        .map_err(|e| {
+                            Failure::usage(
+                                format!("cannot write the pages into {}: {e}", dir.display()),
+                                Vec::new(),
+                            )
+                            .into()
+                        });
                 }
                 let mut buffer = Vec::new();
                 clap_mangen::Man::new(self.root())
