@@ -178,8 +178,25 @@ impl RequestSpan {
             self.span.record("error.type", error);
         }
         #[cfg(feature = "metrics")]
-        crate::metrics::request_done(
+        self.record(
             crate::metrics::Span::Call,
+            status,
+            error,
+            self.request.started.elapsed(),
+        );
+    }
+
+    /// A duration of this request, with its labels.
+    #[cfg(feature = "metrics")]
+    fn record(
+        &self,
+        span: crate::metrics::Span,
+        status: Option<u16>,
+        error: Option<&str>,
+        elapsed: Duration,
+    ) {
+        crate::metrics::request_done(
+            span,
             self.api,
             self.request.operation,
             self.request.method,
@@ -187,7 +204,7 @@ impl RequestSpan {
             self.request.server_port,
             status,
             error,
-            self.request.started.elapsed(),
+            elapsed,
         );
     }
 
@@ -200,13 +217,8 @@ impl RequestSpan {
         started: std::time::Instant,
     ) {
         let (status, error) = outcome_words(outcome);
-        crate::metrics::request_done(
+        self.record(
             crate::metrics::Span::Attempt,
-            self.api,
-            self.request.operation,
-            self.request.method,
-            &self.request.server_address,
-            self.request.server_port,
             status,
             error.as_deref(),
             started.elapsed(),

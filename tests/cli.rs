@@ -1274,6 +1274,21 @@ async fn a_wait_says_why_with_verbose_and_keeps_quiet_in_a_pipe_without() {
     );
 }
 
+/// `script` running `line` on a terminal of its own, with the tool's environment.
+fn script(shell: &Shell, line: &str) -> Command {
+    let mut command = Command::new("script");
+    command
+        .args(["-qec", line, "/dev/null"])
+        .env_clear()
+        .envs(shell.environment())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
 /// The command line as `script` runs it on a terminal of its own, fed `input`.
 async fn on_a_terminal(shell: &Shell, args: &[&str], input: &str) -> Run {
     let line = std::iter::once(BIN)
@@ -1281,18 +1296,7 @@ async fn on_a_terminal(shell: &Shell, args: &[&str], input: &str) -> Run {
         .map(|word| format!("'{word}'"))
         .collect::<Vec<_>>()
         .join(" ");
-    let mut child = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env_clear()
-        .envs(shell.environment())
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TERM", "xterm")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = script(shell, &line).stderr(Stdio::piped()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).await.unwrap();
     let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
@@ -1367,17 +1371,7 @@ async fn a_wait_said_while_the_spinner_turns_gets_a_line_of_its_own() {
     use tokio::io::AsyncReadExt;
     let shell = Shell::start().await;
     let line = format!("'{BIN}' hockeystack agents ensure --deal-id 8800001");
-    let mut child = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env_clear()
-        .envs(shell.environment())
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TERM", "xterm")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = script(&shell, &line).spawn().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let mut shown = Vec::new();
     let mut chunk = [0u8; 4096];
