@@ -303,6 +303,25 @@ async fn credits_run_out_with_a_503() {
 }
 
 #[tokio::test]
+async fn credit_windows_follow_the_sandbox_clock() {
+    let sandbox = Sandbox::start(fast_sandbox()).await.unwrap();
+    // Two months on: a charge now is stamped by the sandbox clock, and the default window (the
+    // last 30 days) must end at that clock's now to hold it.
+    sandbox.advance(Duration::from_secs(60 * 24 * 3600));
+    let client = hs(&sandbox);
+    client
+        .init_deal_agent()
+        .deal_id("D-clock")
+        .send()
+        .await
+        .unwrap();
+    let usage = client.credits_usage().send().await.unwrap();
+    assert!(usage.total_credits_used > 0.0, "{usage:?}");
+    let ledger = client.credits_operations().send().await.unwrap();
+    assert!(!ledger.operations.is_empty(), "{ledger:?}");
+}
+
+#[tokio::test]
 async fn the_write_pool_answers_429_with_retry_after_and_headers() {
     let config = SandboxConfig {
         write_limit: 2,

@@ -33,7 +33,7 @@ pub(super) fn router(
     };
     let state = Arc::new(Hs {
         config,
-        epoch: Utc::now(),
+        epoch: clock.utc(),
         clock,
         rates,
         state: RwLock::new(world),
@@ -894,7 +894,7 @@ fn list_conversations(hs: &Hs, kind: Kind, id: &str, query: &[(String, String)])
         let created_at = world
             .conversations
             .get(cid)
-            .map_or_else(Utc::now, |c| c.created_at);
+            .map_or_else(|| hs.clock.utc(), |c| c.created_at);
         conversation_json(cid, kind, id, created_at)
     };
     json(
@@ -1485,8 +1485,13 @@ fn balance(hs: &Hs) -> Response {
     )
 }
 
-/// Reads `from` and `to` (dates or RFC 3339 timestamps); defaults to the last 30 days.
-fn window(query: &[(String, String)]) -> Result<(DateTime<Utc>, DateTime<Utc>), Response> {
+/// Reads `from` and `to` (dates or RFC 3339 timestamps); defaults to the 30 days up to `now`,
+/// the sandbox clock's (charges are stamped by it, so a default window that ended at the wall
+/// clock's now would miss every charge made after `Sandbox::advance`).
+fn window(
+    query: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), Response> {
     let parse = |name: &str| -> Result<Option<DateTime<Utc>>, Response> {
         match query_value(query, name) {
             None => Ok(None),
@@ -1497,7 +1502,7 @@ fn window(query: &[(String, String)]) -> Result<(DateTime<Utc>, DateTime<Utc>), 
             }),
         }
     };
-    let to = parse("to")?.unwrap_or_else(Utc::now);
+    let to = parse("to")?.unwrap_or(now);
     let from = match parse("from")? {
         Some(from) => from,
         None => to
@@ -1511,7 +1516,7 @@ fn window(query: &[(String, String)]) -> Result<(DateTime<Utc>, DateTime<Utc>), 
 }
 
 fn usage(hs: &Hs, query: &[(String, String)]) -> Response {
-    let (from, to) = match window(query) {
+    let (from, to) = match window(query, hs.clock.utc()) {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -1558,7 +1563,7 @@ fn usage(hs: &Hs, query: &[(String, String)]) -> Response {
 }
 
 fn operations(hs: &Hs, query: &[(String, String)]) -> Response {
-    let (from, to) = match window(query) {
+    let (from, to) = match window(query, hs.clock.utc()) {
         Ok(w) => w,
         Err(r) => return r,
     };
