@@ -183,12 +183,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
                     .as_deref()?,
             )
         })
-        .sum();
+        .fold(0, i128::saturating_add);
     let total = format!(
         "{}{}.{:02}",
         if total_cents < 0 { "-" } else { "" },
-        total_cents.abs() / 100,
-        total_cents.abs() % 100
+        total_cents.unsigned_abs() / 100,
+        total_cents.unsigned_abs() % 100
     );
     let accepted = sales
         .iter()
@@ -238,7 +238,10 @@ fn cents(amount: &str) -> Option<i128> {
     if whole.is_empty() || fraction.len() > 2 || !all_digits(whole) || !all_digits(fraction) {
         return None;
     }
-    let cents = whole.parse::<i128>().ok()?.checked_mul(100)?
-        + format!("{fraction:0<2}").parse::<i128>().ok()?;
+    let cents = whole
+        .parse::<i128>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(format!("{fraction:0<2}").parse::<i128>().ok()?)?;
     Some(if negative { -cents } else { cents })
 }

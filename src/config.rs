@@ -721,10 +721,10 @@ fn proxy(raw: &str) -> Result<(Option<reqwest::Proxy>, Vec<String>), String> {
     let mut secrets = Vec::new();
     if let Some(password) = url.password() {
         secrets.push(password.to_owned());
-        if let Ok(decoded) = percent_encoding_decode(password)
+        if let Ok(decoded) = percent_encoding::percent_decode_str(password).decode_utf8()
             && decoded != password
         {
-            secrets.push(decoded);
+            secrets.push(decoded.into_owned());
         }
     }
     let proxy = reqwest::Proxy::all(url.as_str())
@@ -732,29 +732,6 @@ fn proxy(raw: &str) -> Result<(Option<reqwest::Proxy>, Vec<String>), String> {
         // Every loopback address: plain-http base URLs are allowed for all of them.
         .no_proxy(reqwest::NoProxy::from_string("localhost,127.0.0.0/8,::1"));
     Ok((Some(proxy), secrets))
-}
-
-/// `%XX` escapes decoded, as a URL's user information may hold them.
-fn percent_encoding_decode(text: &str) -> Result<String, std::string::FromUtf8Error> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(high), Some(low)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((high * 16 + low) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out)
 }
 
 /// `off`, or `read=N,write=M[,window=S]`.

@@ -25,25 +25,21 @@ pub(crate) enum Span {
     Call,
 }
 
-/// The duration of an attempt or a call, once it is over.
-#[allow(clippy::too_many_arguments)]
+/// The duration of an attempt or a call of `request`, once it is over.
 pub(crate) fn request_done(
     span: Span,
     api: &'static str,
-    operation: &'static str,
-    method: &'static str,
-    server_address: &str,
-    server_port: u16,
+    request: &crate::trace::Request,
     status: Option<u16>,
     error: Option<&str>,
     elapsed: Duration,
 ) {
     let mut labels = vec![
-        metrics::Label::new("http.request.method", method),
-        metrics::Label::new("server.address", server_address.to_owned()),
-        metrics::Label::new("server.port", server_port.to_string()),
+        metrics::Label::new("http.request.method", request.method),
+        metrics::Label::new("server.address", request.server_address.clone()),
+        metrics::Label::new("server.port", request.server_port.to_string()),
         metrics::Label::new("revenue_agents.api", api),
-        metrics::Label::new("revenue_agents.operation", operation),
+        metrics::Label::new("revenue_agents.operation", request.operation),
     ];
     if let Some(status) = status {
         labels.push(metrics::Label::new(

@@ -17,11 +17,11 @@ use std::{future::Future, time::Duration};
 #[cfg(any(feature = "tracing", feature = "metrics"))]
 #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 #[derive(Clone)]
-struct Request {
-    operation: &'static str,
-    method: &'static str,
-    server_address: String,
-    server_port: u16,
+pub(crate) struct Request {
+    pub(crate) operation: &'static str,
+    pub(crate) method: &'static str,
+    pub(crate) server_address: String,
+    pub(crate) server_port: u16,
     started: std::time::Instant,
 }
 
@@ -178,33 +178,13 @@ impl RequestSpan {
             self.span.record("error.type", error);
         }
         #[cfg(feature = "metrics")]
-        self.record(
+        crate::metrics::request_done(
             crate::metrics::Span::Call,
+            self.api,
+            &self.request,
             status,
             error,
             self.request.started.elapsed(),
-        );
-    }
-
-    /// A duration of this request, with its labels.
-    #[cfg(feature = "metrics")]
-    fn record(
-        &self,
-        span: crate::metrics::Span,
-        status: Option<u16>,
-        error: Option<&str>,
-        elapsed: Duration,
-    ) {
-        crate::metrics::request_done(
-            span,
-            self.api,
-            self.request.operation,
-            self.request.method,
-            &self.request.server_address,
-            self.request.server_port,
-            status,
-            error,
-            elapsed,
         );
     }
 
@@ -217,8 +197,10 @@ impl RequestSpan {
         started: std::time::Instant,
     ) {
         let (status, error) = outcome_words(outcome);
-        self.record(
+        crate::metrics::request_done(
             crate::metrics::Span::Attempt,
+            self.api,
+            &self.request,
             status,
             error.as_deref(),
             started.elapsed(),

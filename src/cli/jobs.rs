@@ -197,7 +197,7 @@ impl JobCommand {
                 }
                 JobEvent::Restart if as_text => {
                     out.text("\n")?;
-                    note("(the stream was cut; the reply as stored follows)");
+                    say_on_stderr("(the stream was cut; the reply as stored follows)");
                     printed.clear();
                 }
                 JobEvent::Answer(value) => answer = value,
@@ -210,7 +210,7 @@ impl JobCommand {
         }
         out.text("\n")?;
         if let Some(cid) = answer.get("cid").and_then(Value::as_str) {
-            note(&format!(
+            say_on_stderr(&format!(
                 "(conversation {cid}: continue it with --cid {cid})"
             ));
         }
@@ -230,16 +230,12 @@ fn read_stdin(argument: &str) -> Result<String, Failure> {
     Ok(text.trim().to_owned())
 }
 
-/// A line on standard error, where a person sees it and a pipe does not take it for the answer.
-fn note(line: &str) {
-    say_on_stderr(line);
-}
-
 /// The spinner showing, for lines said on standard error while it turns.
 static SHOWING: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
 
-/// Writes a line on standard error; with a spinner turning, the spinner steps aside for it and
-/// is drawn again below, so the two never share a line.
+/// Writes a line on standard error, where a person sees it and a pipe does not take it for the
+/// answer; with a spinner turning, the spinner steps aside for it and is drawn again below, so
+/// the two never share a line.
 pub(crate) fn say_on_stderr(line: &str) {
     let write = || {
         let _ = std::io::Write::write_fmt(&mut std::io::stderr().lock(), format_args!("{line}\n"));

@@ -49,14 +49,11 @@ pub(crate) async fn connect(
     match service {
         Service::HockeyStack => {
             let builder = || {
-                let mut builder = hockeystack::Client::builder().from_env();
-                if let Some(url) = profile.and_then(|p| p.hockeystack_base_url.as_deref()) {
-                    builder = builder.base_url(url);
-                }
-                if let Some(token) = profile.and_then(|p| p.hockeystack_token.as_deref()) {
-                    builder = builder.credential(token);
-                }
-                builder
+                chosen(
+                    hockeystack::Client::builder(),
+                    profile.and_then(|p| p.hockeystack_base_url.as_deref()),
+                    profile.and_then(|p| p.hockeystack_token.as_deref()),
+                )
             };
             clients.hockeystack = Some(from_env(builder().build(), public, || {
                 builder().build_without_credentials()
@@ -64,14 +61,11 @@ pub(crate) async fn connect(
         }
         Service::HyperRep => {
             let builder = || {
-                let mut builder = hyperrep::Client::builder().from_env();
-                if let Some(url) = profile.and_then(|p| p.hyperrep_base_url.as_deref()) {
-                    builder = builder.base_url(url);
-                }
-                if let Some(key) = profile.and_then(|p| p.hyperrep_key.as_deref()) {
-                    builder = builder.credential(key);
-                }
-                builder
+                chosen(
+                    hyperrep::Client::builder(),
+                    profile.and_then(|p| p.hyperrep_base_url.as_deref()),
+                    profile.and_then(|p| p.hyperrep_key.as_deref()),
+                )
             };
             clients.hyperrep = Some(from_env(builder().build(), public, || {
                 builder().build_without_credentials()
@@ -82,6 +76,23 @@ pub(crate) async fn connect(
         clients,
         _sandbox: None,
     })
+}
+
+/// A client builder that reads the environment, with a profile's base URL and credential
+/// before it.
+fn chosen<A: crate::config::Api>(
+    builder: crate::ClientBuilder<A>,
+    base_url: Option<&str>,
+    credential: Option<&str>,
+) -> crate::ClientBuilder<A> {
+    let mut builder = builder.from_env();
+    if let Some(url) = base_url {
+        builder = builder.base_url(url);
+    }
+    if let Some(credential) = credential {
+        builder = builder.credential(credential);
+    }
+    builder
 }
 
 fn from_env<C>(
