@@ -227,8 +227,14 @@ async fn let_provisioning_pass(sandbox: &Sandbox, scenario: &Scenario) {
     if scenario.active {
         return;
     }
+    // A request is in the log once it has been answered, so a provisioning run that the log
+    // shows accepted has started, and moving the clock past it finishes it.
     for _ in 0..2000 {
-        if sandbox.requests().iter().any(|r| r.method == "PUT") {
+        if sandbox
+            .requests()
+            .iter()
+            .any(|r| r.method == "PUT" && r.status == 202)
+        {
             sandbox.advance(scenario.provisioning);
             return;
         }

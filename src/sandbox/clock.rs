@@ -1,7 +1,9 @@
-//! The sandbox's clock: real time (Tokio's, so paused tests run in virtual time) plus however
-//! far a test has moved it forward. HockeyStack's provisioning runs, message jobs, job
-//! retention and rate-limit windows all read it, and HyperRep stamps what it creates and ends
-//! its analytics windows with it, so a test can skip a wait instead of sleeping.
+//! The sandbox's one clock. Every time the sandbox reads (provisioning runs, message jobs,
+//! retention, rate-limit windows, credit windows, what HyperRep stamps and its analytics
+//! windows) comes from here: Tokio's time (so a paused test runs in virtual time) since the
+//! sandbox started, on top of the date it started, plus however far a test has moved it.
+//! Timestamps and durations therefore always agree, and a state saved by one run reads the
+//! same in the next.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
@@ -11,9 +13,21 @@ use std::{
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Clock {
+    started: Instant,
+    started_utc: DateTime<Utc>,
     ahead_nanos: AtomicU64,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            started_utc: Utc::now(),
+            ahead_nanos: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Clock {
@@ -21,14 +35,23 @@ impl Clock {
         Duration::from_nanos(self.ahead_nanos.load(Ordering::Relaxed))
     }
 
-    /// Now, for measuring how long something has run.
+    /// Now, for measuring how long something has run (the rate-limit windows).
     pub(crate) fn instant(&self) -> Instant {
         Instant::now() + self.ahead()
     }
 
-    /// Now, for timestamps in answers.
-    pub(crate) fn utc(&self) -> DateTime<Utc> {
-        Utc::now() + chrono::Duration::from_std(self.ahead()).unwrap_or_default()
+    /// Now, for timestamps and for everything the state records.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        let since = self.instant().saturating_duration_since(self.started);
+        chrono::Duration::from_std(since)
+            .ok()
+            .and_then(|since| self.started_utc.checked_add_signed(since))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// How long ago `then` was, by this clock; nothing for a time still to come.
+    pub(crate) fn since(&self, then: DateTime<Utc>) -> Duration {
+        (self.now() - then).to_std().unwrap_or_default()
     }
 
     /// Moves the clock forward; it never goes back. Saturates at about 584 years ahead.
@@ -41,47 +64,38 @@ impl Clock {
             });
     }
 
+    /// Moves the clock forward to `when` if it is behind it: a state saved by a run whose
+    /// clock had been moved ahead is not read by a clock that has fallen back.
+    pub(crate) fn catch_up(&self, when: DateTime<Utc>) {
+        self.advance((when - self.now()).to_std().unwrap_or_default());
+    }
+
     /// How far ahead of real time it is.
     pub(crate) fn ahead_of_real_time(&self) -> Duration {
         self.ahead()
     }
 }
 
-/// `POST /__sandbox/clock` with `{"advance_secs": 30}` moves the clock forward;
-/// `GET /__sandbox/clock` says how far ahead of real time it is (`{"ahead_secs": 30.0}`).
-pub(crate) fn admin(clock: std::sync::Arc<Clock>) -> axum::Router {
-    use axum::{body::Bytes, extract::State, http::StatusCode, routing::get};
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Advance {
-        advance_secs: f64,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn dates_and_durations_move_together() {
+        let clock = Clock::default();
+        let start = clock.now();
+        tokio::time::advance(Duration::from_secs(10)).await;
+        clock.advance(Duration::from_secs(50));
+        assert_eq!(clock.since(start), Duration::from_secs(60));
+        assert_eq!(clock.now() - start, chrono::Duration::seconds(60));
+        // Catching up to an earlier time does nothing; to a later one moves the clock.
+        clock.catch_up(start);
+        assert_eq!(clock.since(start), Duration::from_secs(60));
+        clock.catch_up(start + chrono::Duration::seconds(100));
+        assert_eq!(clock.since(start), Duration::from_secs(100));
+        assert_eq!(
+            clock.since(clock.now() + chrono::Duration::seconds(5)),
+            Duration::ZERO
+        );
     }
-    async fn advance(
-        State(clock): State<std::sync::Arc<Clock>>,
-        body: Bytes,
-    ) -> axum::response::Response {
-        match serde_json::from_slice::<Advance>(&body) {
-            Ok(Advance { advance_secs }) if advance_secs.is_finite() && advance_secs >= 0.0 => {
-                clock.advance(Duration::from_secs_f64(advance_secs.min(1e12)));
-                super::empty(StatusCode::NO_CONTENT)
-            }
-            Ok(_) => super::json(
-                StatusCode::BAD_REQUEST,
-                &serde_json::json!({"detail": "advance_secs must be a number of seconds, 0 or more"}),
-            ),
-            Err(e) => super::json(
-                StatusCode::BAD_REQUEST,
-                &serde_json::json!({"detail": format!("expected {{\"advance_secs\": N}}: {e}")}),
-            ),
-        }
-    }
-    async fn read(State(clock): State<std::sync::Arc<Clock>>) -> axum::response::Response {
-        super::json(
-            StatusCode::OK,
-            &serde_json::json!({"ahead_secs": clock.ahead_of_real_time().as_secs_f64()}),
-        )
-    }
-    axum::Router::new()
-        .route("/__sandbox/clock", get(read).post(advance))
-        .with_state(clock)
 }

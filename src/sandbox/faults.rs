@@ -1,23 +1,26 @@
-//! Faults a test scripts into the sandbox, and the log of what the sandbox received.
-//!
-//! Every request passes through [`layer`]: it is recorded (credentials redacted), and the
-//! first scripted rule that matches it and has uses left answers instead of the API (or, for
-//! a stall, delays it; for a cut, breaks its body off).
+//! Faults a test scripts into the sandbox. Every request to an API passes through [`layer`]:
+//! the first scripted rule that matches it and has uses left answers instead of the API (or,
+//! for a stall, delays it; for a cut, breaks its body off). A refusal is worded by the
+//! contract of the API the path belongs to, so this layer knows no vendor.
 
 use std::{
-    collections::VecDeque,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
 use axum::{
-    body::{Body, Bytes},
+    body::Body,
     extract::{Request, State},
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::Response,
 };
 use serde::{Deserialize, Serialize};
+
+use super::{
+    contract::{Apis, Problem},
+    http::{detail, json},
+};
 
 /// What the sandbox answers with instead of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,7 +37,8 @@ pub enum Fault {
         /// The status to answer with.
         status: u16,
     },
-    /// HockeyStack's monthly credit cap: HTTP 503 with `credits.limit_exceeded`.
+    /// The monthly credit cap (HockeyStack's): HTTP 503 with the API's credits-exhausted
+    /// error.
     CreditsExhausted,
     /// Nothing for this long, then the real answer (longer than a client's read timeout, it
     /// is a silent server).
@@ -121,69 +125,29 @@ impl FaultRule {
     }
 }
 
-/// One request as the sandbox received it. Credentials are never recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReceivedRequest {
-    /// The method.
-    pub method: String,
-    /// The path, as sent (percent-encoding kept).
-    pub path: String,
-    /// The query string, as sent; empty when there was none.
-    pub query: String,
-    /// The body, as text (bytes that are not UTF-8 are replaced).
-    pub body: String,
-    /// Whether the request carried a credential header (its value is not kept).
-    pub had_credential: bool,
-    /// The fault that answered it, if one did.
-    pub fault: Option<Fault>,
-}
-
-/// The most requests kept in the log; older ones are dropped first.
-const LOG_LIMIT: usize = 10_000;
-/// The most bytes of request bodies the log keeps, over all its requests: without it, ten
-/// thousand bodies of a megabyte each would hold ten gigabytes. Older requests are dropped
-/// first.
-const LOG_BODY_BYTES: usize = 64 * 1024 * 1024;
-/// The largest request body read for the log.
-const BODY_LIMIT: usize = 1024 * 1024;
-
-/// The request log: the requests, oldest first, and the bytes of their bodies.
-#[derive(Debug, Default)]
-struct Log {
-    requests: VecDeque<ReceivedRequest>,
-    body_bytes: usize,
-}
-
-/// The scripted faults and the request log of one sandbox.
-#[derive(Debug, Default)]
+/// The scripted faults of one sandbox, and the APIs whose envelopes they answer in.
 pub(crate) struct Script {
     rules: Mutex<Vec<FaultRule>>,
-    log: Mutex<Log>,
+    apis: Apis,
 }
 
 impl Script {
+    pub(crate) fn new(apis: Apis) -> Self {
+        Self {
+            rules: Mutex::default(),
+            apis,
+        }
+    }
+
     pub(crate) fn inject(&self, rule: FaultRule) {
         if let Ok(mut rules) = self.rules.lock() {
             rules.push(rule);
         }
     }
 
-    pub(crate) fn clear_faults(&self) {
+    pub(crate) fn clear(&self) {
         if let Ok(mut rules) = self.rules.lock() {
             rules.clear();
-        }
-    }
-
-    pub(crate) fn requests(&self) -> Vec<ReceivedRequest> {
-        self.log
-            .lock()
-            .map(|log| log.requests.iter().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn clear_requests(&self) {
-        if let Ok(mut log) = self.log.lock() {
-            *log = Log::default();
         }
     }
 
@@ -200,102 +164,77 @@ impl Script {
         Some(rule.fault.clone())
     }
 
-    fn record(&self, request: ReceivedRequest) {
-        if let Ok(mut log) = self.log.lock() {
-            log.body_bytes += request.body.len();
-            log.requests.push_back(request);
-            while log.requests.len() > LOG_LIMIT || log.body_bytes > LOG_BODY_BYTES {
-                let Some(oldest) = log.requests.pop_front() else {
-                    break;
-                };
-                log.body_bytes -= oldest.body.len();
-            }
+    /// A refusal in the envelope of the API `path` belongs to.
+    fn refuse(&self, path: &str, status: StatusCode, problem: Problem, message: &str) -> Response {
+        match self.apis.owner(path) {
+            Some(contract) => contract.refuse(status, problem, message),
+            None => detail(status, message),
         }
     }
 }
 
-/// The axum middleware: records the request, then answers with a scripted fault or passes it
-/// on.
+/// The fault layer: answers with a scripted fault or passes the request on. The fault that
+/// answered goes with the response, for the request log.
 pub(crate) async fn layer(
     State(script): State<Arc<Script>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let method = parts.method.as_str().to_owned();
-    let path = parts.uri.path().to_owned();
-    if path.starts_with(ADMIN) {
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip());
-        if !from_this_machine(peer) {
-            return super::json(
-                StatusCode::FORBIDDEN,
-                &serde_json::json!({"detail": "the sandbox's controls answer requests from loopback only"}),
-            );
-        }
-        return next.run(Request::from_parts(parts, body)).await;
-    }
-    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+    let path = request.uri().path().to_owned();
+    let Some(fault) = script.take(request.method().as_str(), &path) else {
+        return next.run(request).await;
     };
-    let fault = script.take(&method, &path);
-    script.record(ReceivedRequest {
-        method: method.clone(),
-        path: path.clone(),
-        query: parts.uri.query().unwrap_or_default().to_owned(),
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-        had_credential: parts.headers.contains_key(header::AUTHORIZATION)
-            || parts.headers.contains_key("x-api-key"),
-        fault: fault.clone(),
-    });
-    let hockeystack = path.starts_with("/api/revenue-agents/");
-    let request = Request::from_parts(parts, Body::from(bytes));
+    let mut response = answer(&script, &path, fault.clone(), request, next).await;
+    response.extensions_mut().insert(fault);
+    response
+}
+
+async fn answer(
+    script: &Script,
+    path: &str,
+    fault: Fault,
+    request: Request,
+    next: Next,
+) -> Response {
     match fault {
-        None => next.run(request).await,
-        Some(Fault::RateLimited { retry_after_secs }) => {
-            let mut response = error_body(
-                hockeystack,
+        Fault::RateLimited { retry_after_secs } => {
+            let mut response = script.refuse(
+                path,
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit.exceeded",
-                "rate_limited",
+                Problem::RateLimited,
                 "Rate limit exceeded.",
             );
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_str(&retry_after_secs.to_string()).expect("digits"),
-            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             response
         }
-        Some(Fault::ServerError { status }) => error_body(
-            hockeystack,
+        Fault::ServerError { status } => script.refuse(
+            path,
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            "server.error",
-            "server_error",
+            Problem::ServerError,
             "The sandbox was told to fail.",
         ),
-        Some(Fault::CreditsExhausted) => error_body(
-            hockeystack,
+        Fault::CreditsExhausted => script.refuse(
+            path,
             StatusCode::SERVICE_UNAVAILABLE,
-            "credits.limit_exceeded",
-            "credits_exhausted",
+            Problem::CreditsExhausted,
             "The monthly credit limit has been reached.",
         ),
-        Some(Fault::Respond { status, body }) => super::json(
+        Fault::Respond { status, body } => json(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             &body,
         ),
-        Some(Fault::ProvisioningFailed) => {
+        Fault::ProvisioningFailed => {
             let mut request = request;
             request.extensions_mut().insert(FailProvisioning);
             next.run(request).await
         }
-        Some(Fault::Stall { millis }) => {
+        Fault::Stall { millis } => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
             next.run(request).await
         }
-        Some(Fault::CutBody { after_bytes }) => {
+        Fault::CutBody { after_bytes } => {
             let response = next.run(request).await;
             let (mut parts, body) = response.into_parts();
             // Streamed bodies end in their own time; this waits for the whole answer.
@@ -325,109 +264,13 @@ pub(crate) async fn layer(
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FailProvisioning;
 
-/// The path prefix of the sandbox's own controls.
-pub(crate) const ADMIN: &str = "/__sandbox";
-
-fn error_body(
-    hockeystack: bool,
-    status: StatusCode,
-    code: &str,
-    category: &str,
-    message: &str,
-) -> Response {
-    let body = if hockeystack {
-        serde_json::json!({"error": {"code": code, "category": category, "message": message}})
-    } else {
-        serde_json::json!({ "detail": message })
-    };
-    super::json(status, &body)
-}
-
-fn plain(status: StatusCode, text: &'static str) -> Response {
-    let mut response = Response::new(Body::from(text));
-    *response.status_mut() = status;
-    response
-}
-
-/// The admin routes, for the binary and for tests in other languages:
-/// `POST /__sandbox/faults` (a [`FaultRule`] as JSON), `DELETE /__sandbox/faults`,
-/// `GET /__sandbox/requests`, `DELETE /__sandbox/requests`. The sandbox only ever listens on
-/// loopback, so they are reachable from this machine only.
-pub(crate) fn admin(script: Arc<Script>) -> axum::Router {
-    use axum::routing::get;
-    axum::Router::new()
-        .route(
-            "/__sandbox/faults",
-            axum::routing::post(add_fault).delete(clear_faults),
-        )
-        .route("/__sandbox/requests", get(requests).delete(clear_requests))
-        .with_state(script)
-}
-
-async fn add_fault(State(script): State<Arc<Script>>, body: Bytes) -> Response {
-    match serde_json::from_slice::<FaultRule>(&body) {
-        Ok(rule) => {
-            script.inject(rule);
-            super::empty(StatusCode::NO_CONTENT)
-        }
-        Err(e) => super::json(
-            StatusCode::BAD_REQUEST,
-            &serde_json::json!({ "detail": format!("not a fault rule: {e}") }),
-        ),
-    }
-}
-
-async fn clear_faults(State(script): State<Arc<Script>>) -> Response {
-    script.clear_faults();
-    super::empty(StatusCode::NO_CONTENT)
-}
-
-async fn requests(State(script): State<Arc<Script>>) -> Response {
-    super::json(
-        StatusCode::OK,
-        &serde_json::to_value(script.requests()).expect("requests serialise"),
-    )
-}
-
-async fn clear_requests(State(script): State<Arc<Script>>) -> Response {
-    script.clear_requests();
-    super::empty(StatusCode::NO_CONTENT)
-}
-
-/// Whether a peer may use the controls: a loopback address, also as an IPv4 address mapped
-/// into IPv6 (how a local client appears when the sandbox listens on `::`). An unknown peer
-/// may not.
-fn from_this_machine(peer: Option<std::net::IpAddr>) -> bool {
-    peer.is_some_and(|ip| ip.to_canonical().is_loopback())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_controls_are_for_loopback_peers_only() {
-        for allowed in ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"] {
-            assert!(from_this_machine(allowed.parse().ok()), "{allowed}");
-        }
-        for refused in [
-            "10.0.0.7",
-            "192.168.1.20",
-            "172.16.0.1",
-            "0.0.0.0",
-            "::",
-            "fe80::1",
-            "::ffff:10.0.0.7",
-            "203.0.113.9",
-        ] {
-            assert!(!from_this_machine(refused.parse().ok()), "{refused}");
-        }
-        assert!(!from_this_machine(None), "an unknown peer");
-    }
-
-    #[test]
     fn rules_match_by_method_and_prefix_and_run_out() {
-        let script = Script::default();
+        let script = Script::new(Apis::default());
         script.inject(
             FaultRule::new(Fault::ServerError { status: 502 })
                 .method("get")
@@ -446,29 +289,7 @@ mod tests {
     }
 
     #[test]
-    fn the_log_holds_a_bounded_number_of_body_bytes() {
-        let script = Script::default();
-        let request = |n: usize| ReceivedRequest {
-            method: "POST".into(),
-            path: format!("/{n}"),
-            query: String::new(),
-            body: "b".repeat(BODY_LIMIT),
-            had_credential: false,
-            fault: None,
-        };
-        for n in 0..200 {
-            script.record(request(n));
-        }
-        let kept = script.requests();
-        let bytes: usize = kept.iter().map(|r| r.body.len()).sum();
-        assert!(bytes <= LOG_BODY_BYTES, "{bytes} bytes kept");
-        // The newest are kept.
-        assert_eq!(kept.last().unwrap().path, "/199");
-        assert_eq!(kept.len(), LOG_BODY_BYTES / BODY_LIMIT);
-    }
-
-    #[test]
-    fn rules_read_from_json_as_the_admin_route_takes_them() {
+    fn rules_read_from_json_as_the_control_route_takes_them() {
         let rule: FaultRule = serde_json::from_str(
             r#"{"fault": {"kind": "rate_limited", "retry_after_secs": 2}, "times": 1}"#,
         )

@@ -1,14 +1,27 @@
-//! HockeyStack's rate limits as the sandbox enforces them: per accepted token, a read and a
-//! write pool, each counting a rolling window (a minute unless scaled), with the headers the
-//! service sends and counters a test can read.
+//! Rate limits as the sandbox enforces them (HockeyStack has them): per accepted credential,
+//! a read and a write pool, each counting a rolling window (a minute unless scaled), and the
+//! layer that puts them in front of an API's handlers, its refusal and its headers worded by
+//! the API's contract. Counters a test can read.
 
 use std::{
     collections::{HashMap, VecDeque},
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
+use axum::{
+    extract::{Request, State},
+    http::{HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::Response,
+};
 use tokio::time::Instant;
+
+use super::{
+    auth::Credential,
+    clock::Clock,
+    contract::{Contract, Problem},
+};
 
 /// Requests seen by one token's pools: let through, and refused with a 429.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -121,6 +134,53 @@ impl RateLimits {
         let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         tokens.get(token).map(|p| p.counts).unwrap_or_default()
     }
+}
+
+/// The pools in front of one API.
+pub(crate) struct RateGate {
+    pub(crate) limits: Arc<RateLimits>,
+    pub(crate) clock: Arc<Clock>,
+    pub(crate) contract: Arc<dyn Contract>,
+}
+
+/// The rate-limit layer: after the credential layer, each credential's request is counted in
+/// its pool, refused with a 429 and `Retry-After` when the pool is empty, and answered with
+/// the pool's headers either way. A request without a credential (a public operation) is not
+/// counted.
+pub(crate) async fn layer(
+    State(gate): State<Arc<RateGate>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(Credential(credential)) = request.extensions().get::<Credential>().cloned() else {
+        return next.run(request).await;
+    };
+    let read = matches!(*request.method(), Method::GET | Method::HEAD);
+    let verdict = gate.limits.take(&credential, read, gate.clock.instant());
+    let pool = if read { "read" } else { "write" };
+    // Whole seconds, rounded up: the moment the pool has a slot again.
+    let reset_seconds = verdict.reset_in.as_secs() + u64::from(verdict.reset_in.subsec_nanos() > 0);
+    let reset = gate
+        .clock
+        .now()
+        .timestamp()
+        .saturating_add(i64::try_from(reset_seconds).unwrap_or(i64::MAX));
+    let mut response = if verdict.allowed {
+        next.run(request).await
+    } else {
+        let mut refusal = gate.contract.refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            Problem::RateLimited,
+            "Rate limit exceeded.",
+        );
+        refusal
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(reset_seconds.max(1)));
+        refusal
+    };
+    gate.contract
+        .rate_headers(response.headers_mut(), pool, &verdict, reset);
+    response
 }
 
 #[cfg(test)]
