@@ -57,6 +57,7 @@ mod persist;
 mod rate;
 mod routes;
 mod serve;
+mod shared;
 
 pub use config::{HockeyStackSeed, HyperRepSeed, SandboxConfig, SeedSizes};
 pub use faults::{Fault, FaultRule};
@@ -104,7 +105,7 @@ impl Sandbox {
             .map_err(|problem| std::io::Error::new(std::io::ErrorKind::InvalidInput, problem))?;
         let clock = Arc::new(clock::Clock::default());
         let changes = persist::Changes::default();
-        let hockeystack = hockeystack::start(&config, clock.clone(), changes.clone())
+        let (hockeystack, rates) = hockeystack::start(&config, clock.clone(), changes.clone())
             .map_err(unusable("HockeyStack seed"))?;
         let hyperrep = hyperrep::start(&config, clock.clone(), changes.clone())
             .map_err(unusable("HyperRep seed"))?;
@@ -160,7 +161,7 @@ impl Sandbox {
             script,
             log,
             clock,
-            rates: hockeystack.rates,
+            rates,
             store,
             stop,
             tasks,

@@ -143,6 +143,13 @@ impl Table {
     }
 }
 
+/// What starting one API makes: its routes, its state to save, and its contract.
+pub(crate) struct Started {
+    pub(crate) router: Router,
+    pub(crate) part: Arc<dyn super::persist::Part>,
+    pub(crate) contract: Arc<dyn Contract>,
+}
+
 /// One API of the sandbox: its table, its handlers over its state, and the layers before them.
 pub(crate) struct Api<S> {
     table: Arc<Table>,

@@ -17,7 +17,7 @@ use crate::sandbox::{
 };
 
 pub(super) fn balance(hs: &Hs, _: &Call) -> Reply {
-    let world = hs.world();
+    let world = hs.read();
     let used = world.credits_used;
     let included = hs.config.included_credits;
     let on_demand_used = (used - included).max(0.0);
@@ -78,7 +78,7 @@ pub(super) fn usage(hs: &Hs, call: &Call) -> Reply {
             .find(|known| *known == g)
             .ok_or_else(|| call.invalid_query("group_by", Flaw::NotOneOf(GROUPINGS)))?,
     };
-    let world = hs.world();
+    let world = hs.read();
     let mut groups: std::collections::BTreeMap<(String, String), (f64, i64)> = Default::default();
     let mut total = 0.0;
     for op in world.ledger.iter().filter(|op| op.at >= from && op.at < to) {
@@ -123,7 +123,7 @@ pub(super) fn operations(hs: &Hs, call: &Call) -> Reply {
         return Err(call.invalid_query("feature", Flaw::Length { min: 1, max: 64 }));
     }
     let page = call.page("credit-operations")?;
-    let world = hs.world();
+    let world = hs.read();
     let operations = world
         .ledger
         .iter()

@@ -57,7 +57,7 @@ pub(super) fn list_agents(hs: &Hs, call: &Call) -> Reply {
     let (kind, _) = record(call);
     let collection = format!("{kind:?}-agents");
     let (limit, after) = call.key_page(&collection)?;
-    let world = hs.world();
+    let world = hs.read();
     let now = hs.clock.now();
     let start = match after {
         Some(id) => Bound::Excluded((kind, id)),
@@ -113,7 +113,7 @@ pub(super) fn init_agent(hs: &Hs, call: &Call) -> Reply {
     if !valid_crm_id(id) {
         return Err(call.bad_request("The id must be 1 to 64 characters."));
     }
-    let mut world = hs.world_mut();
+    let mut world = hs.write();
     let now = hs.clock.now();
     let key = (kind, id.to_owned());
     if let Some(agent) = world.agents.get(&key)
@@ -154,7 +154,7 @@ pub(super) fn init_agent(hs: &Hs, call: &Call) -> Reply {
 
 pub(super) fn get_agent(hs: &Hs, call: &Call) -> Reply {
     let (kind, id) = record(call);
-    let world = hs.world();
+    let world = hs.read();
     let agent = world
         .agents
         .get(&(kind, id.to_owned()))
@@ -168,7 +168,7 @@ pub(super) fn get_agent(hs: &Hs, call: &Call) -> Reply {
 /// Deleting is idempotent; a deal's agent takes its conversations with it.
 pub(super) fn delete_agent(hs: &Hs, call: &Call) -> Reply {
     let (kind, id) = record(call);
-    let mut world = hs.world_mut();
+    let mut world = hs.write();
     world.agents.remove(&(kind, id.to_owned()));
     if kind == Kind::Deal {
         let gone = world
@@ -190,7 +190,7 @@ pub(super) fn create_conversation(hs: &Hs, call: &Call) -> Reply {
     {
         return Err(options.invalid("user_email", Flaw::NotEmail));
     }
-    let mut world = hs.world_mut();
+    let mut world = hs.write();
     let now = hs.clock.now();
     let agent = world
         .agents
@@ -217,7 +217,7 @@ pub(super) fn create_conversation(hs: &Hs, call: &Call) -> Reply {
 pub(super) fn list_conversations(hs: &Hs, call: &Call) -> Reply {
     let (kind, id) = record(call);
     let page = call.page(&format!("conversations-{kind:?}-{id}"))?;
-    let world = hs.world();
+    let world = hs.read();
     let ids = world
         .conversations_of
         .get(&(kind, id.to_owned()))
@@ -237,7 +237,7 @@ pub(super) fn list_conversations(hs: &Hs, call: &Call) -> Reply {
 pub(super) fn delete_conversation(hs: &Hs, call: &Call) -> Reply {
     let (kind, id) = record(call);
     let cid = call.param("cid");
-    let mut world = hs.world_mut();
+    let mut world = hs.write();
     if !world.owns(kind, id, cid) {
         return Err(call.not_found(NO_CONVERSATION));
     }
@@ -254,7 +254,7 @@ pub(super) fn list_messages(hs: &Hs, call: &Call) -> Reply {
         Some("desc") => true,
         Some(_) => return Err(call.invalid_query("order", Flaw::NotOneOf(&["asc", "desc"]))),
     };
-    let mut world = hs.world_mut();
+    let mut world = hs.write();
     if !world.owns(kind, id, cid) {
         return Err(call.not_found(NO_CONVERSATION));
     }
@@ -291,7 +291,7 @@ pub(super) fn send_message(hs: &Hs, call: &Call) -> Reply {
     let stream = wants_stream(call, &body);
     let now = hs.clock.now();
     let (job_id, reply) = {
-        let mut world = hs.world_mut();
+        let mut world = hs.write();
         if !world.owns(kind, id, cid) {
             return Err(call.not_found(NO_CONVERSATION));
         }
@@ -364,7 +364,7 @@ pub(super) fn send_message(hs: &Hs, call: &Call) -> Reply {
 pub(super) fn get_job(hs: &Hs, call: &Call) -> Reply {
     let (kind, id) = record(call);
     let (cid, job_id) = (call.param("cid"), call.param("jobId"));
-    let mut world = hs.world_mut();
+    let mut world = hs.write();
     hs.settle_jobs(&mut world);
     let job = world
         .jobs
@@ -377,7 +377,7 @@ pub(super) fn get_job(hs: &Hs, call: &Call) -> Reply {
 
 pub(super) fn list_tasks(hs: &Hs, call: &Call) -> Reply {
     let page = call.page("tasks")?;
-    let world = hs.world();
+    let world = hs.read();
     let (tasks, more) = page.take(world.tasks.iter());
     let items = tasks.into_iter().cloned().collect();
     Ok(json(
@@ -410,7 +410,7 @@ pub(super) fn create_task(hs: &Hs, call: &Call) -> Reply {
         None => json!({}),
         Some(d) => clean_draft(&body.nested(d))?,
     };
-    let mut world = hs.world_mut();
+    let mut world = hs.write();
     charge(
         &mut world,
         hs,
@@ -495,7 +495,7 @@ fn find_task(world: &World, call: &Call) -> Result<usize, axum::response::Respon
 }
 
 pub(super) fn get_task(hs: &Hs, call: &Call) -> Reply {
-    let world = hs.world();
+    let world = hs.read();
     let position = find_task(&world, call)?;
     Ok(json(StatusCode::OK, &world.tasks[position]))
 }
@@ -509,7 +509,7 @@ pub(super) fn update_task(hs: &Hs, call: &Call) -> Reply {
     if status == "dismissed" && reason.is_none_or(str::is_empty) {
         return Err(call.bad_request("`dismiss_reason` is required to dismiss a task."));
     }
-    let mut world = hs.world_mut();
+    let mut world = hs.write();
     let position = find_task(&world, call)?;
     let task = &mut world.tasks[position];
     if task["status"] != "pending" {
@@ -530,7 +530,7 @@ pub(super) fn update_task(hs: &Hs, call: &Call) -> Reply {
 }
 
 pub(super) fn delete_task(hs: &Hs, call: &Call) -> Reply {
-    let mut world = hs.world_mut();
+    let mut world = hs.write();
     let position = find_task(&world, call)?;
     world.remove_task(position);
     Ok(empty(StatusCode::NO_CONTENT))

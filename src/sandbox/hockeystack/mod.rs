@@ -8,10 +8,9 @@ mod render;
 mod seed;
 mod world;
 
-use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, LazyLock};
 
 use axum::{
-    Router,
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
     response::Response,
 };
@@ -27,9 +26,10 @@ use super::{
     clock::Clock,
     contract::{self, Flaw, Place, Problem},
     http::{self, json},
-    persist::{Changes, Install, Part},
+    persist::Changes,
     rate::{RateGate, RateLimits, Verdict},
-    routes::{Api, Handler},
+    routes::{Api, Handler, Started},
+    shared::{Half, Ids, State},
 };
 use crate::{config::Api as _, hockeystack::HockeyStack, model::Operation};
 
@@ -149,44 +149,20 @@ const HANDLERS: &[(&str, Handler<Hs>)] = &[
     ("credits_operations", credits::operations),
 ];
 
-/// HockeyStack's state and what its handlers read of the configuration.
-pub(super) struct Hs {
-    config: SandboxConfig,
-    /// When the sandbox started (the token's creation date is a month before).
-    epoch: DateTime<Utc>,
-    clock: Arc<Clock>,
-    world: RwLock<World>,
-}
+/// HockeyStack's half: the world and what its handlers read of the configuration.
+type Hs = Half<World>;
 
-/// What [`start`] makes: the routes, the state to save, the contract and the rate pools.
-pub(super) struct Started {
-    pub(super) router: Router,
-    pub(super) part: Arc<dyn Part>,
-    pub(super) contract: Arc<dyn contract::Contract>,
-    pub(super) rates: Arc<RateLimits>,
-}
-
-/// HockeyStack's half, seeded as the configuration says; a seed that contradicts itself is
-/// refused, named.
+/// HockeyStack's half, seeded as the configuration says (a seed that contradicts itself is
+/// refused, named), and its rate pools.
 pub(super) fn start(
     config: &SandboxConfig,
     clock: Arc<Clock>,
     changes: Changes,
-) -> Result<Started, String> {
-    let epoch = clock.now();
-    let world = match &config.hockeystack_seed {
-        Some(seed) => World::from_seed(seed, epoch)?,
-        None => World::seeded(epoch),
-    };
+) -> Result<(Started, Arc<RateLimits>), String> {
+    let hs = Hs::start(config, clock.clone())?;
     let mut tokens = vec![config.hockeystack_token.clone()];
     tokens.extend(config.extra_hockeystack_tokens.iter().cloned());
     let contract: Arc<dyn contract::Contract> = Arc::new(Contract { tokens });
-    let hs = Arc::new(Hs {
-        config: config.clone(),
-        epoch,
-        clock: clock.clone(),
-        world: RwLock::new(world),
-    });
     let rates = Arc::new(RateLimits::new(
         config.read_limit,
         config.write_limit,
@@ -199,32 +175,15 @@ pub(super) fn start(
             contract: contract.clone(),
         })
         .router();
-    Ok(Started {
+    let started = Started {
         router,
         part: hs,
         contract,
-        rates,
-    })
+    };
+    Ok((started, rates))
 }
 
 impl Hs {
-    /// The world, for reading: reads share it, so concurrent clients do not queue behind
-    /// one another. A handler that panicked while holding the lock (a bug) leaves it
-    /// poisoned; the sandbox goes on serving with the state as that handler left it, rather
-    /// than failing every later request.
-    fn world(&self) -> RwLockReadGuard<'_, World> {
-        self.world
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The world, for changing it: one handler at a time.
-    fn world_mut(&self) -> RwLockWriteGuard<'_, World> {
-        self.world
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     fn base_path(&self) -> &'static str {
         &BASE_PATH
     }
@@ -279,41 +238,30 @@ impl Hs {
             }
         }
     }
+}
 
-    /// The world the configuration starts with.
-    fn seeded(&self) -> World {
-        match &self.config.hockeystack_seed {
-            // The seed was checked when the sandbox started.
-            Some(seed) => World::from_seed(seed, self.epoch).unwrap_or_default(),
-            None => World::seeded(self.epoch),
+impl State for World {
+    const KEY: &'static str = "hockeystack";
+
+    fn seeded(config: &SandboxConfig, epoch: DateTime<Utc>) -> Result<Self, String> {
+        match &config.hockeystack_seed {
+            Some(seed) => World::from_seed(seed, epoch),
+            None => Ok(World::seeded(epoch)),
         }
     }
 
-    /// Puts `world` in place, its id counter never below the one it replaces.
-    fn install(&self, mut world: World) {
-        let mut current = self.world_mut();
-        world.counter = world.counter.max(current.counter);
-        *current = world;
+    fn save(&self) -> Result<Box<RawValue>, String> {
+        serde_json::value::to_raw_value(&self.saved()).map_err(|e| e.to_string())
+    }
+
+    fn load(saved: &RawValue) -> Result<Self, String> {
+        let saved: world::Saved = serde_json::from_str(saved.get()).map_err(|e| e.to_string())?;
+        World::from_saved(saved)
     }
 }
 
-impl Part for Hs {
-    fn key(&self) -> &'static str {
-        "hockeystack"
-    }
-
-    fn save(&self) -> Result<Box<RawValue>, String> {
-        let saved = self.world().saved();
-        serde_json::value::to_raw_value(&saved).map_err(|e| e.to_string())
-    }
-
-    fn read<'a>(&'a self, saved: &RawValue) -> Result<Install<'a>, String> {
-        let saved: world::Saved = serde_json::from_str(saved.get()).map_err(|e| e.to_string())?;
-        let world = World::from_saved(saved)?;
-        Ok(Box::new(move || self.install(world)))
-    }
-
-    fn reset(&self) {
-        self.install(self.seeded());
+impl Ids for World {
+    fn counter(&mut self) -> &mut u64 {
+        &mut self.counter
     }
 }

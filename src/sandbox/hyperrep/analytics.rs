@@ -35,7 +35,7 @@ fn window(
 /// The organization's conversation analytics, whole or one part of them.
 fn organization(hr: &Hr, call: &Call, part: Option<&str>) -> Reply {
     let (from, to) = window(call, hr.clock.now())?;
-    let org = hr.org();
+    let org = hr.read();
     let stats = conversation_analytics(&org, from, to);
     Ok(json(
         StatusCode::OK,
@@ -60,7 +60,7 @@ enum AgentPart {
 }
 
 fn agent(hr: &Hr, call: &Call, part: AgentPart) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     let agent = hr.agent(&org, call)?;
     let (from, to) = window(call, hr.clock.now())?;
     let conversations = || agent_conversation_stats(&org, agent, from, to);

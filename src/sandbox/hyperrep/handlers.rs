@@ -38,17 +38,17 @@ pub(super) fn list_organizations(_: &Hr, _: &Call) -> Reply {
 }
 
 pub(super) fn list_agents(hr: &Hr, call: &Call) -> Reply {
-    lists::plain(call, "agents", hr.org().agents.iter())
+    lists::plain(call, "agents", hr.read().agents.iter())
 }
 
 pub(super) fn get_agent(hr: &Hr, call: &Call) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     let agent = hr.agent(&org, call)?;
     Ok(json(StatusCode::OK, &org.agents[agent]))
 }
 
 pub(super) fn list_agent_conversations(hr: &Hr, call: &Call) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     let agent = hr.agent(&org, call)?;
     let collection = format!("agent-conversations-{}", call.param("agent_id"));
     let positions = &org.lookups.conversations_by_agent[agent];
@@ -56,7 +56,7 @@ pub(super) fn list_agent_conversations(hr: &Hr, call: &Call) -> Reply {
 }
 
 pub(super) fn list_agent_sales(hr: &Hr, call: &Call) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     let agent = hr.agent(&org, call)?;
     let collection = format!("agent-sales-{}", call.param("agent_id"));
     lists::sales(
@@ -68,17 +68,17 @@ pub(super) fn list_agent_sales(hr: &Hr, call: &Call) -> Reply {
 }
 
 pub(super) fn list_conversations(hr: &Hr, call: &Call) -> Reply {
-    lists::conversations(&hr.org(), call, "conversations", None)
+    lists::conversations(&hr.read(), call, "conversations", None)
 }
 
 pub(super) fn get_conversation(hr: &Hr, call: &Call) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     let i = conversation(&org, call)?;
     Ok(json(StatusCode::OK, &org.conversations[i].value))
 }
 
 pub(super) fn list_messages(hr: &Hr, call: &Call) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     let i = conversation(&org, call)?;
     let collection = format!("messages-{}", call.param("conversation_id"));
     let items = org.messages[i].iter().map(|m| (&m.value, m.sent_at));
@@ -86,7 +86,7 @@ pub(super) fn list_messages(hr: &Hr, call: &Call) -> Reply {
 }
 
 pub(super) fn get_message(hr: &Hr, call: &Call) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     let i = conversation(&org, call)?;
     let id = call.param("message_id");
     let message = org.messages[i]
@@ -97,7 +97,7 @@ pub(super) fn get_message(hr: &Hr, call: &Call) -> Reply {
 }
 
 pub(super) fn list_response_drafts(hr: &Hr, call: &Call) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     conversation(&org, call)?;
     let id = call.param("conversation_id");
     let collection = format!("response-drafts-{id}");
@@ -110,17 +110,17 @@ pub(super) fn list_response_drafts(hr: &Hr, call: &Call) -> Reply {
 }
 
 pub(super) fn list_contacts(hr: &Hr, call: &Call) -> Reply {
-    lists::plain(call, "contacts", hr.org().contacts.iter())
+    lists::plain(call, "contacts", hr.read().contacts.iter())
 }
 
 pub(super) fn get_contact(hr: &Hr, call: &Call) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     let i = contact(&org, call)?;
     Ok(json(StatusCode::OK, &org.contacts[i]))
 }
 
 pub(super) fn list_contact_conversations(hr: &Hr, call: &Call) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     let i = contact(&org, call)?;
     let collection = format!("contact-conversations-{}", call.param("contact_id"));
     let positions = &org.lookups.conversations_by_contact[i];
@@ -128,11 +128,11 @@ pub(super) fn list_contact_conversations(hr: &Hr, call: &Call) -> Reply {
 }
 
 pub(super) fn list_companies(hr: &Hr, call: &Call) -> Reply {
-    lists::plain(call, "companies", hr.org().companies.iter())
+    lists::plain(call, "companies", hr.read().companies.iter())
 }
 
 pub(super) fn get_company(hr: &Hr, call: &Call) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     let i = org
         .company(call.param("company_id"))
         .ok_or_else(|| call.not_found("Company not found"))?;
@@ -140,11 +140,11 @@ pub(super) fn get_company(hr: &Hr, call: &Call) -> Reply {
 }
 
 pub(super) fn list_sales(hr: &Hr, call: &Call) -> Reply {
-    lists::sales(&hr.org(), call, "sales", None)
+    lists::sales(&hr.read(), call, "sales", None)
 }
 
 pub(super) fn get_sale(hr: &Hr, call: &Call) -> Reply {
-    let org = hr.org();
+    let org = hr.read();
     let i = org
         .sale(call.param("sale_id"))
         .ok_or_else(|| call.not_found("Sale not found"))?;
@@ -227,7 +227,7 @@ fn message_draft(hr: &Hr, call: &Call, legacy: bool) -> Reply {
     let autosend = autosend(call, &body)?;
     let folder = slug(body.string("folder")?.unwrap_or_default());
     let now = hr.clock.now();
-    let draft_id = hr.org_mut().next_id("draft");
+    let draft_id = hr.write().next_id("draft");
     let at = autosend.then(|| ts(now));
     let answer = if legacy {
         json!({"draft_id": draft_id, "queued_to_send": autosend, "send_at": at, "folder": folder})
@@ -246,7 +246,7 @@ pub(super) fn create_messages_draft_legacy(hr: &Hr, call: &Call) -> Reply {
 }
 
 pub(super) fn create_response_draft(hr: &Hr, call: &Call) -> Reply {
-    let mut org = hr.org_mut();
+    let mut org = hr.write();
     conversation(&org, call)?;
     let id = call.param("conversation_id");
     let body = call.fields()?;
@@ -306,7 +306,7 @@ pub(super) fn create_contact(hr: &Hr, call: &Call) -> Reply {
     let company = body.string("company_id")?;
     let custom = custom_fields(&body)?;
     let role = body.string("company_role")?;
-    let mut org = hr.org_mut();
+    let mut org = hr.write();
     if company.is_some_and(|c| org.company(c).is_none()) {
         return Err(bad_request(call, "Invalid company_id"));
     }
@@ -347,7 +347,7 @@ pub(super) fn create_company(hr: &Hr, call: &Call) -> Reply {
     let agent = body.string("agent_id")?;
     let custom = custom_fields(&body)?;
     let address = body.string("address")?;
-    let mut org = hr.org_mut();
+    let mut org = hr.write();
     if agent.is_some_and(|a| org.agent(a).is_none()) {
         return Err(bad_request(call, "Invalid agent_id"));
     }

@@ -10,10 +10,9 @@ mod org;
 mod render;
 mod seed;
 
-use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, LazyLock};
 
 use axum::{
-    Router,
     http::{HeaderMap, HeaderName, StatusCode},
     response::Response,
 };
@@ -26,8 +25,9 @@ use super::{
     clock::Clock,
     contract::{self, Flaw, Place, Problem},
     http::{self, Call, detail, json},
-    persist::{Changes, Install, Part},
-    routes::{Api, Handler},
+    persist::Changes,
+    routes::{Api, Handler, Started},
+    shared::{Half, Ids, State},
 };
 use crate::{config::Api as _, hyperrep::HyperRep, model::Operation};
 
@@ -180,24 +180,9 @@ const HANDLERS: &[(&str, Handler<Hr>)] = &[
     ("get_response_rate_analytics", analytics::response_rate),
 ];
 
-/// HyperRep's state.
-pub(super) struct Hr {
-    config: SandboxConfig,
-    /// When the sandbox started: the generated organization's dates end there, also after a
-    /// reset.
-    epoch: DateTime<Utc>,
-    /// What is created is stamped with it, and analytics windows end at it, so a test that
-    /// moves it forward sees HyperRep move too.
-    clock: Arc<Clock>,
-    org: RwLock<Org>,
-}
-
-/// What [`start`] makes.
-pub(super) struct Started {
-    pub(super) router: Router,
-    pub(super) part: Arc<dyn Part>,
-    pub(super) contract: Arc<dyn contract::Contract>,
-}
+/// HyperRep's half: the organization. What either API creates is stamped with the clock,
+/// and analytics windows end at it, so a test that moves it forward sees HyperRep move too.
+type Hr = Half<Org>;
 
 /// HyperRep's half, seeded as the configuration says; a seed that contradicts itself is
 /// refused, named.
@@ -206,19 +191,9 @@ pub(super) fn start(
     clock: Arc<Clock>,
     changes: Changes,
 ) -> Result<Started, String> {
-    let epoch = clock.now();
-    let org = match &config.hyperrep_seed {
-        Some(seed) => Org::from_seed(seed)?,
-        None => Org::seeded(&config.seed, epoch),
-    };
+    let hr = Hr::start(config, clock)?;
     let contract: Arc<dyn contract::Contract> = Arc::new(Contract {
         key: config.hyperrep_key.clone(),
-    });
-    let hr = Arc::new(Hr {
-        config: config.clone(),
-        epoch,
-        clock,
-        org: RwLock::new(org),
     });
     let router = Api::new(contract.clone(), hr.clone(), HANDLERS, changes).router();
     Ok(Started {
@@ -229,56 +204,34 @@ pub(super) fn start(
 }
 
 impl Hr {
-    /// The organization, for reading: reads share it. A handler that panicked while holding
-    /// the lock (a bug) leaves it poisoned; the sandbox goes on serving rather than failing
-    /// every later request.
-    fn org(&self) -> RwLockReadGuard<'_, Org> {
-        self.org
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The organization, for changing it: one handler at a time.
-    fn org_mut(&self) -> RwLockWriteGuard<'_, Org> {
-        self.org
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     /// The agent a call names.
     fn agent(&self, org: &Org, call: &Call) -> Result<usize, Response> {
         org.agent(call.param("agent_id"))
             .ok_or_else(|| call.not_found("Agent not found"))
     }
-
-    /// Puts `org` in place, its id counter never below the one it replaces.
-    fn install(&self, mut org: Org) {
-        let mut current = self.org_mut();
-        org.counter = org.counter.max(current.counter);
-        *current = org;
-    }
 }
 
-impl Part for Hr {
-    fn key(&self) -> &'static str {
-        "hyperrep"
+impl State for Org {
+    const KEY: &'static str = "hyperrep";
+
+    fn seeded(config: &SandboxConfig, epoch: DateTime<Utc>) -> Result<Self, String> {
+        match &config.hyperrep_seed {
+            Some(seed) => Org::from_seed(seed),
+            None => Ok(Org::seeded(&config.seed, epoch)),
+        }
     }
 
     fn save(&self) -> Result<Box<RawValue>, String> {
-        serde_json::value::to_raw_value(&*self.org()).map_err(|e| e.to_string())
+        serde_json::value::to_raw_value(self).map_err(|e| e.to_string())
     }
 
-    fn read<'a>(&'a self, saved: &RawValue) -> Result<Install<'a>, String> {
-        let org = Org::from_saved(saved)?;
-        Ok(Box::new(move || self.install(org)))
+    fn load(saved: &RawValue) -> Result<Self, String> {
+        Org::from_saved(saved)
     }
+}
 
-    fn reset(&self) {
-        let org = match &self.config.hyperrep_seed {
-            // The seed was checked when the sandbox started.
-            Some(seed) => Org::from_seed(seed).unwrap_or_default(),
-            None => Org::seeded(&self.config.seed, self.epoch),
-        };
-        self.install(org);
+impl Ids for Org {
+    fn counter(&mut self) -> &mut u64 {
+        &mut self.counter
     }
 }
