@@ -1,38 +1,20 @@
-//! The credential layer: a request to an operation that needs a credential (every one but
-//! those the spec marks public) goes on only with one the API's contract accepts, which the
-//! layers after it read; any other gets the API's own refusal. A path that names no operation
-//! is refused here too when it carries no credential, as the services do.
+//! The credential check in front of an API's handlers: a request to an operation that needs
+//! a credential (every one but those the spec marks public) goes on only with one the API's
+//! contract accepts; any other gets the API's own refusal. A path that names no operation is
+//! refused here too when it carries no credential, as the services do.
 
-use std::sync::Arc;
-
-use axum::{
-    extract::{Request, State},
-    middleware::Next,
-    response::Response,
-};
+use axum::{http::HeaderMap, response::Response};
 
 use super::routes::{Matched, Table};
 
-/// The credential a request was let in with.
-#[derive(Clone, Debug)]
-pub(crate) struct Credential(pub(crate) String);
-
-pub(crate) async fn layer(
-    State(table): State<Arc<Table>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let public = request
-        .extensions()
-        .get::<Matched>()
-        .is_some_and(|matched| matched.is_public(&table));
-    if !public {
-        match table.contract.authenticate(request.headers()) {
-            Ok(credential) => {
-                request.extensions_mut().insert(Credential(credential));
-            }
-            Err(refusal) => return refusal,
-        }
+/// The credential a request may go on with: `None` for a public operation.
+pub(crate) fn check(
+    table: &Table,
+    matched: &Matched,
+    headers: &HeaderMap,
+) -> Result<Option<String>, Response> {
+    if matched.is_public(table) {
+        return Ok(None);
     }
-    next.run(request).await
+    table.contract.authenticate(headers).map(Some)
 }

@@ -1,6 +1,6 @@
 //! Rate limits as the sandbox enforces them (HockeyStack has them): per accepted credential,
 //! a read and a write pool, each counting a rolling window (a minute unless scaled), and the
-//! layer that puts them in front of an API's handlers, its refusal and its headers worded by
+//! gate that puts them in front of an API's handlers, its refusal and its headers worded by
 //! the API's contract. Counters a test can read.
 
 use std::{
@@ -10,15 +10,12 @@ use std::{
 };
 
 use axum::{
-    extract::{Request, State},
     http::{HeaderValue, Method, StatusCode, header},
-    middleware::Next,
     response::Response,
 };
 use tokio::time::Instant;
 
 use super::{
-    auth::Credential,
     clock::Clock,
     contract::{Contract, Problem},
 };
@@ -143,32 +140,36 @@ pub(crate) struct RateGate {
     pub(crate) contract: Arc<dyn Contract>,
 }
 
-/// The rate-limit layer: after the credential layer, each credential's request is counted in
-/// its pool, refused with a 429 and `Retry-After` when the pool is empty, and answered with
-/// the pool's headers either way. A request without a credential (a public operation) is not
-/// counted.
-pub(crate) async fn layer(
-    State(gate): State<Arc<RateGate>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(Credential(credential)) = request.extensions().get::<Credential>().cloned() else {
-        return next.run(request).await;
-    };
-    let read = matches!(*request.method(), Method::GET | Method::HEAD);
-    let verdict = gate.limits.take(&credential, read, gate.clock.instant());
-    let pool = if read { "read" } else { "write" };
-    // Whole seconds, rounded up: the moment the pool has a slot again.
-    let reset_seconds = verdict.reset_in.as_secs() + u64::from(verdict.reset_in.subsec_nanos() > 0);
-    let reset = gate
-        .clock
-        .now()
-        .timestamp()
-        .saturating_add(i64::try_from(reset_seconds).unwrap_or(i64::MAX));
-    let mut response = if verdict.allowed {
-        next.run(request).await
-    } else {
-        let mut refusal = gate.contract.refuse(
+impl RateGate {
+    /// Counts a request of `credential` in its pool: a refusal (429 with `Retry-After` and the
+    /// pool's headers) when the pool is empty, otherwise the admission that puts the pool's
+    /// headers on the answer.
+    pub(crate) fn admit(
+        &self,
+        credential: &str,
+        method: &Method,
+    ) -> Result<Admission<'_>, Response> {
+        let read = matches!(*method, Method::GET | Method::HEAD);
+        let verdict = self.limits.take(credential, read, self.clock.instant());
+        let pool = if read { "read" } else { "write" };
+        // Whole seconds, rounded up: the moment the pool has a slot again.
+        let reset_seconds =
+            verdict.reset_in.as_secs() + u64::from(verdict.reset_in.subsec_nanos() > 0);
+        let reset = self
+            .clock
+            .now()
+            .timestamp()
+            .saturating_add(i64::try_from(reset_seconds).unwrap_or(i64::MAX));
+        let admission = Admission {
+            gate: self,
+            pool,
+            verdict,
+            reset,
+        };
+        if admission.verdict.allowed {
+            return Ok(admission);
+        }
+        let mut refusal = self.contract.refuse(
             StatusCode::TOO_MANY_REQUESTS,
             Problem::RateLimited,
             "Rate limit exceeded.",
@@ -176,11 +177,29 @@ pub(crate) async fn layer(
         refusal
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(reset_seconds.max(1)));
-        refusal
-    };
-    gate.contract
-        .rate_headers(response.headers_mut(), pool, &verdict, reset);
-    response
+        admission.stamp(&mut refusal);
+        Err(refusal)
+    }
+}
+
+/// A request the pools let through.
+pub(crate) struct Admission<'a> {
+    gate: &'a RateGate,
+    pool: &'static str,
+    verdict: Verdict,
+    reset: i64,
+}
+
+impl Admission<'_> {
+    /// Puts the pool's headers on the answer, in the API's words.
+    pub(crate) fn stamp(&self, response: &mut Response) {
+        self.gate.contract.rate_headers(
+            response.headers_mut(),
+            self.pool,
+            &self.verdict,
+            self.reset,
+        );
+    }
 }
 
 #[cfg(test)]

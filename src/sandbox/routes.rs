@@ -1,8 +1,10 @@
 //! An API's routes: one table, made from its operation model's path templates, each
 //! operation with its handler. A request is matched against the templates (the most literal
-//! match wins), passes the credential and rate-limit layers, and reaches its handler as a
-//! [`Call`]. A path no template matches is the API's 404, a method its path does not take its
-//! 405, both in the API's envelope.
+//! match wins), passes the credential check (`auth.rs`) and the rate-limit gate (`rate.rs`) in
+//! that order, and reaches its handler as a [`Call`]; the gate's headers go on the answer. A
+//! path no template matches is the API's 404, a method its path does not take its 405, both
+//! in the API's envelope. The steps are plain calls, not tower layers: every request of the
+//! sandbox passes them, and a layer each cost a tenth of its throughput.
 
 use std::sync::Arc;
 
@@ -10,7 +12,6 @@ use axum::{
     Router,
     extract::{Request, State},
     http::{Method, StatusCode},
-    middleware::{self, Next},
     response::Response,
     routing::any,
 };
@@ -20,7 +21,7 @@ use super::{
     contract::{Contract, Problem},
     http::{Call, Reply, path_segments, query_pairs},
     persist::Changes,
-    rate::{self, RateGate},
+    rate::RateGate,
 };
 use crate::model::{self, Operation};
 
@@ -36,12 +37,17 @@ enum Segment {
 /// The API's operations and their path templates.
 pub(crate) struct Table {
     pub(crate) contract: Arc<dyn Contract>,
-    routes: Vec<(&'static Operation, Vec<Segment>)>,
+    routes: Vec<Route>,
 }
 
-/// What the route layer found for a request: an operation and its path parameters, or why
-/// none.
-#[derive(Clone)]
+struct Route {
+    operation: &'static Operation,
+    template: Vec<Segment>,
+    /// How many of the template's segments are literal.
+    literals: usize,
+}
+
+/// What the table found for a request: an operation and its path parameters, or why none.
 pub(crate) enum Matched {
     Operation {
         index: usize,
@@ -53,7 +59,7 @@ pub(crate) enum Matched {
 impl Matched {
     /// Whether the matched operation needs no credential.
     pub(crate) fn is_public(&self, table: &Table) -> bool {
-        matches!(self, Matched::Operation { index, .. } if table.routes[*index].0.public)
+        matches!(self, Matched::Operation { index, .. } if table.routes[*index].operation.public)
     }
 }
 
@@ -85,51 +91,58 @@ impl Table {
         let routes = contract
             .operations()
             .iter()
-            .map(|op| (op, template(op.path)))
+            .map(|operation| {
+                let template = template(operation.path);
+                let literals = template
+                    .iter()
+                    .filter(|t| matches!(t, Segment::Literal(_)))
+                    .count();
+                Route {
+                    operation,
+                    template,
+                    literals,
+                }
+            })
             .collect();
         Self { contract, routes }
     }
 
-    /// The operation a request names, by its path below the API's base path.
+    /// The operation a request names, by its path below the API's base path: the most
+    /// literal template that fits is the path's (`/deals/agents` before `/deals/{dealId}`),
+    /// and the method picks among that template's operations. One pass over the table.
     fn find(&self, method: &Method, path: &str) -> Matched {
         let path = path
             .strip_prefix(self.contract.base_path().trim_end_matches('/'))
             .unwrap_or(path);
         let segments = path_segments(path);
-        let fits = |template: &[Segment]| {
-            template.len() == segments.len()
-                && template.iter().zip(&segments).all(|(t, s)| match t {
+        let wanted = method_of(method);
+        // The most literals of a fitting template, and the route there with the method.
+        let mut best: Option<(usize, Option<usize>)> = None;
+        for (index, route) in self.routes.iter().enumerate() {
+            let fits = route.template.len() == segments.len()
+                && route.template.iter().zip(&segments).all(|(t, s)| match t {
                     Segment::Literal(l) => l == s,
                     Segment::Param(_) => true,
-                })
-        };
-        let literal = |template: &[Segment]| {
-            template
-                .iter()
-                .filter(|t| matches!(t, Segment::Literal(_)))
-                .count()
-        };
-        // The most literal template that fits is the path's (`/deals/agents` before
-        // `/deals/{dealId}`); then the method picks among that template's operations.
-        let Some(best) = self
-            .routes
-            .iter()
-            .filter(|(_, t)| fits(t))
-            .map(|(_, t)| literal(t))
-            .max()
-        else {
-            return Matched::Refused(Problem::NotFound);
-        };
-        let wanted = method_of(method);
-        let found = self
-            .routes
-            .iter()
-            .enumerate()
-            .find(|(_, (op, t))| fits(t) && literal(t) == best && Some(op.method) == wanted);
-        match found {
-            Some((index, (_, template))) => Matched::Operation {
+                });
+            if !fits {
+                continue;
+            }
+            let with_method = (Some(route.operation.method) == wanted).then_some(index);
+            best = match best {
+                Some((literals, found)) if literals > route.literals => Some((literals, found)),
+                Some((literals, found)) if literals == route.literals => {
+                    Some((literals, found.or(with_method)))
+                }
+                _ => Some((route.literals, with_method)),
+            };
+        }
+        match best {
+            None => Matched::Refused(Problem::NotFound),
+            Some((_, None)) => Matched::Refused(Problem::MethodNotAllowed),
+            Some((_, Some(index))) => Matched::Operation {
                 index,
-                params: template
+                params: self.routes[index]
+                    .template
                     .iter()
                     .zip(segments)
                     .filter_map(|(t, s)| match t {
@@ -138,7 +151,6 @@ impl Table {
                     })
                     .collect(),
             },
-            None => Matched::Refused(Problem::MethodNotAllowed),
         }
     }
 }
@@ -173,17 +185,18 @@ impl<S: Send + Sync + 'static> Api<S> {
         let ordered = table
             .routes
             .iter()
-            .map(|(op, _)| {
+            .map(|route| {
+                let id = route.operation.id;
                 handlers
                     .iter()
-                    .find(|(id, _)| *id == op.id)
+                    .find(|(known, _)| *known == id)
                     .map(|(_, h)| *h)
-                    .unwrap_or_else(|| panic!("the sandbox has no handler for {}", op.id))
+                    .unwrap_or_else(|| panic!("the sandbox has no handler for {id}"))
             })
             .collect();
         for (id, _) in handlers {
             assert!(
-                table.routes.iter().any(|(op, _)| op.id == *id),
+                table.routes.iter().any(|route| route.operation.id == *id),
                 "the sandbox handles {id}, which the operation model does not have"
             );
         }
@@ -202,57 +215,63 @@ impl<S: Send + Sync + 'static> Api<S> {
         self
     }
 
-    /// The API's routes, layered: match, then credential, then rate limits, then handler.
+    /// The API's routes.
     pub(crate) fn router(self) -> Router {
         let scope = self.table.contract.scope();
-        let table = self.table.clone();
-        let rates = self.rates.clone();
-        let mut router = Router::new()
+        Router::new()
             .route(&scope, any(answer::<S>))
             .route(&format!("{scope}/{{*rest}}"), any(answer::<S>))
-            .with_state(Arc::new(self));
-        if let Some(rates) = rates {
-            router = router.layer(middleware::from_fn_with_state(rates, rate::layer));
-        }
-        router
-            .layer(middleware::from_fn_with_state(table.clone(), auth::layer))
-            .layer(middleware::from_fn_with_state(table, route_layer))
+            .with_state(Arc::new(self))
     }
 }
 
-/// The outermost layer: which operation the request names.
-async fn route_layer(
-    State(table): State<Arc<Table>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let matched = table.find(request.method(), request.uri().path());
-    request.extensions_mut().insert(matched);
-    next.run(request).await
-}
-
-/// The innermost: the handler, or the API's refusal of a path or method it does not have.
+/// A request to the API: matched, checked, let through the gate, and answered.
 async fn answer<S: Send + Sync + 'static>(
     State(api): State<Arc<Api<S>>>,
     request: Request,
 ) -> Response {
+    let table = &api.table;
+    let matched = table.find(request.method(), request.uri().path());
+    let credential = match auth::check(table, &matched, request.headers()) {
+        Ok(credential) => credential,
+        Err(refusal) => return refusal,
+    };
+    let admission = match (&api.rates, &credential) {
+        (Some(gate), Some(credential)) => match gate.admit(credential, request.method()) {
+            Ok(admission) => Some(admission),
+            Err(refusal) => return refusal,
+        },
+        _ => None,
+    };
+    let mut response = respond(&api, matched, request).await;
+    if let Some(admission) = admission {
+        admission.stamp(&mut response);
+    }
+    response
+}
+
+/// The handler of the matched operation, or the API's refusal of a path or method it does
+/// not have.
+async fn respond<S>(api: &Api<S>, matched: Matched, request: Request) -> Response {
     let contract = &api.table.contract;
-    let (parts, body) = request.into_parts();
-    let (index, params) = match parts.extensions.get::<Matched>().cloned() {
-        Some(Matched::Operation { index, params }) => (index, params),
-        Some(Matched::Refused(Problem::MethodNotAllowed)) => {
+    let (index, params) = match matched {
+        Matched::Operation { index, params } => (index, params),
+        Matched::Refused(Problem::MethodNotAllowed) => {
             return contract.refuse(
                 StatusCode::METHOD_NOT_ALLOWED,
                 Problem::MethodNotAllowed,
                 "Method Not Allowed",
             );
         }
-        _ => return contract.refuse(StatusCode::NOT_FOUND, Problem::NotFound, "Not Found"),
+        Matched::Refused(_) => {
+            return contract.refuse(StatusCode::NOT_FOUND, Problem::NotFound, "Not Found");
+        }
     };
     if let Err(refusal) = contract.check_path(&params) {
         return refusal;
     }
-    // The fault layer has read the body already, within its limit.
+    let (parts, body) = request.into_parts();
+    // The log layer has read the body already, within its limit.
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return contract.refuse(
             StatusCode::BAD_REQUEST,
@@ -262,7 +281,7 @@ async fn answer<S: Send + Sync + 'static>(
     };
     let call = Call {
         method: parts.method,
-        operation: api.table.routes[index].0,
+        operation: api.table.routes[index].operation,
         params,
         query: query_pairs(parts.uri.query()),
         headers: parts.headers,
