@@ -38,6 +38,8 @@ mod setting;
 // Only HockeyStack has asynchronous work to wait for.
 #[cfg(feature = "hockeystack")]
 mod poll;
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+mod record;
 mod retry;
 #[cfg(feature = "hockeystack")]
 mod sse;

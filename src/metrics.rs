@@ -29,7 +29,7 @@ pub(crate) enum Span {
 pub(crate) fn request_done(
     span: Span,
     api: &'static str,
-    request: &crate::trace::Request,
+    request: &crate::record::Request,
     status: Option<u16>,
     error: Option<&str>,
     elapsed: Duration,

@@ -13,17 +13,8 @@
 
 use std::{future::Future, time::Duration};
 
-/// What one request's telemetry needs to know of it beyond the span.
 #[cfg(any(feature = "tracing", feature = "metrics"))]
-#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-#[derive(Clone)]
-pub(crate) struct Request {
-    pub(crate) operation: &'static str,
-    pub(crate) method: &'static str,
-    pub(crate) server_address: String,
-    pub(crate) server_port: u16,
-    started: std::time::Instant,
-}
+use crate::record::Request;
 
 /// The span of one request, across its attempts.
 #[derive(Clone)]

@@ -5,16 +5,16 @@
 
 use axum::{http::HeaderMap, response::Response};
 
-use super::routes::{Matched, Table};
+use super::contract::Contract;
 
 /// The credential a request may go on with: `None` for a public operation.
 pub(crate) fn check(
-    table: &Table,
-    matched: &Matched,
+    contract: &dyn Contract,
+    public: bool,
     headers: &HeaderMap,
 ) -> Result<Option<String>, Response> {
-    if matched.is_public(table) {
+    if public {
         return Ok(None);
     }
-    table.contract.authenticate(headers).map(Some)
+    contract.authenticate(headers).map(Some)
 }

@@ -8,7 +8,6 @@ use axum::{
     response::Response,
 };
 
-use super::rate::Verdict;
 use crate::model::Operation;
 
 /// Why a request is refused, in terms every API has; each contract words it its own way.
@@ -113,6 +112,15 @@ impl Flaw {
     }
 }
 
+/// How a rate-limit pool stood after a request.
+pub(crate) struct RatePool {
+    pub(crate) name: &'static str,
+    pub(crate) limit: u32,
+    pub(crate) remaining: u32,
+    /// The Unix time at which the pool has a slot again.
+    pub(crate) reset: i64,
+}
+
 /// One API's contract.
 pub(crate) trait Contract: Send + Sync + 'static {
     /// Its operation model: the routes the sandbox answers, and the page bounds it checks.
@@ -140,15 +148,8 @@ pub(crate) trait Contract: Send + Sync + 'static {
     }
 
     /// Says how a rate-limit pool stands, in the API's headers, on an answer that passed
-    /// through it. `reset` is the Unix time at which the pool has a slot again.
-    fn rate_headers(
-        &self,
-        _headers: &mut HeaderMap,
-        _pool: &'static str,
-        _verdict: &Verdict,
-        _reset: i64,
-    ) {
-    }
+    /// through it: its size, what is left, and the Unix time at which it has a slot again.
+    fn rate_headers(&self, _headers: &mut HeaderMap, _pool: &RatePool) {}
 
     /// The part of the URL space the API owns: its base path and what every one of its path
     /// templates starts with (`/api/v2/organizations` for HyperRep).

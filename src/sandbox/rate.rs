@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use super::{
     clock::Clock,
-    contract::{Contract, Problem},
+    contract::{Contract, Problem, RatePool},
 };
 
 /// Requests seen by one token's pools: let through, and refused with a 429.
@@ -162,11 +162,14 @@ impl RateGate {
             .saturating_add(i64::try_from(reset_seconds).unwrap_or(i64::MAX));
         let admission = Admission {
             gate: self,
-            pool,
-            verdict,
-            reset,
+            pool: RatePool {
+                name: pool,
+                limit: verdict.limit,
+                remaining: verdict.remaining,
+                reset,
+            },
         };
-        if admission.verdict.allowed {
+        if verdict.allowed {
             return Ok(admission);
         }
         let mut refusal = self.contract.refuse(
@@ -185,20 +188,15 @@ impl RateGate {
 /// A request the pools let through.
 pub(crate) struct Admission<'a> {
     gate: &'a RateGate,
-    pool: &'static str,
-    verdict: Verdict,
-    reset: i64,
+    pool: RatePool,
 }
 
 impl Admission<'_> {
     /// Puts the pool's headers on the answer, in the API's words.
     pub(crate) fn stamp(&self, response: &mut Response) {
-        self.gate.contract.rate_headers(
-            response.headers_mut(),
-            self.pool,
-            &self.verdict,
-            self.reset,
-        );
+        self.gate
+            .contract
+            .rate_headers(response.headers_mut(), &self.pool);
     }
 }
 

@@ -232,7 +232,8 @@ async fn answer<S: Send + Sync + 'static>(
 ) -> Response {
     let table = &api.table;
     let matched = table.find(request.method(), request.uri().path());
-    let credential = match auth::check(table, &matched, request.headers()) {
+    let public = matched.is_public(table);
+    let credential = match auth::check(&*table.contract, public, request.headers()) {
         Ok(credential) => credential,
         Err(refusal) => return refusal,
     };

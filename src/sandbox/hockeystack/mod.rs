@@ -24,10 +24,10 @@ use self::{
 use super::{
     SandboxConfig,
     clock::Clock,
-    contract::{self, Flaw, Place, Problem},
+    contract::{self, Flaw, Place, Problem, RatePool},
     http::{self, json},
     persist::Changes,
-    rate::{RateGate, RateLimits, Verdict},
+    rate::{RateGate, RateLimits},
     routes::{Api, Handler, Started},
     shared::{Half, Ids, State},
 };
@@ -95,20 +95,11 @@ impl contract::Contract for Contract {
         self.refuse(StatusCode::BAD_REQUEST, Problem::BadRequest, &message)
     }
 
-    fn rate_headers(
-        &self,
-        headers: &mut HeaderMap,
-        pool: &'static str,
-        verdict: &Verdict,
-        reset: i64,
-    ) {
-        headers.insert("x-ratelimit-pool", HeaderValue::from_static(pool));
-        headers.insert("x-ratelimit-limit", HeaderValue::from(verdict.limit));
-        headers.insert(
-            "x-ratelimit-remaining",
-            HeaderValue::from(verdict.remaining),
-        );
-        headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
+    fn rate_headers(&self, headers: &mut HeaderMap, pool: &RatePool) {
+        headers.insert("x-ratelimit-pool", HeaderValue::from_static(pool.name));
+        headers.insert("x-ratelimit-limit", HeaderValue::from(pool.limit));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(pool.remaining));
+        headers.insert("x-ratelimit-reset", HeaderValue::from(pool.reset));
     }
 }
 
