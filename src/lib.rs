@@ -9,7 +9,7 @@
     doc = "Typed clients for HockeyStack's Revenue Agents API and HyperRep's API; see the README."
 )]
 #![warn(missing_docs)]
-// Without either API (the sandbox or its binary alone) the clients' plumbing goes unused.
+// Without either API (tracing, schemars or mock alone) the clients' plumbing goes unused.
 #![cfg_attr(
     not(any(feature = "hockeystack", feature = "hyperrep")),
     allow(dead_code, unused_imports, unused_macros)

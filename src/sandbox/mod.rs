@@ -82,7 +82,8 @@ pub struct Sandbox {
     clock: Arc<clock::Clock>,
     rates: Arc<rate::RateLimits>,
     store: Arc<persist::Store>,
-    stop: watch::Sender<bool>,
+    /// Stops the server, then the saver: a change made while connections drain is saved too.
+    stops: [watch::Sender<bool>; 2],
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -144,16 +145,14 @@ impl Sandbox {
                 clock: clock.clone(),
                 store: store.clone(),
             }));
-        let (stop, stopped) = watch::channel(false);
-        let until_stopped = move || {
-            let mut stopped = stopped.clone();
-            async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            }
+        let (stop_serving, serving) = watch::channel(false);
+        let (stop_saving, saving) = watch::channel(false);
+        let until = |mut stopped: watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
         };
         let tasks = vec![
-            tokio::spawn(serve::serve(listener, app, until_stopped())),
-            tokio::spawn(store.clone().save_on_change(until_stopped())),
+            tokio::spawn(serve::serve(listener, app, until(serving))),
+            tokio::spawn(store.clone().save_on_change(until(saving))),
         ];
         Ok(Sandbox {
             addr,
@@ -163,7 +162,7 @@ impl Sandbox {
             clock,
             rates,
             store,
-            stop,
+            stops: [stop_serving, stop_saving],
             tasks,
         })
     }
@@ -310,8 +309,8 @@ impl Sandbox {
     /// Stops the server, waits until it has stopped, and with a state file, until the state
     /// is saved.
     pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        for task in std::mem::take(&mut self.tasks) {
+        for (stop, task) in self.stops.iter().zip(std::mem::take(&mut self.tasks)) {
+            let _ = stop.send(true);
             let _ = task.await;
         }
     }
@@ -319,7 +318,9 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        let _ = self.stop.send(true);
+        for stop in &self.stops {
+            let _ = stop.send(true);
+        }
     }
 }
 
