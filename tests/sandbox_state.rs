@@ -124,7 +124,7 @@ struct Made {
 async fn make_things(http: &Http) -> Made {
     use reqwest::Method;
     let (status, _) = http.hs(Method::PUT, "/deals/9001234567/agent", None).await;
-    assert_eq!(status, 202);
+    assert!(status == 202 || status == 409, "{status}");
     let (status, conversation) = http
         .hs(
             Method::POST,
@@ -225,41 +225,11 @@ async fn a_restart_with_a_state_file_keeps_every_record_and_id() {
     );
 
     // What the restarted sandbox makes never takes an id given out before.
-    let again = make_things_after_restart(&http).await;
+    let again = make_things(&http).await;
     assert_ne!(again.conversation, made.conversation);
     assert_ne!(again.task, made.task);
     assert_ne!(again.contact, made.contact);
     sandbox.shutdown().await;
-}
-
-async fn make_things_after_restart(http: &Http) -> Made {
-    use reqwest::Method;
-    let (_, conversation) = http
-        .hs(
-            Method::POST,
-            "/deals/9001234567/conversations",
-            Some(json!({})),
-        )
-        .await;
-    let (_, task) = http
-        .hs(
-            Method::POST,
-            "/tasks",
-            Some(json!({"task_type": "email", "task_title": "Write", "assignee_id": "usr_1", "targets": {"deal_id": "9001234567"}})),
-        )
-        .await;
-    let (_, contact) = http
-        .hr(
-            Method::POST,
-            &format!("{ORG}/contacts"),
-            Some(json!({"name": "Kim"})),
-        )
-        .await;
-    Made {
-        conversation: conversation["conversation_id"].as_str().unwrap().to_owned(),
-        task: task["task_id"].as_str().unwrap().to_owned(),
-        contact: contact["contact_id"].as_str().unwrap().to_owned(),
-    }
 }
 
 #[tokio::test]
