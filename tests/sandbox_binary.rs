@@ -66,10 +66,18 @@ fn start(args: &[&str]) -> Running {
 
 impl Running {
     /// Ctrl-C, and its exit code.
-    fn interrupt(mut self) -> Option<i32> {
+    fn interrupt(self) -> Option<i32> {
+        self.signal(libc::SIGINT).0
+    }
+
+    /// A signal, the exit code it ends the program with, and what it wrote on stderr.
+    fn signal(mut self, signal: i32) -> (Option<i32>, String) {
         // SAFETY: kill(2) with a child's pid and a signal number has no memory effects.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
-        self.child.wait().unwrap().code()
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+        let code = self.child.wait().unwrap().code();
+        // The reader ends with the pipe, once the program has exited.
+        let stderr: Vec<String> = self.log.iter().collect();
+        (code, stderr.join("\n"))
     }
 
     fn var(&self, name: &str) -> &str {
@@ -133,7 +141,8 @@ fn its_start_lines_point_a_client_at_it_and_its_state_survives_a_restart() {
             "HOCKEYSTACK_API_TOKEN",
             "HOCKEYSTACK_BASE_URL",
             "HYPERREP_API_KEY",
-            "HYPERREP_BASE_URL"
+            "HYPERREP_BASE_URL",
+            "HYPERREP_ORGANIZATION_ID"
         ]
     );
     let (status, task) = hockeystack(
@@ -204,4 +213,34 @@ fn it_says_its_version_and_every_default() {
         .count();
     let with_defaults = help.lines().filter(|l| l.contains("[default: ")).count();
     assert!(options >= 13 && options == with_defaults, "{help}");
+}
+
+#[test]
+fn sigterm_saves_the_state_as_ctrl_c_does_and_a_lost_save_is_an_error() {
+    let file = state_file("sigterm");
+    let state = file.to_str().unwrap();
+    let sandbox = start(&["--state", state]);
+    let (status, task) = hockeystack(
+        &sandbox,
+        reqwest::Method::POST,
+        "/tasks",
+        Some(
+            json!({"task_type": "email", "task_title": "Write", "assignee_id": "usr_1", "targets": {"deal_id": "1"}}),
+        ),
+    );
+    assert_eq!(status, 201);
+    // At once, before the saver's own turn: the stop saves it.
+    assert_eq!(sandbox.signal(libc::SIGTERM).0, Some(0));
+    let sandbox = start(&["--state", state]);
+    let path = format!("/tasks/{}", task["task_id"].as_str().unwrap());
+    let (status, _) = hockeystack(&sandbox, reqwest::Method::GET, &path, None);
+    assert_eq!(status, 200, "the task made just before SIGTERM was saved");
+
+    // The folder goes away under it: the last save fails, and the exit code says so.
+    std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
+    hockeystack(&sandbox, reqwest::Method::DELETE, &path, None);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, stderr) = sandbox.signal(libc::SIGINT);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("the state was not saved"), "{stderr}");
 }

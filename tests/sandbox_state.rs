@@ -476,3 +476,102 @@ async fn agent_pages_start_where_the_last_ended_even_when_agents_go() {
     assert_eq!(status, 400);
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_clock_control_refuses_to_go_past_a_century() {
+    use reqwest::Method;
+    let sandbox = Sandbox::start(instant(None)).await.unwrap();
+    let http = Http::new(&sandbox);
+    for far in ["1e30", "3200000000"] {
+        let (status, said) = http
+            .control(
+                Method::POST,
+                "/clock",
+                Some(format!("{{\"advance_secs\": {far}}}")),
+            )
+            .await;
+        assert_eq!(status, 400, "{far}: {said}");
+        assert!(said.contains("100 years"), "{said}");
+    }
+    let (_, ahead) = http.control(Method::GET, "/clock", None).await;
+    assert_eq!(
+        ahead, r#"{"ahead_secs":0.0}"#,
+        "a refused move moves nothing"
+    );
+    let (status, _) = http
+        .control(
+            Method::POST,
+            "/clock",
+            Some(r#"{"advance_secs": 86400}"#.into()),
+        )
+        .await;
+    assert_eq!(status, 204);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_state_whose_counter_was_lowered_by_hand_gives_out_no_id_twice() {
+    use reqwest::Method;
+    let sandbox = Sandbox::start(instant(None)).await.unwrap();
+    let http = Http::new(&sandbox);
+    let made = make_things(&http).await;
+    let mut document: Value = serde_json::from_str(sandbox.snapshot().unwrap().as_json()).unwrap();
+    document["apis"]["hockeystack"]["counter"] = json!(0);
+    document["apis"]["hyperrep"]["counter"] = json!(0);
+    sandbox
+        .restore(&Snapshot::from_json(document.to_string()).unwrap())
+        .unwrap();
+    let again = make_things(&http).await;
+    assert_ne!(again.task, made.task);
+    assert_ne!(again.conversation, made.conversation);
+    assert_ne!(again.contact, made.contact);
+    let (_, ledger) = http.hs(Method::GET, "/credits/operations", None).await;
+    let mut uuids: Vec<&str> = ledger["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| op["operation_uuid"].as_str().unwrap())
+        .collect();
+    let count = uuids.len();
+    uuids.sort_unstable();
+    uuids.dedup();
+    assert_eq!(
+        uuids.len(),
+        count,
+        "a credit operation's id was given out twice"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_state_file_in_a_place_that_cannot_be_written_stops_the_start() {
+    let folder = Folder::new("unwritable");
+    let file = folder.file("missing-folder/state.json");
+    let refused = Sandbox::start(instant(Some(file.clone())))
+        .await
+        .err()
+        .unwrap();
+    assert!(refused.to_string().contains("missing-folder"), "{refused}");
+    assert!(!file.exists());
+}
+
+/// A client that announces a body and never sends it is answered, not waited for (in virtual
+/// time: the sandbox's wait of 30 seconds passes at once).
+#[tokio::test(start_paused = true)]
+async fn a_body_that_never_arrives_is_answered_with_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sandbox = Sandbox::start(instant(None)).await.unwrap();
+    let mut socket = tokio::net::TcpStream::connect(sandbox.addr())
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/revenue-agents/v1/tasks HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-length: 10\r\n\r\n",
+        sandbox.hockeystack_token()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 1024];
+    let n = socket.read(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(sandbox.requests()[0].status, 408);
+}

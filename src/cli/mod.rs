@@ -466,8 +466,7 @@ fn defaults(
     Ok(defaults)
 }
 
-/// The variable that names the HyperRep organization a command uses when it names none.
-pub(crate) const ORGANIZATION_VARIABLE: &str = "HYPERREP_ORGANIZATION_ID";
+pub(crate) use crate::hyperrep::ORGANIZATION_VARIABLE;
 
 /// How far to follow a list's pages.
 #[derive(Debug, Clone, Copy)]

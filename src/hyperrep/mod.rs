@@ -57,6 +57,11 @@ mod operations {
 #[cfg(any(feature = "mcp", feature = "cli"))]
 pub(crate) use operations::TAGS;
 
+/// The variable that names the HyperRep organization the tool uses when a command names none
+/// (the sandbox's program prints it for its one organization).
+#[cfg(any(feature = "cli", feature = "sandbox"))]
+pub(crate) const ORGANIZATION_VARIABLE: &str = "HYPERREP_ORGANIZATION_ID";
+
 /// Marker for HyperRep in [`ClientBuilder`](crate::ClientBuilder).
 #[derive(Debug, Clone, Copy)]
 pub struct HyperRep;

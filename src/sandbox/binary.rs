@@ -31,7 +31,9 @@ const OPTIONS: &[Opt] = &[
         help: "the address to listen on (the controls answer loopback only, whatever it is)",
         default: |c| c.host.to_string(),
         apply: |c, v| {
-            c.host = v.parse().map_err(|e| format!("{e}"))?;
+            c.host = v.parse().map_err(|_| {
+                format!("{v:?} is not an IP address (127.0.0.1, ::1 or 0.0.0.0, say)")
+            })?;
             Ok(())
         },
     },
@@ -41,7 +43,9 @@ const OPTIONS: &[Opt] = &[
         help: "the port to listen on; 0 picks a free one",
         default: |c| c.port.to_string(),
         apply: |c, v| {
-            c.port = v.parse().map_err(|e| format!("{e}"))?;
+            c.port = v
+                .parse()
+                .map_err(|_| format!("{v:?} is not a port number (0 to 65535)"))?;
             Ok(())
         },
     },
@@ -104,7 +108,8 @@ const OPTIONS: &[Opt] = &[
         help: "one more HockeyStack token to accept, with pools of its own (repeatable)",
         default: |_| "none".into(),
         apply: |c, v| {
-            c.extra_hockeystack_tokens.push(v.to_owned());
+            c.extra_hockeystack_tokens
+                .push(non_empty(v, "a token")?.to_owned());
             Ok(())
         },
     },
@@ -114,7 +119,9 @@ const OPTIONS: &[Opt] = &[
         help: "how many sales the generated HyperRep organization has",
         default: |c| c.seed.sales.to_string(),
         apply: |c, v| {
-            c.seed.sales = v.parse().map_err(|e| format!("{e}"))?;
+            c.seed.sales = v
+                .parse()
+                .map_err(|_| format!("{v:?} is not a whole number of sales"))?;
             Ok(())
         },
     },
@@ -142,18 +149,20 @@ const OPTIONS: &[Opt] = &[
         flag: "--state",
         value: Some("FILE"),
         help: "keep the state in FILE across restarts: loaded at start if it exists (one that \
-               cannot be used stops the start and is left as it is), saved after changes and on \
-               Ctrl-C; the seeds are then what POST /__sandbox/reset returns to",
+               cannot be used, or a place that cannot be written, stops the start and is left as \
+               it is), saved after changes and on Ctrl-C or SIGTERM; the seeds are then what \
+               POST /__sandbox/reset returns to",
         default: |_| "none: the state ends with the process".into(),
         apply: |c, v| {
-            c.state_file = Some(v.into());
+            c.state_file = Some(non_empty(v, "a file")?.into());
             Ok(())
         },
     },
     Opt {
         flag: "--log",
         value: None,
-        help: "print one line a request to stderr: time, method, path, status, duration, fault",
+        help: "print one line for each request to the APIs on stderr: the sandbox clock's time, \
+               method, path, status, duration, fault",
         default: |_| "off".into(),
         apply: |c, _| {
             c.log_requests = true;
@@ -161,6 +170,14 @@ const OPTIONS: &[Opt] = &[
         },
     },
 ];
+
+/// A value that must not be empty (`--state=` names no file).
+fn non_empty<'a>(value: &'a str, what: &str) -> Result<&'a str, String> {
+    if value.is_empty() {
+        return Err(format!("needs {what}, not an empty value"));
+    }
+    Ok(value)
+}
 
 /// Seconds as a duration: a finite, non-negative number (0 makes it instant).
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -319,14 +336,18 @@ fn started(sandbox: &Sandbox, config: &SandboxConfig) -> String {
     );
     out += &export(HyperRep::BASE_URL_VARIABLE, &sandbox.hyperrep_url());
     out += &export(HyperRep::CREDENTIAL_VARIABLE, sandbox.hyperrep_key());
+    out += &export(
+        crate::hyperrep::ORGANIZATION_VARIABLE,
+        super::hyperrep::ORG_ID,
+    );
+    let controls = sandbox.hyperrep_url();
     out += &format!(
-        "# Controls (from loopback only): http://{}/__sandbox/ faults, requests, clock, reset, state\n",
-        sandbox.addr()
+        "# Controls (from loopback only): {controls}/__sandbox/ faults, requests, clock, reset, state\n"
     );
     if let Some(file) = &config.state_file {
         out += &format!("# State kept in {}\n", file.display());
     }
-    out += "# Ctrl-C stops it.\n";
+    out += "# Ctrl-C (or SIGTERM) stops it.\n";
     out
 }
 
@@ -340,10 +361,29 @@ async fn serve(config: SandboxConfig) -> ExitCode {
     };
     let _ = write!(std::io::stdout().lock(), "{}", started(&sandbox, &config));
     let _ = std::io::stdout().flush();
-    let _ = tokio::signal::ctrl_c().await;
-    sandbox.shutdown().await;
+    stopped().await;
+    if let Err(e) = sandbox.stop().await {
+        eprintln!("revenue-agents-sandbox: stopped, but the state was not saved: {e}");
+        return ExitCode::FAILURE;
+    }
     let _ = writeln!(std::io::stdout().lock(), "# stopped");
     ExitCode::SUCCESS
+}
+
+/// Until Ctrl-C, or SIGTERM (how `docker stop`, systemd and `timeout` ask a program to end).
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 #[cfg(test)]
@@ -381,7 +421,11 @@ mod tests {
         assert_eq!(config.job_time, Duration::from_millis(500));
         assert!(config.log_requests);
         for (wrong, says) in [
-            (vec!["--port", "x"], "--port: "),
+            (vec!["--port", "x"], "--port: \"x\" is not a port number"),
+            (vec!["--port", "70000"], "not a port number"),
+            (vec!["--host", "localhost"], "not an IP address"),
+            (vec!["--state="], "--state: needs a file"),
+            (vec!["--extra-token="], "--extra-token: needs a token"),
             (vec!["--port"], "--port needs a value"),
             (vec!["--log=yes"], "--log takes no value"),
             (vec!["--rate-window", "0"], "--rate-window: at least"),

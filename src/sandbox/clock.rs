@@ -13,6 +13,10 @@ use std::{
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
+/// The furthest the clock goes ahead of real time: a century covers any wait a test skips,
+/// and keeps every date the sandbox writes a plausible one.
+pub(crate) const MAX_AHEAD: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 #[derive(Debug)]
 pub(crate) struct Clock {
     started: Instant,
@@ -54,14 +58,26 @@ impl Clock {
         (self.now() - then).to_std().unwrap_or_default()
     }
 
-    /// Moves the clock forward; it never goes back. Saturates at about 584 years ahead.
+    /// Moves the clock forward; it never goes back, and stops at [`MAX_AHEAD`].
     pub(crate) fn advance(&self, by: Duration) {
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        let most = MAX_AHEAD.as_nanos() as u64;
         let _ = self
             .ahead_nanos
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(n.saturating_add(by))
+                Some(n.saturating_add(by).min(most))
             });
+    }
+
+    /// Moves the clock forward by `by`, or refuses when that would take it past
+    /// [`MAX_AHEAD`] (nothing moves then), saying how far it may still go.
+    pub(crate) fn try_advance(&self, by: Duration) -> Result<(), Duration> {
+        let room = MAX_AHEAD.saturating_sub(self.ahead());
+        if by > room {
+            return Err(room);
+        }
+        self.advance(by);
+        Ok(())
     }
 
     /// Moves the clock forward to `when` if it is behind it: a state saved by a run whose

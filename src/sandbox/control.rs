@@ -133,9 +133,18 @@ async fn advance_clock(State(c): Ctl, body: Bytes) -> Response {
     }
     match serde_json::from_slice::<Advance>(&body) {
         Ok(Advance { advance_secs }) if advance_secs.is_finite() && advance_secs >= 0.0 => {
-            c.clock
-                .advance(Duration::from_secs_f64(advance_secs.min(1e12)));
-            empty(StatusCode::NO_CONTENT)
+            let by = Duration::try_from_secs_f64(advance_secs).unwrap_or(Duration::MAX);
+            match c.clock.try_advance(by) {
+                Ok(()) => empty(StatusCode::NO_CONTENT),
+                Err(room) => detail(
+                    StatusCode::BAD_REQUEST,
+                    &format!(
+                        "the clock goes at most 100 years ahead of real time; it may move {} \
+                         seconds more",
+                        room.as_secs()
+                    ),
+                ),
+            }
         }
         Ok(_) => detail(
             StatusCode::BAD_REQUEST,

@@ -129,6 +129,14 @@ fn line(r: &ReceivedRequest) -> String {
     )
 }
 
+/// How long a request's body may take to arrive (a client that announces a body and sends
+/// none is answered, not waited for).
+const BODY_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn refusal(status: StatusCode, message: &str) -> Response {
+    super::http::detail(status, message)
+}
+
 /// What the log layer needs.
 pub(crate) struct LogGate {
     pub(crate) log: Arc<Log>,
@@ -160,17 +168,21 @@ pub(crate) async fn layer(
         received_at,
         duration_ms: 0.0,
     };
-    let response = match axum::body::to_bytes(body, BODY_LIMIT).await {
-        Ok(bytes) => {
+    let read = tokio::time::timeout(BODY_TIME, axum::body::to_bytes(body, BODY_LIMIT)).await;
+    let response = match read {
+        Ok(Ok(bytes)) => {
             entry.body = String::from_utf8_lossy(&bytes).into_owned();
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        Err(_) => {
-            let mut response = Response::new(Body::from("request body too large"));
-            *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-            response
-        }
+        Ok(Err(_)) => refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large: at most 1 MiB is read",
+        ),
+        Err(_) => refusal(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive within 30 seconds",
+        ),
     };
     entry.status = response.status().as_u16();
     entry.fault = response.extensions().get::<Fault>().cloned();

@@ -117,16 +117,29 @@ impl Sandbox {
         store.add(hockeystack.part.clone());
         store.add(hyperrep.part.clone());
         store.load_file()?;
+        // Written once now, so that a file that cannot be written (a missing folder, no
+        // permission) stops the start instead of losing every change later.
+        store.save_file()?;
         let store = Arc::new(store);
 
-        let listener = tokio::net::TcpListener::bind((config.host, config.port)).await?;
+        let listener = tokio::net::TcpListener::bind((config.host, config.port))
+            .await
+            .map_err(|e| {
+                let at = SocketAddr::new(config.host, config.port);
+                std::io::Error::new(e.kind(), format!("cannot listen on {at}: {e}"))
+            })?;
         let addr = listener.local_addr()?;
         let script = Arc::new(faults::Script::new(apis.clone()));
         let log = Arc::new(log::Log::new(config.log_requests));
         let app = Router::new()
             .merge(hockeystack.router)
             .merge(hyperrep.router)
-            .fallback(|| async { StatusCode::NOT_FOUND })
+            .fallback(|| async {
+                http::detail(
+                    StatusCode::NOT_FOUND,
+                    "Not Found: no API of the sandbox has this path",
+                )
+            })
             .layer(middleware::from_fn_with_state(
                 script.clone(),
                 faults::layer,
@@ -253,7 +266,8 @@ impl Sandbox {
     /// Moves the sandbox's clock forward, as if `by` had passed: HockeyStack provisioning runs
     /// and message jobs finish, finished jobs expire and rate-limit windows refill accordingly,
     /// and what either API creates is stamped with the moved clock.
-    /// The clock never goes back.
+    /// The clock never goes back, and goes no further than a century ahead of real time (a
+    /// larger move stops there).
     ///
     /// ```no_run
     /// # async fn run() -> std::io::Result<()> {
@@ -307,11 +321,21 @@ impl Sandbox {
     }
 
     /// Stops the server, waits until it has stopped, and with a state file, until the state
-    /// is saved.
-    pub async fn shutdown(mut self) {
+    /// is saved; see [`stop`](Self::stop) to hear whether that save worked.
+    pub async fn shutdown(self) {
+        let _ = self.stop().await;
+    }
+
+    /// As [`shutdown`](Self::shutdown), and says whether the last save of the state file (if
+    /// there is one) worked: an error naming the file when it did not.
+    pub async fn stop(mut self) -> std::io::Result<()> {
         for (stop, task) in self.stops.iter().zip(std::mem::take(&mut self.tasks)) {
             let _ = stop.send(true);
             let _ = task.await;
+        }
+        match self.store.failure() {
+            None => Ok(()),
+            Some(problem) => Err(std::io::Error::other(problem)),
         }
     }
 }

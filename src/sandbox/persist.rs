@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::sync::Notify;
 
-use super::clock::Clock;
+use super::clock::{Clock, MAX_AHEAD};
 
 /// What names the sandbox's state documents, and the version of their layout this build
 /// reads and writes.
@@ -95,26 +95,37 @@ struct Document<'a> {
 
 impl<'a> Document<'a> {
     fn read(json: &'a str) -> Result<Document<'a>, String> {
-        #[derive(Deserialize)]
-        struct Head<'a> {
-            #[serde(borrow)]
-            format: Option<std::borrow::Cow<'a, str>>,
-            version: Option<u32>,
+        let head: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| format!("not a sandbox state document (not JSON: {e})"))?;
+        if !head.is_object() {
+            return Err("not a sandbox state document (not a JSON object)".to_owned());
         }
-        let head: Head = serde_json::from_str(json)
-            .map_err(|e| format!("not a sandbox state document (JSON: {e})"))?;
-        if head.format.as_deref() != Some(FORMAT) {
+        if head["format"] != FORMAT {
             return Err(format!(
                 "not a sandbox state document (its `format` is not {FORMAT:?})"
             ));
         }
-        if head.version != Some(VERSION) {
-            return Err(match head.version {
-                Some(v) => {
-                    format!("a sandbox state of version {v}; this sandbox reads version {VERSION}")
-                }
-                None => "a sandbox state without a `version`".to_owned(),
-            });
+        match head["version"].as_u64() {
+            Some(v) if v == u64::from(VERSION) => {}
+            Some(v) => {
+                return Err(format!(
+                    "a sandbox state of version {v}; this sandbox reads version {VERSION}"
+                ));
+            }
+            None => return Err("a sandbox state without a `version`".to_owned()),
+        }
+        let clock = head["clock"]
+            .as_str()
+            .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+            .ok_or("its `clock` is not an RFC 3339 date-time")?;
+        let furthest = Utc::now() + chrono::Duration::from_std(MAX_AHEAD).unwrap_or_default();
+        if clock > furthest {
+            return Err(format!(
+                "its `clock` ({clock}) is more than 100 years ahead of real time"
+            ));
+        }
+        if !head["apis"].is_object() {
+            return Err("its `apis` is not an object of each API's state".to_owned());
         }
         serde_json::from_str(json).map_err(|e| format!("an unusable sandbox state: {e}"))
     }
@@ -136,6 +147,8 @@ pub(crate) struct Store {
     clock: Arc<Clock>,
     file: Option<PathBuf>,
     changes: Changes,
+    /// Why the latest save failed, until one succeeds.
+    failure: std::sync::Mutex<Option<String>>,
 }
 
 impl Store {
@@ -145,6 +158,7 @@ impl Store {
             clock,
             file,
             changes,
+            failure: std::sync::Mutex::default(),
         }
     }
 
@@ -260,14 +274,24 @@ impl Store {
         // Writing a large state takes a while; it must not hold up the server's threads.
         let saved = tokio::task::spawn_blocking(move || store.save_file()).await;
         let problem = match saved {
-            Ok(Ok(())) => return,
-            Ok(Err(e)) => e.to_string(),
-            Err(e) => e.to_string(),
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
         };
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "revenue-agents sandbox: cannot save its state: {problem}"
-        );
+        if let Some(problem) = &problem {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "revenue-agents sandbox: cannot save its state: {problem}"
+            );
+        }
+        if let Ok(mut failure) = self.failure.lock() {
+            *failure = problem;
+        }
+    }
+
+    /// Why the latest save failed, if it did.
+    pub(crate) fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|f| f.clone())
     }
 }
 
@@ -292,6 +316,10 @@ fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut out = std::fs::File::create(&temporary)?;
         out.write_all(bytes)?;
         out.sync_all()?;
+        // The new file keeps the old one's permissions (a state kept private stays so).
+        if let Ok(old) = std::fs::metadata(file) {
+            std::fs::set_permissions(&temporary, old.permissions())?;
+        }
         std::fs::rename(&temporary, file)
     })();
     if written.is_err() {
@@ -307,8 +335,9 @@ mod tests {
     #[test]
     fn documents_of_another_format_or_version_are_refused() {
         for (text, says) in [
-            ("{", "JSON"),
-            ("[]", "JSON"),
+            ("{", "not JSON"),
+            ("[]", "not a JSON object"),
+            ("null", "not a JSON object"),
             (r#"{"format": "other", "version": 1}"#, "format"),
             (
                 r#"{"format": "revenue-agents-sandbox-state", "version": 99}"#,
@@ -320,7 +349,15 @@ mod tests {
             ),
             (
                 r#"{"format": "revenue-agents-sandbox-state", "version": 1, "clock": "soon", "apis": {}}"#,
-                "unusable",
+                "`clock`",
+            ),
+            (
+                r#"{"format": "revenue-agents-sandbox-state", "version": 1, "clock": "2611-01-01T00:00:00Z", "apis": {}}"#,
+                "100 years",
+            ),
+            (
+                r#"{"format": "revenue-agents-sandbox-state", "version": 1, "clock": "2026-01-01T00:00:00Z", "apis": []}"#,
+                "`apis`",
             ),
         ] {
             let refused = Snapshot::from_json(text).unwrap_err().to_string();

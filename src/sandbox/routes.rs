@@ -53,7 +53,9 @@ pub(crate) enum Matched {
         index: usize,
         params: Vec<(&'static str, String)>,
     },
-    Refused(Problem),
+    /// The path is the API's; these are the methods it takes.
+    WrongMethod(Vec<&'static str>),
+    NoSuchPath,
 }
 
 impl Matched {
@@ -73,6 +75,16 @@ fn template(path: &'static str) -> Vec<Segment> {
             },
         )
         .collect()
+}
+
+fn method_name(method: model::Method) -> &'static str {
+    match method {
+        model::Method::Get => "GET",
+        model::Method::Put => "PUT",
+        model::Method::Post => "POST",
+        model::Method::Patch => "PATCH",
+        model::Method::Delete => "DELETE",
+    }
 }
 
 fn method_of(method: &Method) -> Option<model::Method> {
@@ -118,6 +130,7 @@ impl Table {
         let wanted = method_of(method);
         // The most literals of a fitting template, and the route there with the method.
         let mut best: Option<(usize, Option<usize>)> = None;
+        let mut fitting = Vec::new();
         for (index, route) in self.routes.iter().enumerate() {
             let fits = route.template.len() == segments.len()
                 && route.template.iter().zip(&segments).all(|(t, s)| match t {
@@ -127,6 +140,7 @@ impl Table {
             if !fits {
                 continue;
             }
+            fitting.push(index);
             let with_method = (Some(route.operation.method) == wanted).then_some(index);
             best = match best {
                 Some((literals, found)) if literals > route.literals => Some((literals, found)),
@@ -137,8 +151,17 @@ impl Table {
             };
         }
         match best {
-            None => Matched::Refused(Problem::NotFound),
-            Some((_, None)) => Matched::Refused(Problem::MethodNotAllowed),
+            None => Matched::NoSuchPath,
+            Some((literals, None)) => {
+                let mut methods: Vec<&'static str> = fitting
+                    .into_iter()
+                    .map(|i| &self.routes[i])
+                    .filter(|route| route.literals == literals)
+                    .map(|route| method_name(route.operation.method))
+                    .collect();
+                methods.dedup();
+                Matched::WrongMethod(methods)
+            }
             Some((_, Some(index))) => Matched::Operation {
                 index,
                 params: self.routes[index]
@@ -257,14 +280,20 @@ async fn respond<S>(api: &Api<S>, matched: Matched, request: Request) -> Respons
     let contract = &api.table.contract;
     let (index, params) = match matched {
         Matched::Operation { index, params } => (index, params),
-        Matched::Refused(Problem::MethodNotAllowed) => {
-            return contract.refuse(
+        Matched::WrongMethod(methods) => {
+            let mut refusal = contract.refuse(
                 StatusCode::METHOD_NOT_ALLOWED,
                 Problem::MethodNotAllowed,
                 "Method Not Allowed",
             );
+            if let Ok(allow) = axum::http::HeaderValue::from_str(&methods.join(", ")) {
+                refusal
+                    .headers_mut()
+                    .insert(axum::http::header::ALLOW, allow);
+            }
+            return refusal;
         }
-        Matched::Refused(_) => {
+        Matched::NoSuchPath => {
             return contract.refuse(StatusCode::NOT_FOUND, Problem::NotFound, "Not Found");
         }
     };

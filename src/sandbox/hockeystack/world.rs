@@ -117,8 +117,11 @@ pub(super) fn timestamp(t: DateTime<Utc>) -> String {
 
 /// A UUID-shaped id made from a number.
 pub(super) fn uuid_for(n: u64) -> String {
-    format!("3c90c3cc-0d44-4b50-8888-{n:012x}")
+    format!("{UUID_PREFIX}{n:012x}")
 }
+
+/// What every UUID the sandbox makes starts with; the rest is the number, in hex.
+const UUID_PREFIX: &str = "3c90c3cc-0d44-4b50-8888-";
 
 impl World {
     /// A new id: the prefix and the next number. A number whose id a seed already uses is
@@ -198,6 +201,39 @@ impl World {
         self.ledger.push(op);
     }
 
+    /// The highest number any id the sandbox made holds (`conv_000012`, a task's UUID).
+    fn highest_id_number(&self) -> u64 {
+        let counted = |id: &str| -> u64 {
+            let digits = match id.rsplit_once('_') {
+                Some((_, n)) => n.parse().ok(),
+                None => id
+                    .strip_prefix(UUID_PREFIX)
+                    .and_then(|n| u64::from_str_radix(n, 16).ok()),
+            };
+            digits.unwrap_or(0)
+        };
+        let agents = self
+            .agents
+            .values()
+            .flat_map(|a| [counted(&a.job_id), counted(&a.agent_id)]);
+        let conversations = self.conversations.keys().map(|id| counted(id));
+        let messages = self.messages.values().flatten().map(|m| counted(&m.id));
+        let jobs = self.jobs.keys().map(|id| counted(id));
+        let tasks = self
+            .tasks
+            .iter()
+            .map(|t| counted(t["task_id"].as_str().unwrap_or_default()));
+        let ledger = self.ledger.iter().map(|op| counted(&op.uuid));
+        agents
+            .chain(conversations)
+            .chain(messages)
+            .chain(jobs)
+            .chain(tasks)
+            .chain(ledger)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The world in its saved form.
     pub(super) fn saved(&self) -> Saved {
         let mut conversations = Vec::with_capacity(self.conversations.len());
@@ -261,14 +297,19 @@ impl World {
         }
         for task in saved.tasks {
             let id = task["task_id"].as_str().unwrap_or_default().to_owned();
-            if id.is_empty() || world.task_position(&id).is_some() {
-                return Err(format!("task {id:?} has no id of its own"));
+            if id.is_empty() {
+                return Err("a task has no `task_id`".to_owned());
+            }
+            if world.task_position(&id).is_some() {
+                return Err(format!("task {id:?} appears twice"));
             }
             world.add_task(task);
         }
         for op in saved.ledger {
             world.record(op);
         }
+        // A document whose counter was lowered by hand must not make ids given out again.
+        world.counter = world.counter.max(world.highest_id_number());
         Ok(world)
     }
 }

@@ -223,6 +223,25 @@ impl Org {
         self.companies.push(company);
     }
 
+    /// The highest number an id the sandbox made holds (`gAAAAABcontact0000012-x_Q=`).
+    fn highest_id_number(&self) -> u64 {
+        let counted =
+            |id: Option<&str>| -> u64 { id.and_then(super::render::number_of).unwrap_or(0) };
+        let contacts = self
+            .contacts
+            .iter()
+            .map(|c| counted(c["contact_id"].as_str()));
+        let companies = self
+            .companies
+            .iter()
+            .map(|c| counted(c["company_id"].as_str()));
+        let drafts = self
+            .drafts
+            .iter()
+            .map(|d| counted(d.value["response_id"].as_str()));
+        contacts.chain(companies).chain(drafts).max().unwrap_or(0)
+    }
+
     /// An organization read back from its saved form, its links checked (a position past
     /// the end of its list would name nothing).
     pub(super) fn from_saved(saved: &RawValue) -> Result<Org, String> {
@@ -244,6 +263,9 @@ impl Org {
         if bad_link {
             return Err("a record links to an agent or contact that is not there".into());
         }
-        Ok(org.indexed())
+        // A document whose counter was lowered by hand must not make ids given out again.
+        let mut org = org.indexed();
+        org.counter = org.counter.max(org.highest_id_number());
+        Ok(org)
     }
 }

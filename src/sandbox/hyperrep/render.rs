@@ -16,6 +16,13 @@ pub(super) fn id(kind: &str, n: usize) -> String {
     format!("gAAAAAB{kind}{n:07}-x_Q=")
 }
 
+/// The number an id made by [`id`] holds.
+pub(super) fn number_of(id: &str) -> Option<u64> {
+    let inner = id.strip_prefix("gAAAAAB")?.strip_suffix("-x_Q=")?;
+    let digits = inner.trim_start_matches(|c: char| !c.is_ascii_digit());
+    digits.parse().ok()
+}
+
 /// A page as HyperRep answers it: the items, written straight from what is stored (sales are
 /// JSON text already), and the pagination block.
 pub(super) fn page<T: serde::Serialize + ?Sized>(
