@@ -48,9 +48,10 @@ pub struct SandboxConfig {
     /// demo tasks.
     pub hockeystack_seed: Option<HockeyStackSeed>,
     /// A file that keeps the state across restarts: read at start when it exists (a file that
-    /// cannot be read or used stops the start, and is left as it is), written shortly after
-    /// each change and when the sandbox stops, each time whole (a new file renamed over the
-    /// old). The seeds above are then only what a reset returns to.
+    /// cannot be read or used stops the start, and is left as it is), written at start (so a
+    /// place that cannot be written stops it too), shortly after each change and when the
+    /// sandbox stops, each time whole (a new file renamed over the old). The seeds above are
+    /// then only what a reset returns to.
     pub state_file: Option<std::path::PathBuf>,
     /// Print one line a request to stderr: time, method, path, status, duration, fault.
     pub log_requests: bool,
