@@ -62,6 +62,8 @@ pub struct SandboxConfig {
 /// contradicts itself (a duplicate id, a conversation of an agent that is not seeded, a task
 /// without its required fields) with an error naming the record.
 ///
+/// [`Sandbox::start`]: super::Sandbox::start
+///
 /// ```
 /// use revenue_agents::sandbox::HockeyStackSeed;
 /// use serde_json::json;
@@ -104,6 +106,8 @@ pub struct HockeyStackSeed {
 /// at least the fields named below). [`Sandbox::start`] refuses a seed that contradicts itself
 /// (a duplicate id, a reference to a record that is not there, a missing id or timestamp)
 /// with an error naming the record.
+///
+/// [`Sandbox::start`]: super::Sandbox::start
 ///
 /// ```
 /// use revenue_agents::sandbox::HyperRepSeed;
