@@ -290,6 +290,13 @@ async fn every_request_is_answered_however_long_deep_or_broken() {
         deep,
         r#"[{"jsonrpc":"2.0","id":4,"method":"ping"}]"#.to_owned(),
         r#"{"jsonrpc":"2.0","id":5}"#.to_owned(),
+        // JSON-RPC, but not MCP: rmcp would answer these under no id at all.
+        r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":"x"}"#.to_owned(),
+        r#"{"jsonrpc":"2.0","id":9,"method":"ping","params":5}"#.to_owned(),
+        r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#.to_owned(),
+        r#"{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}"#.to_owned(),
+        // Broken JSON whose id can still be read.
+        r#"{"jsonrpc":"2.0","id":77,"method":"tools/list""#.to_owned(),
         "{not json".to_owned(),
         r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"hockeystack_health"}}"#
             .to_owned(),
@@ -303,10 +310,10 @@ async fn every_request_is_answered_however_long_deep_or_broken() {
         input
     });
 
-    // Seven answers: the initialization, five refusals and the call after them.
+    // Twelve answers: the initialization, ten refusals and the call after them.
     let mut answers = std::collections::HashMap::new();
     let mut nulls = 0;
-    for _ in 0..7 {
+    for _ in 0..12 {
         let line = tokio::time::timeout(Duration::from_secs(30), output.next_line())
             .await
             .expect("the server answers every request")
@@ -316,7 +323,10 @@ async fn every_request_is_answered_however_long_deep_or_broken() {
         nulls += usize::from(message["id"].is_null());
         answers.insert(message["id"].to_string(), message);
     }
-    assert_eq!(nulls, 2, "the batch and the broken line: {answers:?}");
+    assert_eq!(
+        nulls, 3,
+        "the batch, the object id and the broken line: {answers:?}"
+    );
     let code = |id: &str| answers[id]["error"]["code"].as_i64();
     assert_eq!(code("\"long\""), Some(-32600), "{}", answers["\"long\""]);
     assert!(
@@ -333,6 +343,18 @@ async fn every_request_is_answered_however_long_deep_or_broken() {
             .contains("64 levels")
     );
     assert_eq!(code("5"), Some(-32600));
+    for id in ["8", "9", "1.5"] {
+        assert_eq!(code(id), Some(-32600), "{}", answers[id]);
+    }
+    assert!(
+        answers["8"]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`params` must be an object"),
+        "{}",
+        answers["8"]
+    );
+    assert_eq!(code("77"), Some(-32700), "{}", answers["77"]);
     // Neither the batch nor the broken line has an id to give: both are answered under null,
     // the parse error last.
     assert_eq!(code("null"), Some(-32700), "{}", answers["null"]);

@@ -1,7 +1,9 @@
 //! What a JSON-RPC message must be for the server to take it, for both transports: at most
 //! [`MAX_LINE_BYTES`], nested at most [`MAX_DEPTH`] deep, JSON, and a JSON-RPC message. Anything
 //! else is refused with the JSON-RPC error for it, under the id a shallow scan of the message
-//! finds (null when none can be read), so that no request goes unanswered.
+//! finds (null when none can be read), so that no request goes unanswered. That includes what
+//! is JSON-RPC but not MCP (an id that is neither a string nor an integer, `params` that are
+//! not an object), which rmcp would answer under no id at all.
 
 use serde_json::{Value, json};
 
@@ -43,7 +45,7 @@ pub(crate) fn refusal(text: &[u8], too_long: bool) -> Option<Value> {
             Err(_) => (
                 PARSE_ERROR,
                 "the message is not a JSON value".to_owned(),
-                None,
+                shallow_id(text),
             ),
             Ok(message) => {
                 let why = not_a_message(&message)?;
@@ -144,8 +146,42 @@ fn not_a_message(message: &Value) -> Option<String> {
     let request = members.get("method").is_some_and(Value::is_string);
     let response = members.contains_key("id")
         && (members.contains_key("result") || members.contains_key("error"));
-    (!request && !response)
-        .then(|| "a message must name a string `method`, or answer with `result` or `error`".into())
+    if !request && !response {
+        return Some(
+            "a message must name a string `method`, or answer with `result` or `error`".into(),
+        );
+    }
+    // What rmcp would refuse without saying which request it refuses (its answer carries no
+    // id), so the client waiting for that id would wait for ever: refused here, under the id.
+    if let Some(id) = members.get("id") {
+        let integer = id.is_i64() || id.is_u64();
+        if !(integer || id.is_string()) {
+            return Some(format!(
+                "a message's `id` must be a string or an integer, not {}",
+                kind_of(id)
+            ));
+        }
+    }
+    match members.get("params") {
+        Some(params) if request && !params.is_object() => Some(format!(
+            "a request's `params` must be an object when given, not {}",
+            kind_of(params)
+        )),
+        _ => None,
+    }
+}
+
+/// A JSON value's kind in words, for a refusal.
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a fractional number",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// How deeply arrays and objects nest in `text`, strings skipped; it stops counting past the
@@ -265,6 +301,50 @@ mod tests {
         assert_eq!(id(r#"{"method":"x","params":"\"id\":3"}"#), None);
         assert_eq!(id(r#"{"id":null}"#), None);
         assert_eq!(id(r#"{"id":-4.5e1}"#), Some(json!(-45.0)));
+    }
+
+    #[test]
+    fn a_message_that_cannot_be_read_is_refused_under_the_id_it_names() {
+        let answer = |text: &[u8]| refusal(text, false).expect("refused");
+        let not_utf8 =
+            answer(b"{\"jsonrpc\":\"2.0\",\"id\":84,\"method\":\"ping\",\"x\":\"\xff\"}");
+        assert_eq!(
+            (&not_utf8["id"], &not_utf8["error"]["code"]),
+            (&json!(84), &json!(-32700))
+        );
+        let cut = answer(br#"{"jsonrpc":"2.0","id":"a","method":"tools/list""#);
+        assert_eq!(
+            (&cut["id"], &cut["error"]["code"]),
+            (&json!("a"), &json!(-32700))
+        );
+        let params = answer(br#"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":[]}"#);
+        assert_eq!(
+            (&params["id"], &params["error"]["code"]),
+            (&json!(2), &json!(-32600))
+        );
+        let null_id = answer(br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#);
+        assert_eq!(null_id["id"], Value::Null);
+        assert!(
+            null_id["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("string or an integer"),
+            "{null_id}"
+        );
+        // What MCP takes is left to rmcp.
+        for taken in [
+            br#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#.as_slice(),
+            br#"{"jsonrpc":"2.0","id":"x","method":"tools/list","params":{}}"#,
+            br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            br#"{"jsonrpc":"2.0","id":4,"result":{}}"#,
+        ] {
+            assert_eq!(
+                refusal(taken, false),
+                None,
+                "{}",
+                String::from_utf8_lossy(taken)
+            );
+        }
     }
 
     #[test]

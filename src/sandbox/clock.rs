@@ -62,11 +62,21 @@ impl Clock {
     pub(crate) fn advance(&self, by: Duration) {
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
         let most = MAX_AHEAD.as_nanos() as u64;
-        let _ = self
-            .ahead_nanos
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(n.saturating_add(by).min(most))
-            });
+        // A compare-and-swap loop rather than `fetch_update`, which newer toolchains deprecate
+        // for a `try_update` that the crate's minimum Rust version does not have.
+        let mut ahead = self.ahead_nanos.load(Ordering::Relaxed);
+        loop {
+            let next = ahead.saturating_add(by).min(most);
+            match self.ahead_nanos.compare_exchange_weak(
+                ahead,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(now) => ahead = now,
+            }
+        }
     }
 
     /// Moves the clock forward by `by`, or refuses when that would take it past
