@@ -1420,3 +1420,74 @@ async fn a_wait_said_while_the_spinner_turns_gets_a_line_of_its_own() {
         "the spinner shares the line: {said:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_that_are_not_date_times_or_out_of_order_are_refused_before_sending() {
+    let shell = Shell::start().await;
+    let org = shell.organization().await;
+    let sales = |start: &'static str, end: &'static str| {
+        let org = org.clone();
+        let shell = &shell;
+        async move {
+            shell
+                .run(&[
+                    "hyperrep",
+                    "sales",
+                    "list",
+                    "--organization-id",
+                    &org,
+                    "--start-date",
+                    start,
+                    "--end-date",
+                    end,
+                    "--all",
+                ])
+                .await
+        }
+    };
+    let sent_before = shell.sandbox.requests().len();
+    let word = sales("yesterday", "2026-11-01T00:00:00Z").await;
+    assert_eq!(word.code, 2, "{}", word.stderr);
+    assert!(word.stderr.contains("--start-date"), "{}", word.stderr);
+    assert!(
+        word.stderr.contains("2026-04-01T00:00:00Z"),
+        "{}",
+        word.stderr
+    );
+    let date_only = sales("2026-10-01", "2026-11-01").await;
+    assert_eq!(date_only.code, 2, "{}", date_only.stderr);
+    let reversed = sales("2026-12-01T00:00:00Z", "2026-11-01T00:00:00Z").await;
+    assert_eq!(reversed.code, 2, "{}", reversed.stderr);
+    assert!(
+        reversed.stderr.contains("start_date"),
+        "{}",
+        reversed.stderr
+    );
+    let due = shell
+        .run(&[
+            "hockeystack",
+            "tasks",
+            "create",
+            "--task-type",
+            "call",
+            "--task-title",
+            "Call back",
+            "--assignee-id",
+            "usr_1",
+            "--targets",
+            r#"{"deal_id": "9001234567"}"#,
+            "--due-date",
+            "tomorrow",
+        ])
+        .await;
+    assert_eq!(due.code, 2, "{}", due.stderr);
+    assert!(due.stderr.contains("--due-date"), "{}", due.stderr);
+    assert_eq!(
+        shell.sandbox.requests().len(),
+        sent_before,
+        "nothing reached the sandbox"
+    );
+    // The same window in order is taken.
+    let ordered = sales("2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z").await;
+    assert_eq!(ordered.code, 0, "{}", ordered.stderr);
+}

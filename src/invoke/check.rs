@@ -119,6 +119,16 @@ fn check(schema: &Value, value: &Value, at: &str, found: &mut Vec<String>) {
                     _ => say(format!("must match the pattern {pattern}")),
                 }
             }
+            // The server would refuse it too, after the call had spent a rate slot; a date
+            // alone is no date-time either (whether the APIs take one is not documented).
+            if schema.get("format").and_then(Value::as_str) == Some("date-time")
+                && chrono::DateTime::parse_from_rfc3339(text).is_err()
+            {
+                say(format!(
+                    "must be a date and time in RFC 3339 form, such as 2026-04-01T00:00:00Z, not {:?}",
+                    text.chars().take(60).collect::<String>()
+                ));
+            }
         }
         Value::Number(number) => {
             let n = number.as_f64().unwrap_or(f64::NAN);
@@ -355,6 +365,21 @@ mod tests {
         let mut kept: Vec<&String> = kept.keys().collect();
         kept.sort();
         assert_eq!(kept, ["colour", "priority", "title"]);
+    }
+
+    #[test]
+    fn a_date_time_is_checked_before_it_is_sent() {
+        let schema = json!({"type": "string", "format": "date-time"});
+        assert!(problems(&schema, &json!("2026-04-01T00:00:00Z")).is_empty());
+        assert!(problems(&schema, &json!("2026-04-01T09:30:00.5+02:00")).is_empty());
+        for wrong in ["yesterday", "2026-04-01", "2026-13-01T00:00:00Z", ""] {
+            let found = problems(&schema, &json!(wrong));
+            assert_eq!(found.len(), 1, "{wrong:?}: {found:?}");
+            assert!(
+                found[0].contains("such as 2026-04-01T00:00:00Z"),
+                "{found:?}"
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@
 
 use serde_json::{Value, json};
 
+use crate::invoke::check::describe;
+
 /// The longest message taken, in bytes (rmcp's own limit for a line): longer ones are answered
 /// with an error.
 pub(crate) const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
@@ -157,30 +159,17 @@ fn not_a_message(message: &Value) -> Option<String> {
         let integer = id.is_i64() || id.is_u64();
         if !(integer || id.is_string()) {
             return Some(format!(
-                "a message's `id` must be a string or an integer, not {}",
-                kind_of(id)
+                "a message's `id` must be a string or a whole number, not {}",
+                describe(id)
             ));
         }
     }
     match members.get("params") {
         Some(params) if request && !params.is_object() => Some(format!(
             "a request's `params` must be an object when given, not {}",
-            kind_of(params)
+            describe(params)
         )),
         _ => None,
-    }
-}
-
-/// A JSON value's kind in words, for a refusal.
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_f64() => "a fractional number",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -328,7 +317,7 @@ mod tests {
             null_id["error"]["message"]
                 .as_str()
                 .unwrap()
-                .contains("string or an integer"),
+                .contains("string or a whole number"),
             "{null_id}"
         );
         // What MCP takes is left to rmcp.
