@@ -21,9 +21,9 @@ pub(crate) fn listing(offered: &[ToolDef]) -> Vec<ToolDef> {
     let find_schema = json!({
         "type": "object",
         "properties": {
-            "query": {"type": "string", "description": "Words that must all appear in a tool's name, title, description or toolset (deal agent, list sales, credits), or one tool's exact name. Leave out to list every operation."},
+            "query": {"type": "string", "description": "Words, or a question in plain words, for what the operation does (deal agent, list sales, how many credits are left), or one tool's exact name. Tools are ranked by how many of the words their name, title, description and toolset hold; the best ten are returned. Leave out to list every operation."},
             "toolset": {"type": "string", "description": "Only this toolset (hockeystack_tasks, hyperrep_sales, ...)."},
-            "detail": {"type": "boolean", "description": "Include each match's input schema (default: only when 5 or fewer match)."},
+            "detail": {"type": "boolean", "description": "Include every match's input schema (true) or none (false); by default the best five matches carry theirs."},
         },
         "additionalProperties": false,
     });
@@ -115,17 +115,21 @@ fn stem(word: &str) -> &str {
     }
 }
 
+/// The words of a text, lower case, split at anything not a letter or digit (`_` included).
+fn tokens(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
 pub(crate) fn find(offered: &[ToolDef], arguments: &Map<String, Value>) -> Value {
     let query = arguments
         .get("query")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .trim();
-    let words: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words = tokens(query);
     let toolset = arguments.get("toolset").and_then(Value::as_str);
     // A tool's exact name finds that tool alone.
     let exact: Vec<&ToolDef> = offered.iter().filter(|t| t.tool.name == query).collect();
@@ -147,29 +151,35 @@ pub(crate) fn find(offered: &[ToolDef], arguments: &Map<String, Value>) -> Value
         // Ranked by how many of the words each tool's name, title, description and toolset
         // hold (a word in the name counts twice), not all-or-nothing: a question in plain
         // words finds the tools most of its words point to.
-        let mut scored: Vec<(usize, &ToolDef)> = in_toolset
+        let mut scored: Vec<((usize, usize), &ToolDef)> = in_toolset
             .into_iter()
             .map(|t| {
-                let name = format!("{} {}", t.tool.name, t.toolset).replace('_', " ");
-                let text = format!(
+                let name = tokens(&format!("{} {}", t.tool.name, t.toolset));
+                let text = tokens(&format!(
                     "{} {}",
                     t.tool.title.as_deref().unwrap_or_default(),
                     t.tool.description.as_deref().unwrap_or_default()
-                )
-                .to_lowercase();
-                let score = words
-                    .iter()
-                    .map(|w| {
-                        let stem = stem(w);
-                        usize::from(text.contains(stem)) + 2 * usize::from(name.contains(stem))
-                    })
-                    .sum();
-                (score, t)
+                ));
+                // A word matches a whole word of the tool's, or its start (`analytic` finds
+                // `analytics`), never the middle of one (`left` is not in `cleft`).
+                let holds = |tokens: &[String], word: &str| {
+                    let stem = stem(word);
+                    tokens.iter().any(|t| t.starts_with(stem))
+                };
+                let (mut matched, mut weight) = (0, 0);
+                for word in &words {
+                    let in_name = holds(&name, word);
+                    let in_text = holds(&text, word);
+                    matched += usize::from(in_name || in_text);
+                    weight += usize::from(in_text) + 2 * usize::from(in_name);
+                }
+                ((matched, weight), t)
             })
-            .filter(|(score, _)| *score > 0)
+            .filter(|((matched, _), _)| *matched > 0)
             .collect();
-        // The more words, the better; of two as good, the shorter name, which says less
-        // beside them (`list_sales` before `list_agent_sales` for "list sales").
+        // The more of the words a tool holds, the better, then the more weight they carry;
+        // of two as good, the shorter name, which says less beside them (`list_sales` before
+        // `list_agent_sales` for "list sales").
         scored.sort_by_key(|(score, t)| (std::cmp::Reverse(*score), t.tool.name.len()));
         scored
             .into_iter()
