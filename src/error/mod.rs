@@ -410,15 +410,24 @@ impl Error {
     }
 }
 
-/// The start of a text as one readable line: at most 200 characters, control characters shown
-/// as escapes.
+/// The start of a text as one readable line: at most 200 characters, control characters and
+/// the invisible ones that could disguise a text (zero-width, bidirectional overrides) shown
+/// as escapes. Everything else is kept as it is, quotes and accents included, so a JSON body
+/// reads as JSON, not escaped once more.
 pub(crate) fn snippet(text: &str) -> String {
     const MAX: usize = 200;
-    let mut out: String = text
-        .chars()
-        .take(MAX)
-        .flat_map(char::escape_default)
-        .collect();
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    let mut out = String::new();
+    for c in text.chars().take(MAX) {
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
     if text.chars().count() > MAX {
         out.push('…');
     }
@@ -557,7 +566,7 @@ impl fmt::Display for Error {
                 limit.as_secs_f64()
             )?,
             ErrorKind::Decode { snippet } => {
-                write!(f, "cannot decode the answer of {api}: {snippet:?}")?
+                write!(f, "cannot decode the answer of {api}: {snippet}")?
             }
             ErrorKind::HttpClient => write!(f, "cannot build the HTTP client")?,
         }
@@ -576,7 +585,7 @@ impl fmt::Display for Error {
             }
         }
         if let Some(snippet) = &self.inner.snippet {
-            write!(f, ": body {snippet:?}")?;
+            write!(f, ": body {snippet}")?;
         }
         if let Some(id) = &self.inner.request_id {
             write!(f, " (request id {id})")?;
@@ -637,7 +646,13 @@ mod tests {
         assert_eq!(s.chars().count(), 201);
         assert_eq!(
             snippet(&String::from_utf8_lossy(b"a\nb\x00\xff")),
-            "a\\nb\\u{0}\\u{fffd}"
+            "a\\nb\\u{0}\u{fffd}"
         );
+        // A JSON body reads as JSON: its quotes and accents are not escaped again.
+        assert_eq!(
+            snippet(r#"{"detail":"Not Found","who":"Zoë"}"#),
+            r#"{"detail":"Not Found","who":"Zoë"}"#
+        );
+        assert_eq!(snippet("a\u{202E}b\u{200B}c"), "a\\u{202e}b\\u{200b}c");
     }
 }
