@@ -400,8 +400,10 @@ fn operation_row(
     let streams = streams(spec, operation)?;
     writeln!(source, "        streams: {streams},").unwrap();
 
+    let mut list_item = None;
     match list_shape(spec, id, &parameters, success)? {
         Some(list) => {
+            list_item = Some(list.item.clone());
             writeln!(
                 source,
                 "        list: Some(crate::model::List {{ items: {:?}, cursor: {:?}, next_cursor: {:?}, has_more: {}, page_size: {} }}),",
@@ -438,9 +440,32 @@ fn operation_row(
         "        #[cfg(any(feature = \"mcp\", feature = \"cli\"))]"
     )
     .unwrap();
+    // The fields of one record of the answer (an item of a list, else the answer), for the
+    // doors that let a caller keep some of them.
+    let record = match (&list_item, success) {
+        (Some(item), _) => Some(to_json_schema(
+            spec,
+            &json!({"$ref": format!("#/components/schemas/{item}")}),
+            0,
+        )?),
+        (None, Some(answer)) => Some(to_json_schema(spec, answer, 0)?),
+        (None, None) => None,
+    };
+    let record_fields = match record {
+        Some(record) => {
+            let mut fields = Vec::new();
+            record_fields(&record, "", 0, &mut fields);
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(path, open)| format!("({path:?}, {open})"))
+                .collect();
+            format!("Some(&[{}])", fields.join(", "))
+        }
+        None => "None".to_owned(),
+    };
     writeln!(
         source,
-        "        arguments: crate::model::Arguments {{ schema: {:?}, body_whole: {body_whole} }},",
+        "        arguments: crate::model::Arguments {{ schema: {:?}, body_whole: {body_whole}, record_fields: {record_fields} }},",
         schema.to_string()
     )
     .unwrap();
@@ -449,6 +474,68 @@ fn operation_row(
         id: id.to_owned(),
         source,
     })
+}
+
+/// How deep the fields of a record are listed; anything below is taken as it comes.
+const RECORD_DEPTH: usize = 6;
+
+/// The dot paths of a record's fields (a JSON Schema with its references written out), each
+/// with whether a path may go on below it unchecked: an array (by index) or an object whose
+/// members the schema does not name.
+fn record_fields(schema: &Value, prefix: &str, depth: usize, out: &mut Vec<(String, bool)>) {
+    let mut branches = vec![schema];
+    for combinator in ["allOf", "oneOf", "anyOf"] {
+        if let Some(Value::Array(more)) = schema.get(combinator) {
+            branches.extend(more);
+        }
+    }
+    for branch in branches {
+        let Some(Value::Object(properties)) = branch.get("properties") else {
+            continue;
+        };
+        for (name, property) in properties {
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            if out.iter().any(|(known, _)| *known == path) {
+                continue;
+            }
+            let named = has_properties(property);
+            let open = if named {
+                depth + 1 >= RECORD_DEPTH
+            } else {
+                may_hold_more(property)
+            };
+            out.push((path.clone(), open));
+            if named && depth + 1 < RECORD_DEPTH {
+                record_fields(property, &path, depth + 1, out);
+            }
+        }
+    }
+}
+
+/// Whether a value of this schema may have parts of its own: an array, an object, or a value
+/// of any type.
+fn may_hold_more(schema: &Value) -> bool {
+    match schema.get("type") {
+        None => true,
+        Some(Value::String(kind)) => kind == "array" || kind == "object",
+        Some(Value::Array(kinds)) => kinds.iter().any(|k| k == "array" || k == "object"),
+        Some(_) => true,
+    }
+}
+
+/// Whether a schema, or one of its branches, names its members.
+fn has_properties(schema: &Value) -> bool {
+    schema.get("properties").is_some()
+        || ["allOf", "oneOf", "anyOf"].iter().any(|c| {
+            schema
+                .get(*c)
+                .and_then(Value::as_array)
+                .is_some_and(|branches| branches.iter().any(has_properties))
+        })
 }
 
 fn parameter_source(p: &Parameter) -> String {

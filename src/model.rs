@@ -106,6 +106,10 @@ pub struct Arguments {
     pub(crate) schema: &'static str,
     /// Whether the body is the single `body` argument rather than one argument per property.
     pub(crate) body_whole: bool,
+    /// The dot paths of one record of the answer (an item of a list, else the answer), each
+    /// with whether a path may go on below it unchecked (an array, or an object whose members
+    /// the spec does not name); `None` when the spec gives the answer no JSON schema.
+    pub(crate) record_fields: Option<&'static [(&'static str, bool)]>,
 }
 
 /// One operation of one API.

@@ -1068,6 +1068,20 @@ async fn output_as_json_lines_tables_chosen_fields_or_a_jq_filter_in_the_server_
         table.stdout
     );
 
+    // A field the spec does not name is refused before anything is sent, with the ones it does
+    // (a typo would otherwise be a column of nulls).
+    let sent = shell.sandbox.requests().len();
+    let typo = shell
+        .run(&["hockeystack", "tasks", "list", "--fields", "task_id,stauts"])
+        .await;
+    assert_eq!(typo.code, 2, "{}", typo.stderr);
+    assert!(
+        typo.stderr.contains("`stauts`") && typo.stderr.contains("task_title"),
+        "{}",
+        typo.stderr
+    );
+    assert_eq!(shell.sandbox.requests().len(), sent, "nothing was sent");
+
     // JSON lines of one page's items, the cursor to go on on standard error.
     let jsonl = shell
         .run(&[

@@ -428,6 +428,11 @@ impl Commands {
         };
         let defaults = defaults(service, sandbox, profile).map_err(Failure::Api)?;
         let arguments = input::arguments(command, leaf, &defaults)?;
+        if let Some(fields) = out.record_fields()
+            && let Some(problem) = crate::invoke::fields::unknown(command.operation.model, fields)
+        {
+            return Err(Failure::usage(format!("--fields: {problem}"), Vec::new()).into());
+        }
         let walk = if leaf.try_get_one::<bool>(ALL).ok().flatten() == Some(&true) {
             Some(Walk::All)
         } else {

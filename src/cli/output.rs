@@ -69,6 +69,15 @@ impl Output {
         }
     }
 
+    /// The fields asked of each record of the answer (`--fields` without `--jq`, which
+    /// would choose them from the filter's output instead).
+    pub(crate) fn record_fields(&self) -> Option<&[String]> {
+        match (&self.shaping.fields, &self.shaping.jq) {
+            (Some(fields), None) => Some(fields),
+            _ => None,
+        }
+    }
+
     /// One answer: written whole, or as the records the shaping makes of it.
     pub(crate) fn document(&mut self, value: &Value) -> Result<(), Stop> {
         if self.shaping.as_sent() {

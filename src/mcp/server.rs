@@ -162,6 +162,15 @@ impl Server {
                             .collect()
                     })
                 });
+                if let Some(problem) = fields
+                    .as_deref()
+                    .and_then(|f| crate::invoke::fields::unknown(operation.model, f))
+                {
+                    return outcome::invalid_arguments(
+                        &def.tool.name,
+                        vec![format!("{}: {problem}", catalog::FIELDS)],
+                    );
+                }
                 let shaping = Shaping {
                     fields,
                     ..self.shaping.clone()

@@ -220,7 +220,12 @@ async fn asking_for_fewer_fields_holds_more_records_in_one_result() {
         async move { call(server, "hyperrep_list_sales", args).await.1 }
     };
     let whole = gathered(None).await;
-    let narrow = gathered(Some(json!(["sale_id", "status", "amount"]))).await;
+    let narrow = gathered(Some(json!([
+        "sale_id",
+        "current_status.status",
+        "quote_details.output.total_price"
+    ])))
+    .await;
     let (whole_count, narrow_count) = (
         whole["count"].as_u64().unwrap(),
         narrow["count"].as_u64().unwrap(),
@@ -233,10 +238,37 @@ async fn asking_for_fewer_fields_holds_more_records_in_one_result() {
     let first = narrow["items"][0].as_object().unwrap();
     assert_eq!(
         first.keys().collect::<Vec<_>>(),
-        ["sale_id", "status", "amount"]
+        [
+            "sale_id",
+            "current_status.status",
+            "quote_details.output.total_price"
+        ]
     );
-    // All of them, so no cursor is left to follow.
-    assert_eq!(narrow_count, 1000);
-    assert_eq!(narrow["next_cursor"], Value::Null);
+    assert!(
+        first.values().all(|v| !v.is_null()),
+        "each field found: {first:?}"
+    );
+    // A field the spec does not name is refused with the one it likely means.
+    let typo = server
+        .call(
+            "hyperrep_list_sales",
+            json!({"organization_id": organization, "fields": ["sale_id", "status"]})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(typo.is_error, Some(true));
+    let problems = typo.structured_content.unwrap()["error"]["problems"].to_string();
+    assert!(
+        problems.contains("did you mean current_status.status"),
+        "{problems}"
+    );
+    // What did not fit is a cursor away, after the last item returned.
+    if narrow_count < 1000 {
+        assert!(narrow["next_cursor"].is_string(), "{:.300}", narrow);
+    }
     sandbox.shutdown().await;
 }
