@@ -141,7 +141,22 @@ impl Failure {
                 "interrupted; a request already sent may have taken effect".to_owned()
             }
             Failure::Api(error) => {
-                let mut text = format!("error: {error}");
+                let mut text = match error.kind() {
+                    // The library's wording names its client builder; the tool's ways to give
+                    // a credential are these.
+                    ErrorKind::MissingCredentials { api, variable } => {
+                        let prefix = if *api == "HyperRep" {
+                            "hyperrep_key"
+                        } else {
+                            "hockeystack_token"
+                        };
+                        format!(
+                            "error: no {api} credential: set {variable}, or give the profile in use \
+                             {prefix}_env or {prefix}_file (see --profile)"
+                        )
+                    }
+                    _ => format!("error: {error}"),
+                };
                 if let Some(body) = error.api_error() {
                     for problem in &body.problems {
                         text.push_str(&format!("\n  {}: {}", problem.location, problem.message));
