@@ -942,6 +942,17 @@ async fn ids_are_words_values_are_listed_and_one_verb_scheme_holds() {
     }
     let old = bare(&["hyperrep", "companies", "get-company", "--help"]).await;
     assert_eq!(old.code, 0);
+
+    // Where a value left out comes from, for the organization named once.
+    let sales = bare(&["hyperrep", "sales", "list", "--help"]).await.stdout;
+    assert!(
+        sales
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("from HYPERREP_ORGANIZATION_ID or the profile's hyperrep_organization_id"),
+        "{sales}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -190,8 +190,9 @@ pub(crate) fn kind(schema: &Value) -> &str {
     }
 }
 
-/// The help of one flag: the description, then its values, bounds and format.
-fn flag_help(schema: &Value, required: bool) -> (String, String) {
+/// The help of one flag: the description, then its values, bounds and format, and where a
+/// value left out comes from (`default_from`).
+fn flag_help(schema: &Value, required: bool, default_from: Option<&str>) -> (String, String) {
     let description = schema
         .get("description")
         .and_then(Value::as_str)
@@ -202,6 +203,9 @@ fn flag_help(schema: &Value, required: bool) -> (String, String) {
     let mut notes = Vec::new();
     if required {
         notes.push("required".to_owned());
+    }
+    if let Some(from) = default_from {
+        notes.push(format!("from {from} when left out"));
     }
     let item = schema.get("items").unwrap_or(schema);
     if kind(schema) == "array" {
@@ -370,7 +374,14 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
 /// The clap argument of one flag, described from its schema: `required` says so in its help,
 /// `enforced` has clap refuse a command line without it.
 pub(crate) fn arg(flag: &Flag, required: bool, enforced: bool) -> Arg {
-    let (help, long_help) = flag_help(&flag.schema, required);
+    // HyperRep's organization may be named once, for every command that takes it.
+    let default_from = (flag.argument == "organization_id").then(|| {
+        format!(
+            "{} or the profile's hyperrep_organization_id",
+            super::ORGANIZATION_VARIABLE
+        )
+    });
+    let (help, long_help) = flag_help(&flag.schema, required, default_from.as_deref());
     let mut arg = Arg::new(flag.argument.clone())
         .help(help)
         .long_help(long_help)
