@@ -59,12 +59,13 @@ impl Output {
     /// Pretty JSON when standard output is a terminal or the shaping asks for it.
     pub(crate) fn new(shaping: Shaping) -> Self {
         let stdout = io::stdout();
-        let pretty = shaping.pretty || stdout.is_terminal();
+        let stdout_is_terminal = stdout.is_terminal();
+        let pretty = shaping.pretty || stdout_is_terminal;
         Self {
             out: BufWriter::with_capacity(64 * 1024, stdout),
             pretty,
             shaping,
-            table: Table::default(),
+            table: Table::new(stdout_is_terminal),
             array: None,
         }
     }

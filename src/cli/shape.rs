@@ -144,6 +144,9 @@ pub(crate) fn parse_fields(text: &str) -> Result<Vec<String>, Failure> {
 pub(crate) struct Table {
     columns: Option<Vec<(String, usize)>>,
     waiting: Vec<Value>,
+    /// Whether long cells are cut to [`WIDEST`] (for a person at a terminal); a pipe gets
+    /// every cell whole, a long one pushing the columns after it.
+    cut: bool,
 }
 
 /// Rows kept to size the columns before the first is written.
@@ -153,6 +156,14 @@ const ROWS_TO_SIZE: usize = 100;
 const WIDEST: usize = 48;
 
 impl Table {
+    /// A table whose long cells are cut (`cut`) or kept whole.
+    pub(crate) fn new(cut: bool) -> Self {
+        Self {
+            cut,
+            ..Self::default()
+        }
+    }
+
     /// Takes a row; returns the lines ready to write (the header with the first ones).
     pub(crate) fn row(&mut self, row: Value, fields: Option<&[String]>) -> Vec<String> {
         match &self.columns {
@@ -196,13 +207,14 @@ impl Table {
                         .map(|row| cell(row, &name).chars().count())
                         .max()
                         .unwrap_or(0);
-                    let width = widest.max(name.chars().count()).min(WIDEST);
+                    let widest = widest.max(name.chars().count());
+                    let width = if self.cut { widest.min(WIDEST) } else { widest };
                     (name, width)
                 })
                 .collect();
             let header: Vec<String> = columns
                 .iter()
-                .map(|(name, width)| pad(&name.to_ascii_uppercase(), *width))
+                .map(|(name, width)| pad(&name.to_ascii_uppercase(), *width, self.cut))
                 .collect();
             lines.push(header.join("  ").trim_end().to_owned());
             self.columns = Some(columns);
@@ -216,7 +228,7 @@ impl Table {
         let columns = self.columns.as_deref().unwrap_or_default();
         let cells: Vec<String> = columns
             .iter()
-            .map(|(name, width)| pad(&cell(row, name), *width))
+            .map(|(name, width)| pad(&cell(row, name), *width, self.cut))
             .collect();
         cells.join("  ").trim_end().to_owned()
     }
@@ -239,15 +251,15 @@ fn cell(row: &Value, name: &str) -> String {
         .collect()
 }
 
-/// `text` cut or padded to `width` characters.
-fn pad(text: &str, width: usize) -> String {
+/// `text` padded to `width` characters, or cut to them when it is longer and `cut` says so.
+fn pad(text: &str, width: usize, cut: bool) -> String {
     let count = text.chars().count();
-    if count > width {
+    if count > width && cut {
         let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
         cut.push('…');
         cut
     } else {
-        format!("{text}{}", " ".repeat(width - count))
+        format!("{text}{}", " ".repeat(width.saturating_sub(count)))
     }
 }
 
@@ -278,7 +290,7 @@ mod tests {
 
     #[test]
     fn a_table_sizes_its_columns_and_cuts_long_cells() {
-        let mut table = Table::default();
+        let mut table = Table::new(true);
         assert!(
             table
                 .row(
@@ -289,8 +301,22 @@ mod tests {
         );
         table.row(json!({"id": "bb", "name": "short\nline"}), None);
         let lines = table.flush(None);
-        assert_eq!(lines[0], format!("ID  {}", pad("NAME", 48).trim_end()));
+        assert_eq!(
+            lines[0],
+            format!("ID  {}", pad("NAME", 48, true).trim_end())
+        );
         assert!(lines[1].ends_with('…') && lines[1].chars().count() == 4 + 48);
         assert_eq!(lines[2], "bb  short line");
+    }
+
+    #[test]
+    fn a_table_for_a_pipe_keeps_every_cell_whole() {
+        let mut table = Table::new(false);
+        table.row(json!({"id": "a", "name": "x".repeat(80)}), None);
+        let lines = table.flush(None);
+        assert_eq!(lines[1], format!("a   {}", "x".repeat(80)));
+        // A longer cell after the columns were sized is whole too.
+        let later = table.row(json!({"id": "a-much-longer-id", "name": "y"}), None);
+        assert_eq!(later, ["a-much-longer-id  y"]);
     }
 }
