@@ -882,6 +882,12 @@ async fn every_man_page_another_names_is_written() {
     let mut named = 0;
     for page in &pages {
         let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        // Every page says which version it documents, in its title line.
+        let title = text
+            .lines()
+            .find(|l| l.starts_with(".TH"))
+            .unwrap_or_default();
+        assert!(title.contains(env!("CARGO_PKG_VERSION")), "{page}: {title}");
         for line in text.lines() {
             // A page names another as `revenue\-agents\-hockeystack(1)`.
             if let Some(name) = line

@@ -347,7 +347,9 @@ impl Commands {
                     // Every page the others name (`revenue-agents-hockeystack(1)`) is written,
                     // into a directory made if it is not there yet.
                     return std::fs::create_dir_all(dir)
-                        .and_then(|()| clap_mangen::generate_to(self.root(), dir))
+                        .and_then(|()| {
+                            clap_mangen::generate_to(self.root().propagate_version(true), dir)
+                        })
                         .map_err(|e| {
                             Failure::usage(
                                 format!("cannot write the pages into {}: {e}", dir.display()),
