@@ -603,6 +603,19 @@ async fn the_sandbox_flag_needs_no_environment() {
     let run = bare(&["--sandbox", "hockeystack", "tasks", "list", "--limit", "1"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["tasks"].as_array().unwrap().len(), 1);
+    // The sandbox ends with the command, so no conversation is offered to continue.
+    let asked = bare(&[
+        "--sandbox",
+        "hockeystack",
+        "ask",
+        "--deal-id",
+        "9001234567",
+        "Any risk?",
+    ])
+    .await;
+    assert_eq!(asked.code, 0, "{}", asked.stderr);
+    assert!(asked.stdout.contains("Any risk?"), "{}", asked.stdout);
+    assert!(!asked.stderr.contains("--cid"), "{}", asked.stderr);
 }
 
 #[tokio::test]

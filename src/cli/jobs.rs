@@ -209,7 +209,16 @@ impl JobCommand {
             return out.document(&answer);
         }
         out.text("\n")?;
-        if let Some(cid) = answer.get("cid").and_then(Value::as_str) {
+        // A sandbox started for this command ends with it, and its conversations too.
+        let lasts = !matches
+            .try_get_one::<bool>("sandbox")
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or(false);
+        if let Some(cid) = answer.get("cid").and_then(Value::as_str)
+            && lasts
+        {
             say_on_stderr(&format!(
                 "(conversation {cid}: continue it with --cid {cid})"
             ));
