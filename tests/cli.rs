@@ -614,7 +614,7 @@ async fn the_sandbox_flag_needs_no_environment() {
     ])
     .await;
     assert_eq!(asked.code, 0, "{}", asked.stderr);
-    assert!(asked.stdout.contains("Any risk?"), "{}", asked.stdout);
+    assert!(asked.stdout.contains("Any risk"), "{}", asked.stdout);
     assert!(!asked.stderr.contains("--cid"), "{}", asked.stderr);
 }
 
