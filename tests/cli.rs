@@ -1243,6 +1243,9 @@ async fn profiles_hold_accounts_and_the_default_organization() {
     assert_eq!(open.code, 3, "{}", open.stderr);
     assert!(open.stderr.contains("chmod 600"), "{}", open.stderr);
     assert!(!open.stderr.contains(shell.sandbox.hyperrep_key()));
+    // It stops only the commands of its own API.
+    let other_api = run(&["hockeystack", "service", "me"], &[]).await;
+    assert_eq!(other_api.code, 0, "{}", other_api.stderr);
 
     // Without a profile, HYPERREP_ORGANIZATION_ID names the organization once.
     let no_profile = [

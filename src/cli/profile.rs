@@ -46,15 +46,38 @@ struct Entry {
     hyperrep_organization_id: Option<String>,
 }
 
-/// A chosen profile, its credentials read.
-#[derive(Default)]
+/// A chosen profile, its credentials read. A credential that cannot be read stops only the
+/// commands of its own API (a HyperRep key file others may read does not stop a HockeyStack
+/// command), so each is kept with why it cannot be used.
 pub(crate) struct Profile {
     pub(crate) name: String,
     pub(crate) hockeystack_base_url: Option<String>,
-    pub(crate) hockeystack_token: Option<String>,
+    hockeystack_token: Secret,
     pub(crate) hyperrep_base_url: Option<String>,
-    pub(crate) hyperrep_key: Option<String>,
+    hyperrep_key: Secret,
     pub(crate) hyperrep_organization_id: Option<String>,
+}
+
+/// A profile's credential: none given, the value, or why it cannot be read.
+type Secret = Result<Option<String>, String>;
+
+impl Profile {
+    /// The HockeyStack token it gives, or why it cannot be read.
+    pub(crate) fn hockeystack_token(&self) -> Result<Option<&str>, crate::error::Error> {
+        read(&self.hockeystack_token)
+    }
+
+    /// The HyperRep key it gives, or why it cannot be read.
+    pub(crate) fn hyperrep_key(&self) -> Result<Option<&str>, crate::error::Error> {
+        read(&self.hyperrep_key)
+    }
+}
+
+fn read(secret: &Secret) -> Result<Option<&str>, crate::error::Error> {
+    match secret {
+        Ok(value) => Ok(value.as_deref()),
+        Err(why) => Err(setting_error(why.clone())),
+    }
 }
 
 impl std::fmt::Debug for Profile {
@@ -68,12 +91,14 @@ impl std::fmt::Debug for Profile {
 }
 
 fn config_error(message: String) -> Failure {
-    Failure::Api(crate::error::Error::new(
-        crate::error::ErrorKind::InvalidSetting {
-            setting: "profile",
-            reason: message,
-        },
-    ))
+    Failure::Api(setting_error(message))
+}
+
+fn setting_error(message: String) -> crate::error::Error {
+    crate::error::Error::new(crate::error::ErrorKind::InvalidSetting {
+        setting: "profile",
+        reason: message,
+    })
 }
 
 /// Where the file is looked for.
@@ -150,49 +175,39 @@ pub(crate) fn chosen(flag: Option<&str>) -> Result<Option<Profile>, Failure> {
             &entry.hockeystack_token_env,
             &entry.hockeystack_token_file,
             "hockeystack_token",
-        )?,
+        ),
         hyperrep_base_url: entry.hyperrep_base_url.clone(),
         hyperrep_key: secret(
             &entry.hyperrep_key_env,
             &entry.hyperrep_key_file,
             "hyperrep_key",
-        )?,
+        ),
         hyperrep_organization_id: entry.hyperrep_organization_id.clone(),
         name,
     }))
 }
 
 /// A credential from the variable a profile names, or from a file only its owner can read.
-fn read_secret(
-    variable: Option<&str>,
-    file: Option<&Path>,
-    profile: &str,
-    what: &str,
-) -> Result<Option<String>, Failure> {
+fn read_secret(variable: Option<&str>, file: Option<&Path>, profile: &str, what: &str) -> Secret {
     match (variable, file) {
-        (Some(_), Some(_)) => Err(config_error(format!(
+        (Some(_), Some(_)) => Err(format!(
             "profile {profile:?} gives {what} both as a variable and as a file; give one"
-        ))),
+        )),
         (Some(variable), None) => match std::env::var(variable) {
             Ok(value) if !value.trim().is_empty() => Ok(Some(value.trim().to_owned())),
-            Ok(_) | Err(std::env::VarError::NotPresent) => Err(config_error(format!(
+            Ok(_) | Err(std::env::VarError::NotPresent) => Err(format!(
                 "profile {profile:?} takes {what} from {variable}, which is not set"
-            ))),
-            Err(std::env::VarError::NotUnicode(_)) => Err(config_error(format!(
+            )),
+            Err(std::env::VarError::NotUnicode(_)) => Err(format!(
                 "profile {profile:?} takes {what} from {variable}, whose value is not valid UTF-8"
-            ))),
+            )),
         },
         (None, Some(file)) => {
             let file = expand(file);
-            owner_only(&file).map_err(|why| {
-                config_error(format!("profile {profile:?}: {}: {why}", file.display()))
-            })?;
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                config_error(format!(
-                    "profile {profile:?}: cannot read {}: {e}",
-                    file.display()
-                ))
-            })?;
+            owner_only(&file)
+                .map_err(|why| format!("profile {profile:?}: {}: {why}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("profile {profile:?}: cannot read {}: {e}", file.display()))?;
             Ok(Some(text.trim().to_owned()))
         }
         (None, None) => Ok(None),

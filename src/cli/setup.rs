@@ -48,11 +48,15 @@ pub(crate) async fn connect(
     let mut clients = Clients::default();
     match service {
         Service::HockeyStack => {
+            let token = profile
+                .map(Profile::hockeystack_token)
+                .transpose()?
+                .flatten();
             let builder = || {
                 chosen(
                     hockeystack::Client::builder(),
                     profile.and_then(|p| p.hockeystack_base_url.as_deref()),
-                    profile.and_then(|p| p.hockeystack_token.as_deref()),
+                    token,
                 )
             };
             clients.hockeystack = Some(from_env(builder().build(), public, || {
@@ -60,11 +64,12 @@ pub(crate) async fn connect(
             })?)
         }
         Service::HyperRep => {
+            let key = profile.map(Profile::hyperrep_key).transpose()?.flatten();
             let builder = || {
                 chosen(
                     hyperrep::Client::builder(),
                     profile.and_then(|p| p.hyperrep_base_url.as_deref()),
-                    profile.and_then(|p| p.hyperrep_key.as_deref()),
+                    key,
                 )
             };
             clients.hyperrep = Some(from_env(builder().build(), public, || {
