@@ -1020,6 +1020,23 @@ async fn errors_say_where_and_what_to_do_next() {
         "{}",
         bare_base.stderr
     );
+    // One API's base URL given for the other: refused in words that are not its own.
+    let crossed = finish(
+        shell
+            .command(&["hyperrep", "organizations", "list"])
+            .env("HYPERREP_BASE_URL", shell.sandbox.hockeystack_url())
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(crossed.code, 4, "{}", crossed.stderr);
+    assert!(
+        crossed
+            .stderr
+            .contains("does HYPERREP_BASE_URL point at HyperRep"),
+        "{}",
+        crossed.stderr
+    );
     // The raw mode takes a path copied whole from the documentation.
     let raw = shell
         .run(&[

@@ -218,6 +218,19 @@ fn next_step(error: &Error) -> Option<String> {
             service.base_url_variable(),
             service.base_path()
         )),
+        // Refused in words that are not the API's own: another service answered, most often
+        // the other API's, its base URL given where this one's belongs.
+        ErrorKind::Unauthorized
+            if error.api_error().is_none() && error.body_snippet().is_some() =>
+        {
+            Some(format!(
+                "the refusal is not in {}'s own words: does {} point at {} (the service's is {})?",
+                error.api_name().unwrap_or("the API"),
+                service.base_url_variable(),
+                error.api_name().unwrap_or("the API"),
+                service.default_base_url()
+            ))
+        }
         _ => None,
     }
 }

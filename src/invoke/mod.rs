@@ -48,13 +48,18 @@ impl Service {
     /// URL.
     #[cfg(feature = "cli")]
     pub(crate) fn base_path(self) -> String {
-        let url = match self {
-            Service::HockeyStack => crate::hockeystack::HockeyStack::DEFAULT_BASE_URL,
-            Service::HyperRep => crate::hyperrep::HyperRep::DEFAULT_BASE_URL,
-        };
-        reqwest::Url::parse(url)
+        reqwest::Url::parse(self.default_base_url())
             .map(|u| u.path().trim_end_matches('/').to_owned())
             .unwrap_or_default()
+    }
+
+    /// The base URL of the service itself.
+    #[cfg(feature = "cli")]
+    pub(crate) fn default_base_url(self) -> &'static str {
+        match self {
+            Service::HockeyStack => crate::hockeystack::HockeyStack::DEFAULT_BASE_URL,
+            Service::HyperRep => crate::hyperrep::HyperRep::DEFAULT_BASE_URL,
+        }
     }
 
     /// The variable that sets the API's base URL.
