@@ -403,6 +403,25 @@ async fn ask_without_streaming_waits_for_the_job_and_can_answer_json() {
         .await;
     assert_eq!(waited.code, 0, "{}", waited.stderr);
     assert!(!waited.json()["messages"].as_array().unwrap().is_empty());
+    // The conversation and the job as words of their own, as an operation's ids may be.
+    let by_words = shell
+        .run(&[
+            "hockeystack",
+            "jobs",
+            "wait",
+            "--company-id",
+            "c1",
+            &cid,
+            &job,
+        ])
+        .await;
+    assert_eq!(by_words.code, 0, "{}", by_words.stderr);
+    assert_eq!(by_words.json(), waited.json());
+    let missing = shell
+        .run(&["hockeystack", "jobs", "wait", "--company-id", "c1", &cid])
+        .await;
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(missing.stderr.contains("job-id"), "{}", missing.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -98,7 +98,24 @@ impl JobCommand {
             {
                 help.push_str(" - reads it from standard input.");
             }
-            command = command.arg(tree::arg(&flag, argument.required, argument.required));
+            // A required id the job always takes (a conversation, a job) may also be a word of
+            // its own, in the table's order (`jobs wait --deal-id D CID JOB`), as an
+            // operation's path ids may; the deal-or-company choice stays a flag, since a word
+            // could not say which.
+            let word = argument.required
+                && !flag.positional
+                && !job.exactly_one_of.contains(&argument.name);
+            let mut clap_arg = tree::arg(&flag, argument.required, argument.required && !word);
+            if word {
+                let id = tree::positional_id(&flag.argument);
+                clap_arg = clap_arg.conflicts_with(id.clone());
+                command = command.arg(
+                    Arg::new(id)
+                        .value_name(flag.long.to_ascii_uppercase())
+                        .help(format!("The same as --{}", flag.long)),
+                );
+            }
+            command = command.arg(clap_arg);
         }
         if !job.exactly_one_of.is_empty() {
             // One of them, and only one: clap names them all when none is given.
@@ -129,7 +146,8 @@ impl JobCommand {
     }
 
     /// The arguments its flags give, checked; a word given as `-` is read from standard input.
-    fn arguments(&self, matches: &ArgMatches) -> Result<Map<String, Value>, Failure> {
+    /// Checked before anything is set up, so a command line got wrong is said first.
+    pub(crate) fn arguments(&self, matches: &ArgMatches) -> Result<Map<String, Value>, Failure> {
         let mut arguments = Map::new();
         let mut problems = Vec::new();
         input::read_flags(&self.flags, matches, &mut arguments, &mut problems);
@@ -150,14 +168,14 @@ impl JobCommand {
         )
     }
 
-    /// Runs the job and prints what it hands out.
+    /// Runs the job with its [`arguments`](Self::arguments) and prints what it hands out.
     pub(crate) async fn run(
         &self,
         client: &Client,
+        arguments: Map<String, Value>,
         matches: &ArgMatches,
         out: &mut Output,
     ) -> Result<(), Stop> {
-        let arguments = self.arguments(matches)?;
         let as_text = self.job.gives_text && !matches.get_flag(JSON);
         let mut spinner = Spinner::default();
         let mut running = self

@@ -412,11 +412,12 @@ impl Commands {
                 None => sub,
                 Some(_) => sub.subcommand().map_or(sub, |(_, leaf)| leaf),
             };
+            let arguments = job.arguments(leaf)?;
             let session = setup::connect(service, sandbox, false, profile).await?;
             let Some(client) = session.clients.hockeystack.as_ref() else {
                 return Ok(());
             };
-            return job.run(client, leaf, out).await;
+            return job.run(client, arguments, leaf, out).await;
         }
         let Some((verb, leaf)) = sub.subcommand() else {
             return Ok(());
