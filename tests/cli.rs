@@ -1199,6 +1199,12 @@ async fn output_as_json_lines_tables_chosen_fields_or_a_jq_filter_in_the_server_
         .await;
     assert_eq!(wrong.code, 2);
     assert!(wrong.stderr.contains("--jq"), "{}", wrong.stderr);
+    // A filter that compiles but fails on an answer is no usage error: the call was made.
+    let failing = shell
+        .run(&["hockeystack", "tasks", "list", "--jq", ".tasks | tonumber"])
+        .await;
+    assert_eq!(failing.code, 1, "{}", failing.stderr);
+    assert!(failing.stderr.contains("--jq failed"), "{}", failing.stderr);
 
     // --pretty indents each item of a list followed, too.
     let pretty = shell

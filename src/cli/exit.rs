@@ -14,7 +14,8 @@ use crate::{
 pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0   success (also when the reader of standard output closed it early, as `head` does)
-  1   an unexpected failure (standard output could not be written, say)
+  1   the --jq filter failed on an answer, or an unexpected failure (standard output could
+      not be written, say)
   2   usage: an unknown command or flag, a value the spec does not allow, a deletion not
       confirmed; nothing sent
   3   configuration: no credential, or an unusable setting or base URL
@@ -39,6 +40,8 @@ pub(crate) enum Failure {
     Api(Error),
     /// Standard output could not be written (other than a closed pipe).
     Output(std::io::Error),
+    /// The `--jq` filter failed on an answer (the call itself was made).
+    Filter(String),
     /// Ctrl-C.
     Interrupted,
 }
@@ -55,7 +58,7 @@ impl Failure {
     pub(crate) fn code(&self) -> u8 {
         match self {
             Failure::Usage { .. } => 2,
-            Failure::Output(_) => 1,
+            Failure::Output(_) | Failure::Filter(_) => 1,
             Failure::Interrupted => 130,
             Failure::Api(error) => match error.kind() {
                 ErrorKind::InvalidRequest { .. } => 2,
@@ -112,6 +115,12 @@ impl Failure {
                 );
                 members
             }
+            Failure::Filter(message) => {
+                let mut members = serde_json::Map::new();
+                members.insert("kind".into(), json!("filter"));
+                members.insert("message".into(), json!(message));
+                members
+            }
             Failure::Interrupted => {
                 let mut members = serde_json::Map::new();
                 members.insert("kind".into(), json!("interrupted"));
@@ -137,6 +146,7 @@ impl Failure {
                 text
             }
             Failure::Output(error) => format!("error: cannot write standard output: {error}"),
+            Failure::Filter(message) => format!("error: {message}"),
             Failure::Interrupted => {
                 "interrupted; a request already sent may have taken effect".to_owned()
             }
@@ -254,6 +264,7 @@ mod tests {
             Failure::Api(Error::new(ErrorKind::Server)),
             Failure::Interrupted,
             Failure::Output(std::io::Error::other("x")),
+            Failure::Filter("x".into()),
         ];
         for failure in kinds {
             let code = failure.code();

@@ -85,9 +85,8 @@ impl Jq {
         self.filter
             .run((Ctx::new([], &inputs), jaq_json::Val::from(value)))
             .map(|out| {
-                out.map(Value::from).map_err(|e| {
-                    Failure::usage(format!("--jq failed on a record: {e}"), Vec::new())
-                })
+                out.map(Value::from)
+                    .map_err(|e| Failure::Filter(format!("--jq failed on a record: {e}")))
             })
             .collect()
     }
