@@ -265,6 +265,10 @@ async fn a_state_file_that_cannot_be_used_is_refused_and_left_as_it_was() {
             content,
             "{name} was changed"
         );
+        if content.is_empty() {
+            // Nothing in it to keep: the refusal says the way on.
+            assert!(refused.to_string().contains("remove it"), "{refused}");
+        }
     }
     // A folder where the file should be is refused too.
     let refused = Sandbox::start(instant(Some(folder.0.clone()))).await;

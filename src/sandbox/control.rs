@@ -4,7 +4,8 @@
 //!
 //! | route | does |
 //! |---|---|
-//! | `POST /__sandbox/faults` | scripts a fault (a `FaultRule` as JSON) |
+//! | `GET /__sandbox/faults` | the scripted faults in force, with the turns each has left |
+//! | `POST /__sandbox/faults` | scripts a fault (a `FaultRule` as JSON; one that could never act as it says is a 400) |
 //! | `DELETE /__sandbox/faults` | removes every scripted fault |
 //! | `GET /__sandbox/requests` | the request log, oldest first |
 //! | `DELETE /__sandbox/requests` | empties it |
@@ -54,7 +55,7 @@ pub(crate) fn router(controls: Controls) -> Router {
     Router::new()
         .route(
             &format!("{PREFIX}/faults"),
-            post(add_fault).delete(clear_faults),
+            get(list_faults).post(add_fault).delete(clear_faults),
         )
         .route(
             &format!("{PREFIX}/requests"),
@@ -96,12 +97,22 @@ fn from_this_machine(peer: Option<std::net::IpAddr>) -> bool {
 
 async fn add_fault(State(c): Ctl, body: Bytes) -> Response {
     match serde_json::from_slice::<FaultRule>(&body) {
-        Ok(rule) => {
-            c.script.inject(rule);
-            empty(StatusCode::NO_CONTENT)
-        }
+        Ok(rule) => match rule.problem() {
+            Some(problem) => detail(
+                StatusCode::BAD_REQUEST,
+                &format!("not a fault rule: {problem}"),
+            ),
+            None => {
+                c.script.inject(rule);
+                empty(StatusCode::NO_CONTENT)
+            }
+        },
         Err(e) => detail(StatusCode::BAD_REQUEST, &format!("not a fault rule: {e}")),
     }
+}
+
+async fn list_faults(State(c): Ctl) -> Response {
+    json(StatusCode::OK, &c.script.rules())
 }
 
 async fn clear_faults(State(c): Ctl) -> Response {

@@ -115,9 +115,57 @@ impl FaultRule {
         self
     }
 
+    /// Why the rule could never do what it says, if it could not: a server error that is no
+    /// 5xx, an answer with no HTTP status, a waiting time past an hour, `times: 0`, a method
+    /// HTTP does not have, a path that does not start with `/`. The controls refuse such a rule
+    /// (HTTP 400) instead of keeping one that never fires or answers 200 with an error.
+    pub(crate) fn problem(&self) -> Option<String> {
+        const HOUR_MS: u64 = 3_600_000;
+        const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+        match &self.fault {
+            Fault::ServerError { status } if !(500..=599).contains(status) => {
+                return Some(format!(
+                    "a server_error's status is 500 to 599, not {status}"
+                ));
+            }
+            Fault::Respond { status, .. } if !(200..=599).contains(status) => {
+                return Some(format!("a respond's status is 200 to 599, not {status}"));
+            }
+            Fault::Stall { millis } if *millis > HOUR_MS => {
+                return Some(format!("a stall lasts at most {HOUR_MS} ms, not {millis}"));
+            }
+            Fault::RateLimited { retry_after_secs } if *retry_after_secs > 86_400 => {
+                return Some(format!(
+                    "a rate_limited's retry_after_secs is at most 86400, not {retry_after_secs}"
+                ));
+            }
+            _ => {}
+        }
+        if self.times == Some(0) {
+            return Some("times is at least 1 (leave it out for every request)".into());
+        }
+        if let Some(method) = &self.method
+            && !METHODS.contains(&method.to_ascii_uppercase().as_str())
+        {
+            return Some(format!(
+                "method is one of {}, not {method:?}",
+                METHODS.join(", ")
+            ));
+        }
+        if let Some(prefix) = &self.path_prefix
+            && !prefix.starts_with('/')
+        {
+            return Some(format!("path_prefix starts with /, not {prefix:?}"));
+        }
+        None
+    }
+
     fn matches(&self, method: &str, path: &str, decoded_path: &str) -> bool {
         self.times != Some(0)
-            && self.method.as_deref().is_none_or(|m| m == method)
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self
                 .path_prefix
                 .as_deref()
@@ -143,6 +191,20 @@ impl Script {
         if let Ok(mut rules) = self.rules.lock() {
             rules.push(rule);
         }
+    }
+
+    /// The rules in force, with the turns each has left.
+    pub(crate) fn rules(&self) -> Vec<FaultRule> {
+        self.rules
+            .lock()
+            .map(|rules| {
+                rules
+                    .iter()
+                    .filter(|r| r.times != Some(0))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub(crate) fn clear(&self) {
@@ -306,5 +368,62 @@ mod tests {
             r#"{"fault": {"kind": "cut_body", "after_bytes": 5}, "pathPrefix": "/x"}"#,
         );
         assert!(misspelt.unwrap_err().to_string().contains("pathPrefix"));
+    }
+
+    #[test]
+    fn a_rule_that_could_never_act_as_it_says_is_named() {
+        let problem = |json: &str| serde_json::from_str::<FaultRule>(json).unwrap().problem();
+        for (json, says) in [
+            (
+                r#"{"fault": {"kind": "server_error", "status": 200}}"#,
+                "500 to 599",
+            ),
+            (
+                r#"{"fault": {"kind": "respond", "status": 999, "body": {}}}"#,
+                "200 to 599",
+            ),
+            (
+                r#"{"fault": {"kind": "stall", "millis": 99999999999}}"#,
+                "at most",
+            ),
+            (
+                r#"{"fault": {"kind": "credits_exhausted"}, "times": 0}"#,
+                "at least 1",
+            ),
+            (
+                r#"{"fault": {"kind": "credits_exhausted"}, "method": "FROB"}"#,
+                "GET",
+            ),
+            (
+                r#"{"fault": {"kind": "credits_exhausted"}, "path_prefix": "api"}"#,
+                "starts with /",
+            ),
+        ] {
+            let found = problem(json);
+            assert!(
+                found.as_deref().is_some_and(|p| p.contains(says)),
+                "{json}: {found:?}"
+            );
+        }
+        assert_eq!(
+            problem(
+                r#"{"fault": {"kind": "server_error", "status": 503}, "method": "get", "times": 2}"#
+            ),
+            None
+        );
+        // A method written in lower case matches as the builder's upper case does.
+        let script = Script::new(Apis::default());
+        script.inject(
+            serde_json::from_str(
+                r#"{"fault": {"kind": "credits_exhausted"}, "method": "get", "times": 1}"#,
+            )
+            .unwrap(),
+        );
+        assert_eq!(script.rules().len(), 1);
+        assert_eq!(script.take("GET", "/x"), Some(Fault::CreditsExhausted));
+        assert!(
+            script.rules().is_empty(),
+            "a rule used up is no longer in force"
+        );
     }
 }

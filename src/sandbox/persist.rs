@@ -231,6 +231,15 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(named(file, &e.to_string())),
         };
+        // The sandbox's own saves never leave an empty file (they replace it whole), so one
+        // was made or cut by something else; it is refused like any other it cannot read, but
+        // with the way on, since there is nothing in it to keep.
+        if text.trim().is_empty() {
+            return Err(named(
+                file,
+                "the file is empty, so it holds no state; remove it and the sandbox starts                  from its seed and writes it",
+            ));
+        }
         let snapshot = Snapshot::from_json(text).map_err(|e| named(file, &e.to_string()))?;
         self.restore(&snapshot)
             .map_err(|e| named(file, &e.to_string()))
