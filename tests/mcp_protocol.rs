@@ -249,6 +249,20 @@ async fn malformed_messages_get_answers_and_the_binary_keeps_serving() {
 }
 
 #[test]
+fn it_says_its_version() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_revenue-agents-mcp"))
+        .arg("--version")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("revenue-agents-mcp {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
 fn a_tool_listing_whose_reader_has_gone_ends_quietly() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_revenue-agents-mcp"))
         .args(["--sandbox", "--list-tools"])

@@ -20,6 +20,7 @@ const USAGE: &str =
                           [--http [ADDR:]PORT] [--result-chars N] [--raw-text]
                           [--confirm all|destructive|never]
                           [--sandbox-provisioning-seconds S] [--sandbox-job-seconds S]
+                          [--help] [--version]
 
   --sandbox       serve the built-in sandbox of both APIs (no account needed), never the real ones
   --toolsets      offer only these toolsets: a toolset name, `hockeystack`, `hyperrep` or `all`
@@ -45,6 +46,7 @@ const USAGE: &str =
                   to finish (defaults 3 and 1)
   --raw-text      pass invisible and bidirectional control characters and Unicode tags through
                   as they are, instead of writing them out as visible escapes (\\u{200B})
+  --version       print the version and exit
 
 REVENUE_AGENTS_MCP_TOOLSETS, REVENUE_AGENTS_MCP_TOOLS, REVENUE_AGENTS_MCP_EXCLUDE_TOOLS,
 REVENUE_AGENTS_MCP_READ_ONLY, REVENUE_AGENTS_MCP_COMPACT, REVENUE_AGENTS_MCP_DEPRECATED,
@@ -193,6 +195,7 @@ fn parse_args(args: Vec<String>) -> Result<Parsed, String> {
                 options.http = Some(addr);
             }
             "-h" | "--help" => return Ok(Parsed::Help),
+            "-V" | "--version" => return Ok(Parsed::Version),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -203,6 +206,7 @@ fn parse_args(args: Vec<String>) -> Result<Parsed, String> {
 enum Parsed {
     Run(Box<Options>),
     Help,
+    Version,
 }
 
 /// The usage and the toolsets, each with its tag's description.
@@ -231,6 +235,13 @@ pub fn main() -> ExitCode {
     let parsed = setting::arguments(std::env::args_os().skip(1)).and_then(parse_args);
     let options = match parsed {
         Ok(Parsed::Run(options)) => options,
+        Ok(Parsed::Version) => {
+            let _ = std::io::Write::write_all(
+                &mut std::io::stdout().lock(),
+                concat!("revenue-agents-mcp ", env!("CARGO_PKG_VERSION"), "\n").as_bytes(),
+            );
+            return ExitCode::SUCCESS;
+        }
         Ok(Parsed::Help) => {
             // Written, not printed: a reader that stops early ends the help quietly.
             let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), help().as_bytes());
