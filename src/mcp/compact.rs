@@ -160,18 +160,23 @@ pub(crate) fn find(offered: &[ToolDef], arguments: &Map<String, Value>) -> Value
                     t.tool.title.as_deref().unwrap_or_default(),
                     t.tool.description.as_deref().unwrap_or_default()
                 ));
-                // A word matches a whole word of the tool's, or its start (`analytic` finds
-                // `analytics`), never the middle of one (`left` is not in `cleft`).
+                // A word matches a whole word of the tool's (2), or its start, plurals aside
+                // (1: `analytic` finds `analytics`), never the middle of one (`left` is not in
+                // `cleft`); so `sales` prefers `list_sales` to `get_sale`.
                 let holds = |tokens: &[String], word: &str| {
                     let stem = stem(word);
-                    tokens.iter().any(|t| t.starts_with(stem))
+                    if tokens.iter().any(|t| t == word) {
+                        2
+                    } else {
+                        usize::from(tokens.iter().any(|t| t.starts_with(stem)))
+                    }
                 };
                 let (mut matched, mut weight) = (0, 0);
                 for word in &words {
                     let in_name = holds(&name, word);
                     let in_text = holds(&text, word);
-                    matched += usize::from(in_name || in_text);
-                    weight += usize::from(in_text) + 2 * usize::from(in_name);
+                    matched += usize::from(in_name + in_text > 0);
+                    weight += in_text + 2 * in_name;
                 }
                 ((matched, weight), t)
             })

@@ -202,5 +202,17 @@ async fn a_question_in_plain_words_finds_the_tools_most_of_its_words_point_to() 
     let first = &found["operations"][0];
     assert_eq!(first["tool"], "hyperrep_list_sales", "{found}");
     assert!(first["input_schema"].is_object(), "{found}");
+    // A plural asked for is a list: a word matched whole weighs more than one matched by its
+    // start.
+    let (_, found) = call(
+        &compact,
+        "find_operations",
+        json!({"query": "sales last month"}),
+    )
+    .await;
+    assert_eq!(
+        found["operations"][0]["tool"], "hyperrep_list_sales",
+        "{found}"
+    );
     sandbox.shutdown().await;
 }
