@@ -981,6 +981,36 @@ async fn ids_are_words_values_are_listed_and_one_verb_scheme_holds() {
     let old = bare(&["hyperrep", "companies", "get-company", "--help"]).await;
     assert_eq!(old.code, 0);
 
+    // With the organization from the environment, one word is the contact, not the
+    // organization.
+    let shell = Shell::start().await;
+    let org = shell.organization().await;
+    let listed = shell
+        .run(&[
+            "hyperrep",
+            "contacts",
+            "list",
+            "--organization-id",
+            &org,
+            "--limit",
+            "1",
+        ])
+        .await;
+    let contact = listed.json()["data"][0]["contact_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = finish(
+        shell
+            .command(&["hyperrep", "contacts", "get", &contact])
+            .env("HYPERREP_ORGANIZATION_ID", &org)
+            .output()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(got.code, 0, "{}", got.stderr);
+    assert_eq!(got.json()["contact_id"], contact.as_str());
+
     // Where a value left out comes from, for the organization named once.
     let sales = bare(&["hyperrep", "sales", "list", "--help"]).await.stdout;
     assert!(
@@ -1199,6 +1229,27 @@ async fn output_as_json_lines_tables_chosen_fields_or_a_jq_filter_in_the_server_
         .await;
     assert_eq!(wrong.code, 2);
     assert!(wrong.stderr.contains("--jq"), "{}", wrong.stderr);
+    // The fields are chosen first, then the filter runs on them.
+    let both = shell
+        .run(&[
+            "hockeystack",
+            "tasks",
+            "list",
+            "--all",
+            "--fields",
+            "status",
+            "--jq",
+            "{s: .status, p: .priority}",
+        ])
+        .await;
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    assert!(
+        both.lines()
+            .iter()
+            .all(|l| l["s"].is_string() && l["p"].is_null()),
+        "{}",
+        both.stdout
+    );
     // A filter that compiles but fails on an answer is no usage error: the call was made.
     let failing = shell
         .run(&["hockeystack", "tasks", "list", "--jq", ".tasks | tonumber"])
@@ -1289,11 +1340,21 @@ async fn profiles_hold_accounts_and_the_default_organization() {
     let other_api = run(&["hockeystack", "service", "me"], &[]).await;
     assert_eq!(other_api.code, 0, "{}", other_api.stderr);
 
+    // A config file named that is not there stops the command, as one that cannot be read.
+    let absent = [(
+        "REVENUE_AGENTS_CONFIG",
+        dir.join("absent.toml").display().to_string(),
+    )];
+    let gone = run(&["hockeystack", "service", "me"], &absent).await;
+    assert_eq!(gone.code, 3, "{}", gone.stderr);
+    assert!(gone.stderr.contains("absent.toml"), "{}", gone.stderr);
+
     // Without a profile, HYPERREP_ORGANIZATION_ID names the organization once.
+    std::fs::write(dir.join("empty.toml"), "").unwrap();
     let no_profile = [
         (
             "REVENUE_AGENTS_CONFIG",
-            dir.join("absent.toml").display().to_string(),
+            dir.join("empty.toml").display().to_string(),
         ),
         ("HYPERREP_API_KEY", shell.sandbox.hyperrep_key().to_owned()),
         ("HYPERREP_BASE_URL", shell.sandbox.hyperrep_url()),

@@ -160,6 +160,8 @@ impl Commands {
     fn root(&self) -> Command {
         Command::new(BIN)
             .version(env!("CARGO_PKG_VERSION"))
+            // Every command says the version (`tasks list -V`), as its man page does.
+            .propagate_version(true)
             .about("HockeyStack's Revenue Agents API and HyperRep's API from a shell")
             .after_help(format!("{AFTER_HELP}\n\n{EXIT_CODES}"))
             .subcommand_required(true)
@@ -347,9 +349,7 @@ impl Commands {
                     // Every page the others name (`revenue-agents-hockeystack(1)`) is written,
                     // into a directory made if it is not there yet.
                     return std::fs::create_dir_all(dir)
-                        .and_then(|()| {
-                            clap_mangen::generate_to(self.root().propagate_version(true), dir)
-                        })
+                        .and_then(|()| clap_mangen::generate_to(self.root(), dir))
                         .map_err(|e| {
                             Failure::usage(
                                 format!("cannot write the pages into {}: {e}", dir.display()),

@@ -70,13 +70,9 @@ impl Output {
         }
     }
 
-    /// The fields asked of each record of the answer (`--fields` without `--jq`, which
-    /// would choose them from the filter's output instead).
+    /// The fields asked of each record of the answer (before any `--jq` filter runs).
     pub(crate) fn record_fields(&self) -> Option<&[String]> {
-        match (&self.shaping.fields, &self.shaping.jq) {
-            (Some(fields), None) => Some(fields),
-            _ => None,
-        }
+        self.shaping.fields.as_deref()
     }
 
     /// One answer: written whole, or as the records the shaping makes of it.

@@ -147,9 +147,15 @@ pub(crate) fn chosen(flag: Option<&str>) -> Result<Option<Profile>, Failure> {
             None => Ok(None),
         };
     };
+    // The default place may hold no file; a file named by REVENUE_AGENTS_CONFIG must be there.
+    let named_file = setting::var("REVENUE_AGENTS_CONFIG")
+        .map_err(Failure::Api)?
+        .is_some();
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && named.is_none() => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && named.is_none() && !named_file => {
+            return Ok(None);
+        }
         Err(e) => {
             return Err(config_error(format!("cannot read {}: {e}", path.display())));
         }

@@ -108,16 +108,17 @@ impl Shaping {
         self.fields.is_none() && self.jq.is_none() && matches!(self.mode, Mode::Auto)
     }
 
-    /// The records one value makes: its jq outputs, each with the chosen fields.
+    /// The records one value makes: the chosen fields of it, then what the jq filter makes
+    /// of them (as `gh` orders `--json` and `--jq`), so the filter sees the fields asked for.
     pub(crate) fn records(&self, value: Value) -> Result<Vec<Value>, Failure> {
-        let values = match &self.jq {
-            Some(jq) => jq.run(value)?,
-            None => vec![value],
+        let value = match &self.fields {
+            Some(fields) => select(&value, fields),
+            None => value,
         };
-        Ok(match &self.fields {
-            Some(fields) => values.into_iter().map(|v| select(&v, fields)).collect(),
-            None => values,
-        })
+        match &self.jq {
+            Some(jq) => jq.run(value),
+            None => Ok(vec![value]),
+        }
     }
 }
 

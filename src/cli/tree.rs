@@ -325,7 +325,15 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
         let is_body = model.params.iter().all(|p| p.name != flag.argument);
         let in_path = model.param(&flag.argument, model::Location::Path).is_some();
         let mut flag_arg = arg(flag, is_required, is_required && !(is_body && has_body));
-        if in_path {
+        // HyperRep's organization usually comes from the environment or a profile, so it stays
+        // a flag: a word would take the place of the id that follows it (`contacts get ID`
+        // would read ID as the organization). Not required by clap: the check after parsing
+        // names it when no default gave it either.
+        let defaulted = flag.argument == "organization_id";
+        if defaulted {
+            flag_arg = flag_arg.required(false);
+        }
+        if in_path && !defaulted {
             // An id in the path may also be given as a word of its own, in the path's order
             // (`tasks get ID`), as people expect of a shell tool; the flag then is not needed.
             let id = positional_id(&flag.argument);
