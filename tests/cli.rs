@@ -1229,6 +1229,28 @@ async fn output_as_json_lines_tables_chosen_fields_or_a_jq_filter_in_the_server_
         .await;
     assert_eq!(wrong.code, 2);
     assert!(wrong.stderr.contains("--jq"), "{}", wrong.stderr);
+    // -r writes a string as its text, as jq -r does, for a shell variable.
+    let raw_ids = shell
+        .run(&[
+            "hockeystack",
+            "tasks",
+            "list",
+            "--max-items",
+            "2",
+            "--jq",
+            ".task_id",
+            "-r",
+        ])
+        .await;
+    assert_eq!(raw_ids.code, 0, "{}", raw_ids.stderr);
+    let lines: Vec<&str> = raw_ids.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", raw_ids.stdout);
+    assert!(
+        lines.iter().all(|l| !l.starts_with('"') && l.len() == 36),
+        "{}",
+        raw_ids.stdout
+    );
+
     // The fields are chosen first, then the filter runs on them.
     let both = shell
         .run(&[

@@ -233,6 +233,15 @@ impl Commands {
                     .value_name("FILTER")
                     .help("Pass each answer (each item, for a list followed) through this jq filter; no jq program is needed"),
             )
+            .arg(
+                Arg::new("raw-output")
+                    .long("raw-output")
+                    .short('r')
+                    .global(true)
+                    .help_heading("Global options")
+                    .action(ArgAction::SetTrue)
+                    .help("Write a record that is a string as its text, without quotes (as jq -r does): for --jq filters that pick one value"),
+            )
             .subcommand(self.api_command(Service::HockeyStack))
             .subcommand(self.api_command(Service::HyperRep))
             .subcommand(raw::command())
@@ -321,6 +330,7 @@ impl Commands {
                 .map(|code| shape::Jq::compile(code))
                 .transpose()?,
             pretty: matches.get_flag("pretty"),
+            raw: matches.get_flag("raw-output"),
         };
         let mut out = Output::new(shaping);
         let Some((name, sub)) = matches.subcommand() else {

@@ -145,6 +145,14 @@ impl Output {
 
     /// One record, as the mode writes it; `in_list` when it is one of several (a page's items).
     fn record(&mut self, record: Value, in_list: bool) -> Result<(), Stop> {
+        if self.shaping.raw
+            && matches!(self.shaping.mode, Mode::Auto | Mode::Jsonl)
+            && let Value::String(text) = &record
+        {
+            self.out.write_all(text.as_bytes())?;
+            self.out.write_all(b"\n")?;
+            return Ok(());
+        }
         match self.shaping.mode {
             Mode::Table => {
                 for line in self.table.row(record, self.shaping.fields.as_deref()) {

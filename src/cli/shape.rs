@@ -100,12 +100,14 @@ pub(crate) struct Shaping {
     pub(crate) fields: Option<Vec<String>>,
     pub(crate) jq: Option<Jq>,
     pub(crate) pretty: bool,
+    /// Strings written as their text (`--raw-output`).
+    pub(crate) raw: bool,
 }
 
 impl Shaping {
     /// Whether records are printed as the server sent them (the fast path).
     pub(crate) fn as_sent(&self) -> bool {
-        self.fields.is_none() && self.jq.is_none() && matches!(self.mode, Mode::Auto)
+        self.fields.is_none() && self.jq.is_none() && !self.raw && matches!(self.mode, Mode::Auto)
     }
 
     /// The records one value makes: the chosen fields of it, then what the jq filter makes
