@@ -27,6 +27,18 @@ impl Method {
             Method::Delete => reqwest::Method::DELETE,
         }
     }
+
+    /// Its name as HTTP writes it (`GET`).
+    #[cfg_attr(not(any(feature = "sandbox", feature = "cli")), allow(dead_code))]
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
 }
 
 /// Where a parameter goes.

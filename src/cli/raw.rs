@@ -116,7 +116,7 @@ pub(crate) fn resolve(
         .collect();
     let Some((index, mut arguments)) = same_path
         .iter()
-        .find(|(i, _)| tree::method_name(commands[*i].operation.model.method) == method)
+        .find(|(i, _)| commands[*i].operation.model.method.name() == method)
         .cloned()
     else {
         let message = if same_path.is_empty() {
@@ -129,7 +129,7 @@ pub(crate) fn resolve(
                 "{path} does not take {method}; it takes {}",
                 same_path
                     .iter()
-                    .map(|(i, _)| tree::method_name(commands[*i].operation.model.method))
+                    .map(|(i, _)| commands[*i].operation.model.method.name())
                     .collect::<Vec<_>>()
                     .join(", ")
             )
@@ -251,7 +251,7 @@ fn closest(commands: &[OperationCommand], method: &str, path: &str) -> Vec<Strin
         .iter()
         .map(|c| {
             let model = c.operation.model;
-            let candidate = format!("{} {}", tree::method_name(model.method), model.path);
+            let candidate = format!("{} {}", model.method.name(), model.path);
             (distance(&wanted, &candidate), candidate)
         })
         .collect();

@@ -283,7 +283,7 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
     }
     let mut long_about = format!(
         "{about}\n\n{} {}{}",
-        method_name(model.method),
+        model.method.name(),
         model.path,
         if model.description.is_empty() {
             String::new()
@@ -329,7 +329,7 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
         // a flag: a word would take the place of the id that follows it (`contacts get ID`
         // would read ID as the organization). Not required by clap: the check after parsing
         // names it when no default gave it either.
-        let defaulted = flag.argument == "organization_id";
+        let defaulted = flag.argument == super::ORGANIZATION_ARGUMENT;
         if defaulted {
             flag_arg = flag_arg.required(false);
         }
@@ -383,7 +383,7 @@ pub(crate) fn command(op: &OperationCommand) -> Command {
 /// `enforced` has clap refuse a command line without it.
 pub(crate) fn arg(flag: &Flag, required: bool, enforced: bool) -> Arg {
     // HyperRep's organization may be named once, for every command that takes it.
-    let default_from = (flag.argument == "organization_id").then(|| {
+    let default_from = (flag.argument == super::ORGANIZATION_ARGUMENT).then(|| {
         format!(
             "{} or the profile's hyperrep_organization_id",
             super::ORGANIZATION_VARIABLE
@@ -420,16 +420,6 @@ pub(crate) fn arg(flag: &Flag, required: bool, enforced: bool) -> Arg {
         arg = arg.value_parser(PossibleValuesParser::new(["true", "false"]));
     }
     arg
-}
-
-pub(crate) fn method_name(method: model::Method) -> &'static str {
-    match method {
-        model::Method::Get => "GET",
-        model::Method::Put => "PUT",
-        model::Method::Post => "POST",
-        model::Method::Patch => "PATCH",
-        model::Method::Delete => "DELETE",
-    }
 }
 
 #[cfg(test)]

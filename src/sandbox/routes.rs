@@ -77,16 +77,6 @@ fn template(path: &'static str) -> Vec<Segment> {
         .collect()
 }
 
-fn method_name(method: model::Method) -> &'static str {
-    match method {
-        model::Method::Get => "GET",
-        model::Method::Put => "PUT",
-        model::Method::Post => "POST",
-        model::Method::Patch => "PATCH",
-        model::Method::Delete => "DELETE",
-    }
-}
-
 fn method_of(method: &Method) -> Option<model::Method> {
     Some(match *method {
         Method::GET | Method::HEAD => model::Method::Get,
@@ -157,7 +147,7 @@ impl Table {
                     .into_iter()
                     .map(|i| &self.routes[i])
                     .filter(|route| route.literals == literals)
-                    .map(|route| method_name(route.operation.method))
+                    .map(|route| route.operation.method.name())
                     .collect();
                 methods.dedup();
                 Matched::WrongMethod(methods)
