@@ -46,8 +46,9 @@ pub(crate) fn arguments(
     let takes_organization = command
         .flags
         .iter()
-        .any(|f| f.argument == "organization_id");
-    let missing_organization = takes_organization && !arguments.contains_key("organization_id");
+        .any(|f| f.argument == super::ORGANIZATION_ARGUMENT);
+    let missing_organization =
+        takes_organization && !arguments.contains_key(super::ORGANIZATION_ARGUMENT);
     let outcome = checked(
         &command.flags,
         &command.schema,

@@ -478,13 +478,17 @@ fn defaults(
             None => crate::setting::var(ORGANIZATION_VARIABLE)?,
         };
         if let Some(id) = organization {
-            defaults.insert("organization_id".into(), json!(id.trim()));
+            defaults.insert(ORGANIZATION_ARGUMENT.into(), json!(id.trim()));
         }
     }
     Ok(defaults)
 }
 
 pub(crate) use crate::hyperrep::ORGANIZATION_VARIABLE;
+
+/// The argument that [`defaults`] may give: HyperRep's organization, which every command that
+/// takes it may leave out.
+pub(crate) const ORGANIZATION_ARGUMENT: &str = "organization_id";
 
 /// How far to follow a list's pages.
 #[derive(Debug, Clone, Copy)]
